@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class ExcerptsConfig(AppConfig):
+    name = "excerpts"
+    verbose_name = "Historical excerpts"
