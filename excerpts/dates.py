@@ -83,7 +83,7 @@ def validate_optional_edtf(value):
 def display(parsed):
     """Render a parsed EDTF date the way a historian writes it: "25 February 1956", "summer 1958"."""
     if isinstance(parsed, Interval):
-        return f"{display(parsed.lower)} – {display(parsed.upper)}"
+        return f"{display(parsed.lower)}\u2013{display(parsed.upper)}"  # an en dash
     if isinstance(parsed, OneOfASet):
         return " or ".join(display(item) for item in parsed.objects)
     if isinstance(parsed, UncertainOrApproximate):

@@ -244,7 +244,9 @@ class Excerpt(models.Model):
     source = models.ForeignKey(
         Source, on_delete=models.PROTECT, related_name="excerpts", help_text="The work the words are printed in."
     )
-    locator = models.CharField(max_length=100, blank=True, help_text='Page or pages in the source, e.g. "pp. 321-322".')
+    locator = models.CharField(
+        max_length=100, blank=True, help_text='Page or pages in the source, e.g. "pp. 321-322".'
+    )
     quoted_in = models.ForeignKey(
         Source,
         null=True,
@@ -283,12 +285,21 @@ class Excerpt(models.Model):
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(text=""), name="excerpt_text_not_empty"),
-            models.CheckConstraint(condition=Q(date_start__lte=models.F("date_end")), name="excerpt_date_bounds_ordered"),
+            models.CheckConstraint(
+                condition=Q(date_start__lte=models.F("date_end")), name="excerpt_date_bounds_ordered"
+            ),
         ]
 
     def __str__(self):
         words = self.text if len(self.text) <= 60 else self.text[:57] + "..."
         return f"{self.speaker.name}, {self.date_display}: {words}" if self.speaker_id else words
+
+    def save(self, *args, **kwargs):
+        self.refresh_date_bounds()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "date" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "date_start", "date_end", "date_display"}
+        super().save(*args, **kwargs)
 
     def get_absolute_url(self):
         return reverse("excerpt-detail", kwargs={"pk": self.pk})
@@ -301,11 +312,3 @@ class Excerpt(models.Model):
         """Derive date_start, date_end and date_display from the EDTF date."""
         bounds = parse_bounds(self.date)
         self.date_start, self.date_end, self.date_display = bounds.start, bounds.end, bounds.display
-
-    def save(self, *args, **kwargs):
-        self.refresh_date_bounds()
-        update_fields = kwargs.get("update_fields")
-        if update_fields is not None and "date" in update_fields:
-            kwargs["update_fields"] = {*update_fields, "date_start", "date_end", "date_display"}
-        super().save(*args, **kwargs)
-

@@ -130,10 +130,10 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_FILTER_BACKENDS": [],
-    
+    "DEFAULT_FILTER_BACKENDS": ["excerpts.filtersets.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "excerpts.pagination.KeysetPagination",
+    "EXCEPTION_HANDLER": "excerpts.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "PAGE_SIZE": 20,
 }

@@ -1,0 +1,339 @@
+"""
+Query-parameter filters for the list endpoints.
+
+Every list refuses parameters it does not know (a typo such as ``speakr=`` must not quietly return
+every row) and every value it cannot use, with a 400 problem detail naming the parameter.
+"""
+
+import re
+
+import django_filters
+from django import forms
+from django.db.models import Exists, OuterRef, Q
+from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.drainage import set_override
+from rest_framework.exceptions import ValidationError
+
+from .dates import query_period
+from .models import Event, Excerpt, Source, Speaker, Topic
+
+MAX_Q_LENGTH = 200
+MAX_BIGINT = 2**63 - 1
+LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
+
+ORDERINGS = {
+    "date": ("date_start", "id"),
+    "-date": ("-date_start", "-id"),
+    "speaker": ("speaker__name", "id"),
+    "-speaker": ("-speaker__name", "-id"),
+}
+
+
+class StrictFilterBackend(DjangoFilterBackend):
+    """DjangoFilterBackend that answers 400 to query parameters the endpoint does not define."""
+
+    always_allowed = frozenset({"format"})
+
+    def filter_queryset(self, request, queryset, view):
+        allowed = set(self.always_allowed)
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None:
+            allowed.update(filterset_class.base_filters)
+        paginator = getattr(view, "paginator", None)
+        if paginator is not None:
+            allowed.update(
+                getattr(paginator, name)
+                for name in ("cursor_query_param", "page_size_query_param")
+                if getattr(paginator, name, None)
+            )
+        allowed.update(getattr(view, "extra_query_params", ()))
+        unknown = sorted(set(request.query_params) - allowed)
+        if unknown:
+            raise ValidationError(
+                {
+                    name: [f"Unknown query parameter. Allowed parameters are: {', '.join(sorted(allowed))}."]
+                    for name in unknown
+                }
+            )
+        return super().filter_queryset(request, queryset, view)
+
+
+class PartialDateField(forms.CharField):
+    """A YYYY, YYYY-MM or YYYY-MM-DD value, cleaned to its (first_day, last_day) period."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        try:
+            return query_period(value)
+        except ValueError as error:
+            raise forms.ValidationError(str(error), code="invalid_date") from None
+
+
+class BigIntegerListField(forms.MultipleChoiceField):
+    """Repeated integer ids, refused before they reach the database if they are not valid ids."""
+
+    default_error_messages = {"invalid_choice": f"%(value)s is not an id: use a whole number from 1 to {MAX_BIGINT}."}
+
+    def valid_value(self, value):
+        return value.isascii() and value.isdigit() and 1 <= int(value) <= MAX_BIGINT
+
+    def to_python(self, value):
+        return [str(item) for item in super().to_python(value)]
+
+
+class LanguageListField(forms.MultipleChoiceField):
+    """Repeated BCP 47 language tags."""
+
+    default_error_messages = {"invalid_choice": "%(value)s is not a BCP 47 language tag such as zh, ru or en."}
+
+    def valid_value(self, value):
+        return bool(LANGUAGE_TAG.match(value)) and len(value) <= 35
+
+
+class ExcerptFilterForm(forms.Form):
+    def clean(self):
+        cleaned = super().clean()
+        after, before = cleaned.get("date_after"), cleaned.get("date_before")
+        if after and before and after[0] > before[1]:
+            raise forms.ValidationError(
+                {"date_after": "date_after is later than date_before: the range is empty."}, code="empty_range"
+            )
+        return cleaned
+
+
+class DocumentedSchemaMixin:
+    """Give the OpenAPI parameter an explicit schema (``value_schema``) and the filter's label as description."""
+
+    value_schema = None
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if self.value_schema is not None:
+            set_override(self, "field", {**self.value_schema, "description": self.label})
+
+
+class MultipleValueFilter(django_filters.MultipleChoiceFilter):
+    """Repeated values ORed together. No DISTINCT: the field is on the filtered table itself."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        super().__init__(*args, **kwargs)
+
+
+class SourceIdFilter(DocumentedSchemaMixin, MultipleValueFilter):
+    field_class = BigIntegerListField
+    value_schema = {"type": "integer", "minimum": 1, "maximum": MAX_BIGINT}
+
+
+class LanguageFilter(DocumentedSchemaMixin, MultipleValueFilter):
+    field_class = LanguageListField
+    value_schema = {"type": "string", "pattern": LANGUAGE_TAG.pattern, "maxLength": 35}
+
+
+class PartialDateFilter(DocumentedSchemaMixin, django_filters.Filter):
+    field_class = PartialDateField
+    value_schema = {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$", "example": "1958-07"}
+
+
+class SlugListField(django_filters.fields.ModelMultipleChoiceField):
+    """Repeated slugs, checked for shape before they are looked up."""
+
+    def clean(self, value):
+        for item in value or ():
+            if not isinstance(item, str) or not SLUG.match(item):
+                raise forms.ValidationError(f"{item!r} is not a slug: use letters, digits, hyphens and underscores.")
+        return super().clean(value)
+
+
+class SlugMultipleFilter(DocumentedSchemaMixin, django_filters.ModelMultipleChoiceFilter):
+    """Repeated slugs of existing objects; an unknown slug is a 400, not an empty result."""
+
+    field_class = SlugListField
+    value_schema = {"type": "string", "pattern": SLUG.pattern, "maxLength": 100}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("distinct", False)
+        model = kwargs["queryset"].model._meta
+        kwargs.setdefault(
+            "error_messages",
+            {
+                "invalid_choice": f"No {model.verbose_name} has the slug %(value)s. "
+                f"The list of {model.verbose_name_plural} gives the valid slugs."
+            },
+        )
+        super().__init__(*args, **kwargs)
+
+
+def search_text_field(**kwargs):
+    return django_filters.CharFilter(max_length=MAX_Q_LENGTH, **kwargs)
+
+
+class ExcerptFilterSet(django_filters.FilterSet):
+    speaker = SlugMultipleFilter(
+        field_name="speaker",
+        to_field_name="slug",
+        queryset=Speaker.objects.all(),
+        label="Speaker slug (e.g. mao-zedong). Repeat for any of several speakers.",
+    )
+    topic = SlugMultipleFilter(
+        field_name="topics",
+        to_field_name="slug",
+        queryset=Topic.objects.all(),
+        method="filter_topics",
+        label="Topic slug (e.g. de-stalinization). Repeat for excerpts on any of several topics.",
+    )
+    event = SlugMultipleFilter(
+        field_name="event",
+        to_field_name="slug",
+        queryset=Event.objects.all(),
+        label="Event slug (e.g. twentieth-party-congress). Repeat for any of several events.",
+    )
+    kind = MultipleValueFilter(
+        field_name="kind",
+        lookup_expr="exact",
+        choices=Excerpt.Kind.choices,
+        label="Kind of excerpt. Repeat for any of several kinds.",
+    )
+    attribution = MultipleValueFilter(
+        field_name="attribution",
+        lookup_expr="exact",
+        choices=Excerpt.Attribution.choices,
+        label="direct (verbatim, in translation) or paraphrase.",
+    )
+    language = LanguageFilter(
+        field_name="language",
+        lookup_expr="exact",
+        label="BCP 47 code of the original language (zh, ru, en). Repeat for any of several.",
+    )
+    source = SourceIdFilter(
+        field_name="source_id",
+        lookup_expr="exact",
+        label="Source id. Repeat for any of several sources.",
+    )
+    date_after = PartialDateFilter(
+        field_name="date_end",
+        lookup_expr="gte",
+        method="filter_date_after",
+        label=(
+            "Excerpts that may date from this day or later: YYYY, YYYY-MM or YYYY-MM-DD, a partial date meaning "
+            "its first day. Matches when the excerpt's possible range overlaps, so an excerpt dated only 1958 is "
+            "found by date_after=1958-07-01."
+        ),
+    )
+    date_before = PartialDateFilter(
+        field_name="date_start",
+        lookup_expr="lte",
+        method="filter_date_before",
+        label=(
+            "Excerpts that may date from this day or earlier: YYYY, YYYY-MM or YYYY-MM-DD, a partial date meaning "
+            "its last day (date_before=1958 means up to 1958-12-31)."
+        ),
+    )
+    q = search_text_field(
+        field_name="text",
+        lookup_expr="icontains",
+        method="filter_q",
+        label=f"Case-insensitive text in the words, the speaker's name or aliases, or the source title "
+        f"(at most {MAX_Q_LENGTH} characters).",
+    )
+    ordering = django_filters.ChoiceFilter(
+        field_name="date_start",
+        lookup_expr="exact",
+        choices=[(key, key) for key in ORDERINGS],
+        method="filter_ordering",
+        empty_label=None,
+        label="Sort order: date (default), -date, speaker or -speaker. Ties are broken by id.",
+    )
+
+    class Meta:
+        model = Excerpt
+        form = ExcerptFilterForm
+        fields = []
+
+    def filter_topics(self, queryset, name, value: list[Topic]):
+        if not value:
+            return queryset
+        tagged = Excerpt.topics.through.objects.filter(excerpt_id=OuterRef("pk"), topic__in=value)
+        return queryset.filter(Exists(tagged))
+
+    def filter_date_after(self, queryset, name, value: tuple):
+        return queryset.overlapping(start=value[0]) if value else queryset
+
+    def filter_date_before(self, queryset, name, value: tuple):
+        return queryset.overlapping(end=value[1]) if value else queryset
+
+    def filter_q(self, queryset, name, value: str):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(
+            Q(text__icontains=value)
+            | Q(speaker__name__icontains=value)
+            | Q(speaker__aliases__icontains=value)
+            | Q(source__title__icontains=value)
+        )
+
+    def filter_ordering(self, queryset, name, value: str):
+        return queryset.order_by(*ORDERINGS[value]) if value else queryset
+
+
+class SpeakerFilterSet(django_filters.FilterSet):
+    q = search_text_field(
+        field_name="name", lookup_expr="icontains", method="filter_q", label="Text in the name or any alias."
+    )
+    kind = MultipleValueFilter(
+        field_name="kind", lookup_expr="exact", choices=Speaker.Kind.choices, label="person or organization."
+    )
+
+    class Meta:
+        model = Speaker
+        fields = []
+
+    def filter_q(self, queryset, name, value: str):
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(aliases__icontains=value)) if value else queryset
+
+
+class TopicFilterSet(django_filters.FilterSet):
+    q = search_text_field(field_name="name", lookup_expr="icontains", label="Text in the topic's name.")
+    parent = SlugMultipleFilter(
+        field_name="parent", to_field_name="slug", queryset=Topic.objects.all(), label="Slug of the broader topic."
+    )
+
+    class Meta:
+        model = Topic
+        fields = []
+
+
+class SourceFilterSet(django_filters.FilterSet):
+    q = search_text_field(
+        field_name="title", lookup_expr="icontains", method="filter_q", label="Text in the title or author."
+    )
+    kind = MultipleValueFilter(
+        field_name="kind", lookup_expr="exact", choices=Source.Kind.choices, label="Kind of work."
+    )
+
+    class Meta:
+        model = Source
+        fields = []
+
+    def filter_q(self, queryset, name, value: str):
+        value = value.strip()
+        return queryset.filter(Q(title__icontains=value) | Q(author__icontains=value)) if value else queryset
+
+
+class EventFilterSet(django_filters.FilterSet):
+    q = search_text_field(
+        field_name="name", lookup_expr="icontains", method="filter_q", label="Text in the name or place."
+    )
+
+    class Meta:
+        model = Event
+        fields = []
+
+    def filter_q(self, queryset, name, value: str):
+        value = value.strip()
+        return queryset.filter(Q(name__icontains=value) | Q(place__icontains=value)) if value else queryset

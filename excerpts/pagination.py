@@ -1,0 +1,183 @@
+"""
+Keyset (cursor) pagination with a total count.
+
+DRF's CursorPagination keys on the first ordering field and falls back to OFFSET among ties, so a
+page deep in a large result set with many equal dates costs more than the first. Here the cursor
+holds the full sort key of a boundary row (for example ``(date_start, id)``) and the next page is
+``WHERE (date_start, id) > (cursor)``, which an index on ``(date_start, id)`` answers directly at
+any depth. The ordering's last key must be unique (``id``), so every row is visited exactly once.
+"""
+
+import base64
+import binascii
+import datetime
+import json
+from functools import reduce
+from operator import or_
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
+from django.utils.encoding import force_str
+from rest_framework.exceptions import ValidationError
+from rest_framework.pagination import BasePagination
+from rest_framework.response import Response
+from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+MAX_CURSOR_LENGTH = 1000
+
+
+def _value_of(obj, path):
+    for part in path.split("__"):
+        obj = getattr(obj, part)
+    return obj.isoformat() if isinstance(obj, datetime.date) else obj
+
+
+def _keyset_filter(keys, values, forward):
+    """Q for rows strictly after (forward) or before the position ``values`` in the order ``keys``."""
+    clauses = []
+    for index, key in enumerate(keys):
+        field = key.lstrip("-")
+        descending = key.startswith("-")
+        # Forward on an ascending key, or backward on a descending one, means a greater value.
+        lookup = "gt" if descending != forward else "lt"
+        equal = {keys[i].lstrip("-"): values[i] for i in range(index)}
+        clauses.append(Q(**equal, **{f"{field}__{lookup}": values[index]}))
+    return reduce(or_, clauses)
+
+
+def _reversed(keys):
+    return [key[1:] if key.startswith("-") else f"-{key}" for key in keys]
+
+
+class KeysetPagination(BasePagination):
+    """Cursor pagination on the queryset's full ordering, with ``count``, ``next`` and ``previous``."""
+
+    cursor_query_param = "cursor"
+    page_size_query_param = "page_size"
+    page_size = 20
+    max_page_size = 100
+
+    def get_page_size(self, request):
+        raw = request.query_params.get(self.page_size_query_param)
+        if raw is None:
+            return self.page_size
+        if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
+            raise ValidationError(
+                {self.page_size_query_param: [f"Must be a whole number from 1 to {self.max_page_size}, not {raw!r}."]}
+            )
+        return int(raw)
+
+    def decode_cursor(self, request, keys):
+        raw = request.query_params.get(self.cursor_query_param)
+        if raw is None:
+            return None
+        error = ValidationError(
+            {self.cursor_query_param: ["Invalid cursor. Use the next or previous link of a response unchanged."]}
+        )
+        if len(raw) > MAX_CURSOR_LENGTH:
+            raise error
+        try:
+            data = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"=" * (-len(raw) % 4)))
+        except (ValueError, UnicodeError, binascii.Error):
+            raise error from None
+        if (
+            not isinstance(data, dict)
+            or data.get("o") != keys
+            or not isinstance(data.get("v"), list)
+            or len(data["v"]) != len(keys)
+            or not all(isinstance(value, str | int) and not isinstance(value, bool) for value in data["v"])
+            or data.get("d") not in ("n", "p")
+        ):
+            raise error
+        if any(isinstance(value, int) and not -(2**63) <= value < 2**63 for value in data["v"]):
+            raise error
+        return data["v"], data["d"] == "n", error
+
+    def encode_cursor(self, keys, obj, forward):
+        data = {"o": keys, "v": [_value_of(obj, key.lstrip("-")) for key in keys], "d": "n" if forward else "p"}
+        raw = base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()).decode().rstrip("=")
+        return replace_query_param(self.base_url, self.cursor_query_param, raw)
+
+    def ordering_keys(self, queryset):
+        keys = list(queryset.query.order_by or queryset.model._meta.ordering)
+        if keys[-1].lstrip("-") not in ("id", "pk"):
+            keys.append("id")
+        return [force_str(key) for key in keys]
+
+    def paginate_queryset(self, queryset, request, view=None):
+        self.request = request
+        self.page_size_value = self.get_page_size(request)
+        self.keys = self.ordering_keys(queryset)
+        self.base_url = request.build_absolute_uri()
+        cursor = self.decode_cursor(request, self.keys)
+        self.count = queryset.count()
+
+        forward = True
+        if cursor is not None:
+            values, forward, error = cursor
+            try:
+                queryset = queryset.filter(_keyset_filter(self.keys, values, forward))
+            except (DjangoValidationError, ValueError, TypeError):
+                raise error from None
+        ordered = queryset.order_by(*(self.keys if forward else _reversed(self.keys)))
+        rows = list(ordered[: self.page_size_value + 1])
+        has_more = len(rows) > self.page_size_value
+        rows = rows[: self.page_size_value]
+        if not forward:
+            rows.reverse()
+
+        self.next_url = self.previous_url = None
+        if rows:
+            if (has_more and forward) or (cursor is not None and not forward):
+                self.next_url = self.encode_cursor(self.keys, rows[-1], forward=True)
+            if (has_more and not forward) or (cursor is not None and forward):
+                self.previous_url = self.encode_cursor(self.keys, rows[0], forward=False)
+        elif cursor is not None:
+            # Past the end (or the start): offer the way back to the first page.
+            self.previous_url = remove_query_param(self.base_url, self.cursor_query_param)
+        return rows
+
+    def get_paginated_response(self, data):
+        return Response({"count": self.count, "next": self.next_url, "previous": self.previous_url, "results": data})
+
+    def get_paginated_response_schema(self, schema):
+        return {
+            "type": "object",
+            "required": ["count", "next", "previous", "results"],
+            "properties": {
+                "count": {"type": "integer", "description": "Number of matching items.", "example": 42},
+                "next": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "Link to the next page, or null on the last page.",
+                    "example": "http://127.0.0.1:8000/api/v1/excerpts/?cursor=eyJvIjpbImRhdGVfc3RhcnQiLCJpZCJdfQ",
+                },
+                "previous": {
+                    "type": "string",
+                    "nullable": True,
+                    "format": "uri",
+                    "description": "Link to the previous page, or null on the first page.",
+                    "example": None,
+                },
+                "results": schema,
+            },
+        }
+
+    def get_schema_operation_parameters(self, view):
+        return [
+            {
+                "name": self.cursor_query_param,
+                "required": False,
+                "in": "query",
+                "description": "Opaque position in the result set, taken from a response's next or previous link.",
+                "schema": {"type": "string", "maxLength": MAX_CURSOR_LENGTH},
+            },
+            {
+                "name": self.page_size_query_param,
+                "required": False,
+                "in": "query",
+                "description": f"Results per page, 1 to {self.max_page_size} (default {self.page_size}).",
+                "schema": {"type": "integer", "minimum": 1, "maximum": self.max_page_size, "default": self.page_size},
+            },
+        ]
