@@ -30,7 +30,29 @@ MONTHS = [
     "November",
     "December",
 ]
-SEASONS = {"21": "spring", "22": "summer", "23": "autumn", "24": "winter"}
+SEASONS = {
+    "21": "spring",
+    "22": "summer",
+    "23": "autumn",
+    "24": "winter",
+    "25": "spring (northern hemisphere)",
+    "26": "summer (northern hemisphere)",
+    "27": "autumn (northern hemisphere)",
+    "28": "winter (northern hemisphere)",
+    "29": "spring (southern hemisphere)",
+    "30": "summer (southern hemisphere)",
+    "31": "autumn (southern hemisphere)",
+    "32": "winter (southern hemisphere)",
+    "33": "first quarter of",
+    "34": "second quarter of",
+    "35": "third quarter of",
+    "36": "fourth quarter of",
+    "37": "first third of",
+    "38": "second third of",
+    "39": "last third of",
+    "40": "first half of",
+    "41": "second half of",
+}
 
 
 @dataclass(frozen=True)
@@ -47,6 +69,12 @@ def parse_bounds(value):
     text = (value or "").strip()
     if not text:
         raise ValidationError("A date is required: give an EDTF date such as 1956-02-25, 1958-07, 1958 or 1958-22.")
+    unbounded = ValidationError(
+        f"The bounds of {text!r} cannot be computed: open-ended intervals and years outside 1-9999 are not supported.",
+        code="unbounded_edtf",
+    )
+    if text.startswith("/") or text.endswith("/") or ".." in text:
+        raise unbounded
     try:
         parsed = parse_edtf(text)
     except EDTFParseException:
@@ -59,11 +87,7 @@ def parse_bounds(value):
         start = datetime.date(*parsed.lower_strict()[:3])
         end = datetime.date(*parsed.upper_strict()[:3])
     except (TypeError, ValueError, OverflowError):
-        raise ValidationError(
-            f"The bounds of {text!r} cannot be computed: open-ended intervals and years outside 1-9999 "
-            "are not supported.",
-            code="unbounded_edtf",
-        ) from None
+        raise unbounded from None
     if start > end:
         raise ValidationError(f"{text!r} ends before it starts.", code="reversed_edtf")
     return DateBounds(start=start, end=end, display=display(parsed))
@@ -132,7 +156,7 @@ def _display_unspecified(parsed):
     return text
 
 
-QUERY_DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
+QUERY_DATE = re.compile(r"^([0-9]{4})(?:-([0-9]{2})(?:-([0-9]{2}))?)?$")
 
 
 def query_period(value):

@@ -15,18 +15,18 @@ from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
 
 from .dates import query_period
-from .models import Event, Excerpt, Source, Speaker, Topic
+from .models import LANGUAGE_TAG_PATTERN, Event, Excerpt, Source, Speaker, Topic
 
 MAX_Q_LENGTH = 200
 MAX_BIGINT = 2**63 - 1
-LANGUAGE_TAG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+LANGUAGE_TAG = re.compile(LANGUAGE_TAG_PATTERN)
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
 
 ORDERINGS = {
     "date": ("date_start", "id"),
     "-date": ("-date_start", "-id"),
-    "speaker": ("speaker__name", "id"),
-    "-speaker": ("-speaker__name", "-id"),
+    "speaker": ("speaker__name", "date_start", "id"),
+    "-speaker": ("-speaker__name", "-date_start", "-id"),
 }
 
 
@@ -90,7 +90,7 @@ class LanguageListField(forms.MultipleChoiceField):
     default_error_messages = {"invalid_choice": "%(value)s is not a BCP 47 language tag such as zh, ru or en."}
 
     def valid_value(self, value):
-        return bool(LANGUAGE_TAG.match(value)) and len(value) <= 35
+        return bool(LANGUAGE_TAG.match(value))
 
 
 class ExcerptFilterForm(forms.Form):
@@ -130,12 +130,12 @@ class SourceIdFilter(DocumentedSchemaMixin, MultipleValueFilter):
 
 class LanguageFilter(DocumentedSchemaMixin, MultipleValueFilter):
     field_class = LanguageListField
-    value_schema = {"type": "string", "pattern": LANGUAGE_TAG.pattern, "maxLength": 35}
+    value_schema = {"type": "string", "pattern": LANGUAGE_TAG.pattern}
 
 
 class PartialDateFilter(DocumentedSchemaMixin, django_filters.Filter):
     field_class = PartialDateField
-    value_schema = {"type": "string", "pattern": r"^\d{4}(-\d{2}(-\d{2})?)?$", "example": "1958-07"}
+    value_schema = {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", "example": "1958-07"}
 
 
 class SlugListField(django_filters.fields.ModelMultipleChoiceField):
@@ -152,7 +152,7 @@ class SlugMultipleFilter(DocumentedSchemaMixin, django_filters.ModelMultipleChoi
     """Repeated slugs of existing objects; an unknown slug is a 400, not an empty result."""
 
     field_class = SlugListField
-    value_schema = {"type": "string", "pattern": SLUG.pattern, "maxLength": 100}
+    value_schema = {"type": "string", "pattern": SLUG.pattern}
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("distinct", False)
@@ -166,9 +166,23 @@ class SlugMultipleFilter(DocumentedSchemaMixin, django_filters.ModelMultipleChoi
         )
         super().__init__(*args, **kwargs)
 
+    def get_filter_predicate(self, v):
+        # Filter on the foreign key itself (an indexed integer), not on a join to the slug column.
+        return {self.field_name: v}
+
+
+class SearchTextFilter(DocumentedSchemaMixin, django_filters.CharFilter):
+    """Free text, capped so a runaway query string cannot become a runaway database query."""
+
+    value_schema = {"type": "string", "maxLength": MAX_Q_LENGTH}
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("max_length", MAX_Q_LENGTH)
+        super().__init__(*args, **kwargs)
+
 
 def search_text_field(**kwargs):
-    return django_filters.CharFilter(max_length=MAX_Q_LENGTH, **kwargs)
+    return SearchTextFilter(**kwargs)
 
 
 class ExcerptFilterSet(django_filters.FilterSet):
@@ -245,7 +259,7 @@ class ExcerptFilterSet(django_filters.FilterSet):
         choices=[(key, key) for key in ORDERINGS],
         method="filter_ordering",
         empty_label=None,
-        label="Sort order: date (default), -date, speaker or -speaker. Ties are broken by id.",
+        label="Sort order: date (default), -date, speaker or -speaker (by name, then date). Ties are broken by id.",
     )
 
     class Meta:

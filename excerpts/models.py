@@ -8,8 +8,10 @@ from django.urls import reverse
 
 from .dates import parse_bounds, validate_edtf, validate_optional_edtf
 
+# A primary language subtag and up to three more (script, region, variant): zh, zh-Hant, zh-Hant-TW.
+LANGUAGE_TAG_PATTERN = r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"
 language_validator = RegexValidator(
-    r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$",
+    LANGUAGE_TAG_PATTERN,
     "Use a BCP 47 language tag such as zh, ru, en or zh-Hant.",
 )
 

@@ -6,6 +6,18 @@ from rest_framework import serializers
 from .models import Event, Excerpt, Source, Speaker, Topic
 
 
+class OptionalURLField(serializers.URLField):
+    """A URL that may be absent: null in responses rather than an empty string, which is no URI."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_null", True)
+        kwargs.setdefault("allow_blank", True)
+        super().__init__(**kwargs)
+
+    def to_representation(self, value):
+        return value or None
+
+
 class SpeakerSummarySerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="speaker-detail", lookup_field="slug")
 
@@ -29,7 +41,7 @@ class EventSummarySerializer(serializers.ModelSerializer):
 
 
 class SourceSummarySerializer(serializers.ModelSerializer):
-    url = serializers.URLField(help_text="Where the work can be read online; empty if nowhere.")
+    url = OptionalURLField(help_text="Where the work can be read online; null if nowhere.")
 
     class Meta:
         model = Source
@@ -62,7 +74,7 @@ EXCERPT_EXAMPLE = {
         "title": "On the Cult of Personality and Its Consequences",
         "author": "Nikita Khrushchev",
         "date": "1956",
-        "url": "",
+        "url": None,
     },
     "locator": "",
     "quoted_in": None,
@@ -122,7 +134,9 @@ class SpeakerSerializer(serializers.ModelSerializer):
 
 class TopicSerializer(serializers.ModelSerializer):
     url = serializers.HyperlinkedIdentityField(view_name="topic-detail", lookup_field="slug")
-    parent = serializers.SlugRelatedField(slug_field="slug", read_only=True, help_text="Slug of the broader topic.")
+    parent = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True, help_text="Slug of the broader topic, or null."
+    )
 
     class Meta:
         model = Topic
@@ -131,6 +145,7 @@ class TopicSerializer(serializers.ModelSerializer):
 
 class SourceSerializer(serializers.ModelSerializer):
     api_url = serializers.HyperlinkedIdentityField(view_name="source-detail")
+    url = OptionalURLField(help_text="Where the work can be read online; null if nowhere.")
 
     class Meta:
         model = Source

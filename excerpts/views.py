@@ -1,10 +1,11 @@
 """Read API v1: excerpts and the reference data they point to."""
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
 from .filtersets import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
 from .models import Event, Excerpt, Source, Speaker, Topic
+from .problems import PROBLEM_CONTENT_TYPE
 from .serializers import (
     EventSerializer,
     ExcerptSerializer,
@@ -34,21 +35,33 @@ PROBLEM_400 = OpenApiResponse(
 )
 PROBLEM_404 = OpenApiResponse(ProblemSerializer, description="No such object.")
 
-LIST_RESPONSES = {400: PROBLEM_400}
-DETAIL_RESPONSES = {400: PROBLEM_400, 404: PROBLEM_404}
+LIST_RESPONSES = {(400, PROBLEM_CONTENT_TYPE): PROBLEM_400}
+DETAIL_RESPONSES = {(400, PROBLEM_CONTENT_TYPE): PROBLEM_400, (404, PROBLEM_CONTENT_TYPE): PROBLEM_404}
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 ID_PATTERN = r"[0-9]{1,18}"
 
 
-def read_only_schema(name, plural, serializer):
-    """Summaries and documented error responses for a read-only viewset."""
+def read_only_schema(name, plural, serializer, lookup="slug"):
+    """Summaries, the path parameter and documented error responses for a read-only viewset."""
+    if lookup == "slug":
+        path_parameter = OpenApiParameter(
+            "slug", str, OpenApiParameter.PATH, description=f"The {name}'s slug, e.g. from its `url`."
+        )
+    else:
+        path_parameter = OpenApiParameter("id", int, OpenApiParameter.PATH, description=f"The {name}'s numeric id.")
     return extend_schema_view(
-        list=extend_schema(summary=f"List {plural}", responses={200: serializer(many=True), **LIST_RESPONSES}),
-        retrieve=extend_schema(summary=f"Retrieve one {name}", responses={200: serializer, **DETAIL_RESPONSES}),
+        list=extend_schema(
+            summary=f"List {plural}", responses={(200, "application/json"): serializer(many=True), **LIST_RESPONSES}
+        ),
+        retrieve=extend_schema(
+            summary=f"Retrieve one {name}",
+            parameters=[path_parameter],
+            responses={(200, "application/json"): serializer, **DETAIL_RESPONSES},
+        ),
     )
 
 
-@read_only_schema("excerpt", "excerpts", ExcerptSerializer)
+@read_only_schema("excerpt", "excerpts", ExcerptSerializer, lookup="id")
 class ExcerptViewSet(viewsets.ReadOnlyModelViewSet):
     """
     Published excerpts: the quoted words with their speaker, EDTF date, source, page and topics.
@@ -87,7 +100,7 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
     lookup_value_regex = SLUG_PATTERN
 
 
-@read_only_schema("source", "sources", SourceSerializer)
+@read_only_schema("source", "sources", SourceSerializer, lookup="id")
 class SourceViewSet(viewsets.ReadOnlyModelViewSet):
     """Citable works in which the excerpts are printed. Use a source's id in the excerpt filter `source`."""
 

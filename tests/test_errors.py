@@ -1,0 +1,97 @@
+"""Bad input gets a clear RFC 9457 problem detail naming the problem: never a 500, never silence."""
+
+import pytest
+from django.urls import reverse
+
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def corpus():
+    speaker = factories.speaker("mao-zedong", "Mao Zedong")
+    factories.topic("great-leap-forward")
+    factories.event("wuchang-conference")
+    return factories.excerpt(speaker_obj=speaker)
+
+
+def problem(response, status):
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    body = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("https://")
+    assert body["title"]
+    assert body["detail"]
+    return body
+
+
+@pytest.mark.parametrize(
+    ("query", "parameter", "message"),
+    [
+        ("speakr=mao-zedong", "speakr", "Unknown query parameter"),
+        ("date_after=1958-02-30", "date_after", "not a real calendar date"),
+        ("date_after=July 1958", "date_after", "use YYYY, YYYY-MM or YYYY-MM-DD"),
+        ("date_before=1958-13", "date_before", "not a real calendar date"),
+        ("date_after=1959&date_before=1958", "date_after", "later than date_before"),
+        ("kind=poem", "kind", "poem"),
+        ("attribution=rumour", "attribution", "rumour"),
+        ("ordering=relevance", "ordering", "relevance"),
+        ("speaker=nobody", "speaker", "No speaker has the slug nobody"),
+        ("topic=nothing", "topic", "No topic has the slug nothing"),
+        ("event=nothing", "event", "No event has the slug nothing"),
+        ("speaker=not a slug!", "speaker", "is not a slug"),
+        ("language=Chinese", "language", "BCP 47"),
+        ("source=abc", "source", "is not an id"),
+        ("source=99999999999999999999", "source", "is not an id"),
+        ("page_size=0", "page_size", "from 1 to 100"),
+        ("page_size=101", "page_size", "from 1 to 100"),
+        ("page_size=ten", "page_size", "from 1 to 100"),
+        ("cursor=bm90IGEgY3Vyc29y", "cursor", "Invalid cursor"),
+        ("q=" + "x" * 201, "q", "at most 200 characters"),
+        ("q=a%00b", "q", "Null characters"),
+    ],
+)
+def test_bad_excerpt_list_parameters_are_400_problems_naming_the_parameter(client, corpus, query, parameter, message):
+    body = problem(client.get(reverse("excerpt-list") + "?" + query), 400)
+    assert [error["name"] for error in body["errors"]] == [parameter]
+    assert message in body["errors"][0]["reason"]
+    assert message in body["detail"]
+    assert body["instance"].startswith(reverse("excerpt-list"))
+
+
+def test_several_bad_parameters_are_all_named(client, corpus):
+    body = problem(client.get(reverse("excerpt-list") + "?kind=poem&date_after=x&speaker=nobody"), 400)
+    assert {error["name"] for error in body["errors"]} == {"kind", "date_after", "speaker"}
+
+
+def test_a_typo_on_a_reference_list_is_refused_too(client, corpus):
+    body = problem(client.get(reverse("speaker-list") + "?nmae=Mao"), 400)
+    assert body["errors"][0]["name"] == "nmae"
+
+
+def test_an_unknown_excerpt_id_is_a_404_problem(client, corpus):
+    body = problem(client.get(reverse("excerpt-detail", args=[corpus.id + 1000])), 404)
+    assert body["instance"] == reverse("excerpt-detail", args=[corpus.id + 1000])
+
+
+def test_an_id_too_large_for_the_database_is_a_404_problem_not_a_500(client, corpus):
+    problem(client.get(reverse("excerpt-list") + "99999999999999999999999/"), 404)
+    problem(client.get(reverse("source-list") + "9223372036854775808/"), 404)
+
+
+def test_an_unknown_slug_is_a_404_problem(client, corpus):
+    problem(client.get(reverse("speaker-detail", args=["nobody"])), 404)
+
+
+def test_an_unknown_path_under_the_api_is_a_json_404(client):
+    body = problem(client.get("/api/v1/excerptz/"), 404)
+    assert "/api/v1/excerptz/" in body["detail"]
+
+
+def test_writing_to_the_read_api_is_refused_with_a_problem(client, corpus):
+    body = problem(client.post(reverse("excerpt-list"), {"text": "x"}, content_type="application/json"), 405)
+    assert "POST" in body["detail"]

@@ -1,0 +1,132 @@
+"""ExcerptFilterSet used directly, without HTTP."""
+
+import pytest
+from django.http import QueryDict
+from django.test import TestCase
+
+from excerpts.filtersets import ExcerptFilterSet, SpeakerFilterSet
+from excerpts.models import Excerpt, Speaker
+from tests import factories
+
+
+def filtered(query):
+    filterset = ExcerptFilterSet(QueryDict(query), queryset=Excerpt.objects.all())
+    assert filterset.is_valid(), filterset.errors
+    return set(filterset.qs)
+
+
+def errors(query):
+    filterset = ExcerptFilterSet(QueryDict(query), queryset=Excerpt.objects.all())
+    assert not filterset.is_valid()
+    return filterset.errors
+
+
+class ExcerptFilterSetTests(TestCase):
+    @classmethod
+    def setUpTestData(cls):
+        cls.mao = factories.speaker("mao-zedong", "Mao Zedong", aliases=["Mao Tse-tung"])
+        cls.khrushchev = factories.speaker("nikita-khrushchev", "Nikita Khrushchev")
+        cls.leap = factories.topic("great-leap-forward", "Great Leap Forward")
+        cls.cult = factories.topic("cult-of-personality", "Cult of personality")
+        cls.congress = factories.event("twentieth-party-congress", "Twentieth Congress of the CPSU")
+        cls.daily = factories.source("peoples-daily", "People's Daily", kind="newspaper")
+        cls.book = factories.source("mao-talks", "Talks at the Wuchang Conference")
+        cls.secret = factories.excerpt(
+            "the cult of the individual",
+            speaker_obj=cls.khrushchev,
+            date="1956-02-25",
+            kind="speech",
+            language="ru",
+            event=cls.congress,
+            topics=[cls.cult],
+            source_obj=cls.book,
+        )
+        cls.editorial = factories.excerpt(
+            "historical experience", speaker_obj=cls.mao, date="1956-04", kind="editorial", source_obj=cls.daily
+        )
+        cls.summer = factories.excerpt(
+            "people's communes are good", speaker_obj=cls.mao, date="1958-22", topics=[cls.leap, cls.cult]
+        )
+        cls.year = factories.excerpt(
+            "a paraphrased stance", speaker_obj=cls.mao, date="1958", attribution="paraphrase", topics=[cls.leap]
+        )
+        cls.uncertain = factories.excerpt("later words", speaker_obj=cls.khrushchev, date="1959?")
+
+    def test_speaker_filter_matches_the_speakers_slug(self):
+        assert filtered("speaker=nikita-khrushchev") == {self.secret, self.uncertain}
+
+    def test_repeating_speaker_matches_any_of_them(self):
+        assert filtered("speaker=nikita-khrushchev&speaker=mao-zedong") == set(Excerpt.objects.all())
+
+    def test_topic_filter_returns_each_excerpt_once_even_with_several_matching_topics(self):
+        filterset = ExcerptFilterSet(
+            QueryDict("topic=great-leap-forward&topic=cult-of-personality"), queryset=Excerpt.objects.all()
+        )
+        assert filterset.is_valid()
+        ids = [excerpt.id for excerpt in filterset.qs]
+        assert sorted(ids) == sorted([self.secret.id, self.summer.id, self.year.id])
+
+    def test_filters_combine_with_and(self):
+        assert filtered("speaker=mao-zedong&topic=cult-of-personality") == {self.summer}
+
+    def test_kind_attribution_language_event_and_source_filters(self):
+        assert filtered("kind=editorial") == {self.editorial}
+        assert filtered("attribution=paraphrase") == {self.year}
+        assert filtered("language=ru") == {self.secret}
+        assert filtered("event=twentieth-party-congress") == {self.secret}
+        assert filtered(f"source={self.daily.id}") == {self.editorial}
+
+    def test_date_after_with_a_day_includes_an_excerpt_dated_only_to_that_year(self):
+        assert self.year in filtered("date_after=1958-07-01&date_before=1958-07-31")
+        assert filtered("date_after=1958-07-01&date_before=1958-07-31") == {self.year, self.summer}
+
+    def test_date_before_with_a_year_means_up_to_its_last_day(self):
+        assert filtered("date_before=1956") == {self.secret, self.editorial}
+
+    def test_date_after_with_a_month_means_from_its_first_day(self):
+        assert filtered("date_after=1956-04&date_before=1957") == {self.editorial}
+
+    def test_an_uncertain_date_matches_by_its_stated_period(self):
+        assert filtered("date_after=1959-06") == {self.uncertain}
+
+    def test_summer_is_not_found_in_september(self):
+        assert self.summer not in filtered("date_after=1958-09-01&date_before=1958-09-30")
+        assert self.year in filtered("date_after=1958-09-01&date_before=1958-09-30")
+
+    def test_q_matches_text_speaker_alias_and_source_title_case_insensitively(self):
+        assert filtered("q=COMMUNES") == {self.summer}
+        assert filtered("q=tse-tung") == {self.editorial, self.summer, self.year}
+        assert filtered("q=wuchang") == {self.secret}
+
+    def test_ordering_by_speaker_name_then_date(self):
+        filterset = ExcerptFilterSet(QueryDict("ordering=-speaker"), queryset=Excerpt.objects.all())
+        assert filterset.is_valid()
+        assert list(filterset.qs) == [self.uncertain, self.secret, self.summer, self.year, self.editorial]
+
+    def test_unknown_slugs_are_errors_not_empty_results(self):
+        assert "No speaker has the slug nobody" in errors("speaker=nobody")["speaker"][0]
+        assert "topic" in errors("topic=nothing")
+        assert "event" in errors("event=nothing")
+
+    def test_malformed_values_are_errors_naming_the_parameter(self):
+        assert set(errors("date_after=1958-02-30&kind=poem&attribution=x&language=Chinese&source=abc")) == {
+            "date_after",
+            "kind",
+            "attribution",
+            "language",
+            "source",
+        }
+
+    def test_date_after_later_than_date_before_is_an_error(self):
+        assert "later than date_before" in errors("date_after=1959&date_before=1958")["date_after"][0]
+
+    def test_a_source_id_too_large_for_the_database_is_an_error(self):
+        assert "source" in errors("source=9223372036854775808")
+
+
+@pytest.mark.django_db
+def test_speaker_q_searches_name_and_aliases():
+    mao = factories.speaker("mao-zedong", "Mao Zedong", aliases=["Mao Tse-tung"])
+    factories.speaker("zhou-enlai", "Zhou Enlai")
+    filterset = SpeakerFilterSet(QueryDict("q=tse-TUNG"), queryset=Speaker.objects.all())
+    assert list(filterset.qs) == [mao]
