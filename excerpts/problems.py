@@ -123,3 +123,11 @@ def api_server_error(request):
         status=500,
         content_type=PROBLEM_CONTENT_TYPE,
     )
+
+
+class Conflict(exceptions.APIException):
+    """409: the request is valid but the data's current state forbids it (e.g. deleting a used speaker)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the data."
+    default_code = "conflict"
