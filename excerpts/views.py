@@ -1,5 +1,7 @@
 """API v1: excerpts and the reference data they point to; the public reads, curators write."""
 
+from collections import Counter
+
 from django.db.models import ProtectedError
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -82,10 +84,7 @@ PROBLEM_409 = OpenApiResponse(
                 "type": "https://excerpts.invalid/problems/conflict",
                 "title": "Conflict",
                 "status": 409,
-                "detail": (
-                    "Mao Zedong cannot be deleted: 12 objects (excerpts) still refer to it. "
-                    "Reassign or delete them first."
-                ),
+                "detail": "Mao Zedong cannot be deleted while in use by 12 excerpts. Reassign or delete them first.",
                 "instance": "/api/v1/speakers/mao-zedong/",
             },
             response_only=True,
@@ -160,11 +159,13 @@ class CuratedViewSet(viewsets.ModelViewSet):
         try:
             instance.delete()
         except ProtectedError as error:
-            users = len(error.protected_objects)
+            counts = Counter(type(obj) for obj in error.protected_objects)
+            users = ", ".join(
+                f"{count} {model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural}"
+                for model, count in counts.items()
+            )
             raise Conflict(
-                f"{instance} cannot be deleted: {users} {'object' if users == 1 else 'objects'} "
-                f"({', '.join(sorted({obj._meta.verbose_name_plural for obj in error.protected_objects}))}) "
-                "still refer to it. Reassign or delete them first."
+                f"{instance} cannot be deleted while in use by {users}. Reassign or delete them first."
             ) from None
 
 
