@@ -222,6 +222,12 @@ class ExcerptFilterSet(django_filters.FilterSet):
         lookup_expr="exact",
         label="BCP 47 code of the original language (zh, ru, en). Repeat for any of several.",
     )
+    status = MultipleValueFilter(
+        field_name="status",
+        lookup_expr="exact",
+        choices=Excerpt.Status.choices,
+        label="draft or published. Only curators see drafts; for everyone else every excerpt is published.",
+    )
     source = SourceIdFilter(
         field_name="source_id",
         lookup_expr="exact",

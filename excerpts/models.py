@@ -5,6 +5,7 @@ from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import models
 from django.db.models import Count, Q
 from django.urls import reverse
+from simple_history.models import HistoricalRecords
 
 from .dates import parse_bounds, validate_edtf, validate_optional_edtf
 
@@ -62,6 +63,7 @@ class Speaker(models.Model):
     died = models.CharField(
         max_length=50, blank=True, validators=[validate_optional_edtf], help_text="EDTF date of death or dissolution."
     )
+    history = HistoricalRecords()
 
     objects = SlugManager.from_queryset(SpeakerQuerySet)()
 
@@ -101,6 +103,7 @@ class Source(models.Model):
     url = models.URLField(max_length=500, blank=True, help_text="Where the work can be read online.")
     archive = models.CharField(max_length=300, blank=True, help_text="Repository holding the document, if archival.")
     notes = models.TextField(blank=True, help_text="Anything a reader should know about this source.")
+    history = HistoricalRecords()
 
     objects = SlugManager()
 
@@ -131,6 +134,7 @@ class Topic(models.Model):
         related_name="children",
         help_text="Broader topic, if any.",
     )
+    history = HistoricalRecords()
 
     objects = SlugManager()
 
@@ -157,6 +161,7 @@ class Event(models.Model):
     )
     place = models.CharField(max_length=200, blank=True, help_text="Where it took place.")
     description = models.TextField(blank=True, help_text="What happened, in a sentence or two.")
+    history = HistoricalRecords()
 
     objects = SlugManager()
 
@@ -275,6 +280,8 @@ class Excerpt(models.Model):
     )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
+    # Who changed what and when, from the admin, the API or an import; topics are tracked too.
+    history = HistoricalRecords(m2m_fields=[topics])
 
     objects = ExcerptQuerySet.as_manager()
 

@@ -8,6 +8,7 @@ client can point at the exact input that was refused.
 
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -107,8 +108,9 @@ def problem_exception_handler(exc, context):
     return Response(body, status=exc.status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
 
+@csrf_exempt
 def api_not_found(request, exception=None):
-    """404 for any path under /api/ that matches no endpoint."""
+    """404 for any path under /api/ that matches no endpoint, whatever the method (no CSRF 403 first)."""
     return JsonResponse(
         problem(404, f"No API endpoint at {request.path}. See /api/docs/ for the endpoints.", instance=request.path),
         status=404,
@@ -123,3 +125,11 @@ def api_server_error(request):
         status=500,
         content_type=PROBLEM_CONTENT_TYPE,
     )
+
+
+class Conflict(exceptions.APIException):
+    """409: the request is valid but the data's current state forbids it (e.g. deleting a used speaker)."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "The request conflicts with the current state of the data."
+    default_code = "conflict"

@@ -1,9 +1,12 @@
 """One serializer per representation, with explicit field lists."""
 
+from collections.abc import Mapping
+
+from django.db import models
 from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
 from rest_framework import serializers
 
-from .models import Event, Excerpt, Source, Speaker, Topic
+from .models import Event, Excerpt, Source, Speaker, Topic, validate_aliases
 
 
 class OptionalURLField(serializers.URLField):
@@ -187,3 +190,201 @@ class ProblemSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong with this request, for a person.")
     instance = serializers.CharField(required=False, help_text="The request path.")
     errors = ProblemErrorSerializer(many=True, required=False, help_text="Each refused input, for a 400.")
+
+
+# Writes. A client that sends 1958 where a string belongs, or a field we do not know, has a bug: tell it
+# (400 naming the field) instead of storing "1958" or silently dropping the field.
+
+JSON_TYPES = {bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "an object"}
+
+
+def json_type(value):
+    return JSON_TYPES.get(type(value), type(value).__name__)
+
+
+class StrictCharField(serializers.CharField):
+    """A string field that takes only JSON strings: numbers and booleans are refused, not converted."""
+
+    default_error_messages = {"not_a_string": "Must be a string, not {type}."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string", type=json_type(data))
+        return super().to_internal_value(data)
+
+
+class StrictSlugField(StrictCharField, serializers.SlugField):
+    pass
+
+
+class StrictURLField(StrictCharField, serializers.URLField):
+    pass
+
+
+class StrictSlugRelatedField(serializers.SlugRelatedField):
+    """A related object named by its slug, which must be a string naming an existing object."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("slug_field", "slug")
+        super().__init__(**kwargs)
+        name = self.queryset.model._meta.verbose_name
+        self.error_messages["does_not_exist"] = f"No {name} has the slug {{value}}."
+        self.error_messages["not_a_string"] = f"Must be the slug of a {name} (a string), not {{type}}."
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("not_a_string", type=json_type(data))
+        return super().to_internal_value(data)
+
+
+class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
+    """A related object named by its integer id; "3" is refused like any other string."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=json_type(data))
+        return super().to_internal_value(data)
+
+
+class WriteSerializer(serializers.ModelSerializer):
+    """
+    Base of the write serializers: strict types, unknown or read-only fields refused, and the answer
+    given in the read representation (``read_serializer_class``) so a client sees what it will read.
+    """
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: StrictCharField,
+        models.TextField: StrictCharField,
+        models.SlugField: StrictSlugField,
+        models.URLField: StrictURLField,
+    }
+    read_serializer_class = None
+
+    def to_internal_value(self, data):
+        errors = {}
+        if isinstance(data, Mapping):
+            writable = sorted(name for name, field in self.fields.items() if not field.read_only)
+            reason = f"Unknown or read-only field. Writable fields are: {', '.join(writable)}."
+            errors = {name: [reason] for name in sorted(set(data) - set(writable))}
+        try:
+            value = super().to_internal_value(data)
+        except serializers.ValidationError as error:
+            raise serializers.ValidationError({**error.detail, **errors}) from None
+        if errors:
+            raise serializers.ValidationError(errors)
+        return value
+
+    def to_representation(self, instance):
+        return self.read_serializer_class(instance, context=self.context).data
+
+
+class CuratorExcerptSerializer(ExcerptSerializer):
+    """An excerpt as curators read it: the public representation plus its status and timestamps."""
+
+    class Meta(ExcerptSerializer.Meta):
+        fields = [*ExcerptSerializer.Meta.fields, "status", "created", "updated"]
+
+
+class ExcerptWriteSerializer(WriteSerializer):
+    speaker = StrictSlugRelatedField(queryset=Speaker.objects.all(), help_text="Slug of the speaker.")
+    event = StrictSlugRelatedField(
+        queryset=Event.objects.all(), allow_null=True, required=False, help_text="Slug of the event, or null."
+    )
+    source = StrictPrimaryKeyRelatedField(queryset=Source.objects.all(), help_text="Id of the source.")
+    quoted_in = StrictPrimaryKeyRelatedField(
+        queryset=Source.objects.all(),
+        allow_null=True,
+        required=False,
+        help_text="Id of the secondary source the excerpt is known through, or null.",
+    )
+    topics = StrictSlugRelatedField(
+        queryset=Topic.objects.all(), many=True, required=False, help_text="Slugs of the topics."
+    )
+    read_serializer_class = CuratorExcerptSerializer
+
+    class Meta:
+        model = Excerpt
+        fields = [
+            "text",
+            "kind",
+            "attribution",
+            "speaker",
+            "date",
+            "event",
+            "source",
+            "locator",
+            "quoted_in",
+            "quoted_in_locator",
+            "topics",
+            "language",
+            "original_text",
+            "translator",
+            "context",
+            "status",
+        ]
+
+
+class SpeakerWriteSerializer(WriteSerializer):
+    aliases = serializers.ListField(
+        child=StrictCharField(),
+        required=False,
+        validators=[validate_aliases],
+        help_text="Other spellings of the name.",
+    )
+    read_serializer_class = SpeakerSerializer
+
+    class Meta:
+        model = Speaker
+        fields = ["slug", "name", "aliases", "kind", "description", "born", "died"]
+
+
+class TopicWriteSerializer(WriteSerializer):
+    parent = StrictSlugRelatedField(
+        queryset=Topic.objects.all(), allow_null=True, required=False, help_text="Slug of the broader topic, or null."
+    )
+    read_serializer_class = TopicSerializer
+
+    class Meta:
+        model = Topic
+        fields = ["slug", "name", "description", "parent"]
+
+    def validate_parent(self, parent):
+        ancestor = parent
+        while ancestor is not None:
+            if self.instance is not None and ancestor.pk == self.instance.pk:
+                raise serializers.ValidationError("A topic cannot be its own ancestor.")
+            ancestor = ancestor.parent
+        return parent
+
+
+class SourceWriteSerializer(WriteSerializer):
+    read_serializer_class = SourceSerializer
+
+    class Meta:
+        model = Source
+        fields = ["slug", "title", "author", "kind", "publisher", "place", "date", "url", "archive", "notes"]
+
+
+class EventWriteSerializer(WriteSerializer):
+    read_serializer_class = EventSerializer
+
+    class Meta:
+        model = Event
+        fields = ["slug", "name", "date", "place", "description"]
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The field that changed; related objects appear by id.")
+    old = serializers.JSONField(allow_null=True, help_text="Value before the change (null when created).")
+    new = serializers.JSONField(allow_null=True, help_text="Value after the change.")
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    history_id = serializers.IntegerField(help_text="Id of this history entry.")
+    history_date = serializers.DateTimeField(help_text="When the change was made.")
+    history_user = serializers.CharField(allow_null=True, help_text="Username of who made it; null if unknown.")
+    history_type = serializers.ChoiceField(
+        choices=[("+", "created"), ("~", "changed"), ("-", "deleted")], help_text="+ created, ~ changed, - deleted."
+    )
+    changes = HistoryChangeSerializer(many=True, help_text="Each field that changed, with its old and new value.")

@@ -1,18 +1,33 @@
-"""Read API v1: excerpts and the reference data they point to."""
+"""API v1: excerpts and the reference data they point to; the public reads, curators write."""
 
+from collections import Counter
+
+from django.db.models import ProtectedError
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
+from rest_framework.response import Response
 
 from .filtersets import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
+from .history import history_entries
 from .models import Event, Excerpt, Source, Speaker, Topic
-from .problems import PROBLEM_CONTENT_TYPE
+from .permissions import IsCurator, is_curator
+from .problems import PROBLEM_CONTENT_TYPE, Conflict
 from .serializers import (
+    CuratorExcerptSerializer,
     EventSerializer,
+    EventWriteSerializer,
     ExcerptSerializer,
+    ExcerptWriteSerializer,
+    HistoryEntrySerializer,
     ProblemSerializer,
     SourceSerializer,
+    SourceWriteSerializer,
     SpeakerSerializer,
+    SpeakerWriteSerializer,
     TopicSerializer,
+    TopicWriteSerializer,
 )
 
 PROBLEM_400 = OpenApiResponse(
@@ -34,35 +49,146 @@ PROBLEM_400 = OpenApiResponse(
     ],
 )
 PROBLEM_404 = OpenApiResponse(ProblemSerializer, description="No such object.")
+PROBLEM_400_BODY = OpenApiResponse(
+    ProblemSerializer,
+    description=(
+        "The body is invalid: a field is unknown or read-only, has the wrong type (a number where a string "
+        "belongs), names an unknown slug or id, or has a value that cannot be used; `errors` names each one."
+    ),
+    examples=[
+        OpenApiExample(
+            "Invalid EDTF date and an unknown field",
+            value={
+                "type": "https://excerpts.invalid/problems/invalid-request",
+                "title": "Invalid request",
+                "status": 400,
+                "detail": "date: '1958-13' is not a valid EDTF date. ...",
+                "instance": "/api/v1/excerpts/",
+                "errors": [{"name": "date", "reason": "'1958-13' is not a valid EDTF date. ..."}],
+            },
+            response_only=True,
+        )
+    ],
+)
+PROBLEM_401 = OpenApiResponse(
+    ProblemSerializer, description="No valid credentials: send `Authorization: Token <key>` (see create_curator)."
+)
+PROBLEM_403 = OpenApiResponse(ProblemSerializer, description="Authenticated, but without the permission this needs.")
+PROBLEM_409 = OpenApiResponse(
+    ProblemSerializer,
+    description="Still in use: excerpts (or narrower topics) refer to it. Reassign or delete them first.",
+    examples=[
+        OpenApiExample(
+            "Speaker still quoted",
+            value={
+                "type": "https://excerpts.invalid/problems/conflict",
+                "title": "Conflict",
+                "status": 409,
+                "detail": "Mao Zedong cannot be deleted while in use by 12 excerpts. Reassign or delete them first.",
+                "instance": "/api/v1/speakers/mao-zedong/",
+            },
+            response_only=True,
+        )
+    ],
+)
 
-LIST_RESPONSES = {(400, PROBLEM_CONTENT_TYPE): PROBLEM_400}
-DETAIL_RESPONSES = {(400, PROBLEM_CONTENT_TYPE): PROBLEM_400, (404, PROBLEM_CONTENT_TYPE): PROBLEM_404}
+
+def problem_responses(responses):
+    """Key problem-detail responses by (status, media type), so the schema says application/problem+json."""
+    return {(status, PROBLEM_CONTENT_TYPE): response for status, response in responses.items()}
+
+
+LIST_RESPONSES = problem_responses({400: PROBLEM_400})
+DETAIL_RESPONSES = problem_responses({400: PROBLEM_400, 404: PROBLEM_404})
+WRITE_RESPONSES = problem_responses({400: PROBLEM_400_BODY, 401: PROBLEM_401, 403: PROBLEM_403})
+CHANGE_RESPONSES = {**WRITE_RESPONSES, **problem_responses({404: PROBLEM_404})}
+DELETE_RESPONSES = problem_responses(
+    {400: PROBLEM_400, 401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404, 409: PROBLEM_409}
+)
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 ID_PATTERN = r"[0-9]{1,18}"
+JSON = "application/json"
 
 
-def read_only_schema(name, plural, serializer, lookup="slug"):
-    """Summaries, the path parameter and documented error responses for a read-only viewset."""
+def curated_schema(name, plural, serializer, write_serializer, written=None, lookup="slug"):
+    """Summaries, path parameter and every documented response of a viewset the public reads and curators write."""
+    written = written or serializer
     if lookup == "slug":
-        path_parameter = OpenApiParameter(
-            "slug", str, OpenApiParameter.PATH, description=f"The {name}'s slug, e.g. from its `url`."
-        )
+        path = [OpenApiParameter("slug", str, OpenApiParameter.PATH, description=f"The {name}'s slug.")]
     else:
-        path_parameter = OpenApiParameter("id", int, OpenApiParameter.PATH, description=f"The {name}'s numeric id.")
+        path = [OpenApiParameter("id", int, OpenApiParameter.PATH, description=f"The {name}'s numeric id.")]
     return extend_schema_view(
-        list=extend_schema(
-            summary=f"List {plural}", responses={(200, "application/json"): serializer(many=True), **LIST_RESPONSES}
-        ),
+        list=extend_schema(summary=f"List {plural}", responses={(200, JSON): serializer(many=True), **LIST_RESPONSES}),
         retrieve=extend_schema(
-            summary=f"Retrieve one {name}",
-            parameters=[path_parameter],
-            responses={(200, "application/json"): serializer, **DETAIL_RESPONSES},
+            summary=f"Retrieve one {name}", parameters=path, responses={(200, JSON): serializer, **DETAIL_RESPONSES}
+        ),
+        create=extend_schema(
+            summary=f"Create a {name} (curators)",
+            request=write_serializer,
+            responses={(201, JSON): written, **WRITE_RESPONSES},
+        ),
+        update=extend_schema(
+            summary=f"Replace a {name} (curators)",
+            parameters=path,
+            request=write_serializer,
+            responses={(200, JSON): written, **CHANGE_RESPONSES},
+        ),
+        partial_update=extend_schema(
+            summary=f"Change some fields of a {name} (curators)",
+            parameters=path,
+            request=write_serializer,
+            responses={(200, JSON): written, **CHANGE_RESPONSES},
+        ),
+        destroy=extend_schema(
+            summary=f"Delete a {name} (admins)", parameters=path, responses={204: None, **DELETE_RESPONSES}
         ),
     )
 
 
-@read_only_schema("excerpt", "excerpts", ExcerptSerializer, lookup="id")
-class ExcerptViewSet(viewsets.ReadOnlyModelViewSet):
+class CuratedViewSet(viewsets.ModelViewSet):
+    """
+    Reads for everyone; POST, PUT, PATCH and DELETE need the model permission (curators add and change,
+    admins also delete). Writes are answered in the read representation.
+    """
+
+    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    write_serializer_class = None
+
+    def get_serializer_class(self):
+        if self.action in ("create", "update", "partial_update"):
+            return self.write_serializer_class
+        return super().get_serializer_class()
+
+    def reread(self, serializer):
+        """Answer with the object as the list and detail show it (annotations, prefetched relations)."""
+        serializer.instance = self.get_queryset().get(pk=serializer.instance.pk)
+
+    def perform_create(self, serializer):
+        serializer.save()
+        self.reread(serializer)
+
+    def perform_update(self, serializer):
+        serializer.save()
+        self.reread(serializer)
+
+    def perform_destroy(self, instance):
+        try:
+            instance.delete()
+        except ProtectedError as error:
+            counts = Counter(type(obj) for obj in error.protected_objects)
+            users = ", ".join(
+                f"{count} {model._meta.verbose_name if count == 1 else model._meta.verbose_name_plural}"
+                for model, count in counts.items()
+            )
+            raise Conflict(
+                f"{instance} cannot be deleted while in use by {users}. Reassign or delete them first."
+            ) from None
+
+
+@curated_schema(
+    "excerpt", "excerpts", ExcerptSerializer, ExcerptWriteSerializer, CuratorExcerptSerializer, lookup="id"
+)
+class ExcerptViewSet(CuratedViewSet):
     """
     Published excerpts: the quoted words with their speaker, EDTF date, source, page and topics.
 
@@ -70,52 +196,82 @@ class ExcerptViewSet(viewsets.ReadOnlyModelViewSet):
     Dates match by overlap: an excerpt dated only "1958" may date from July 1958, so it is found by
     `date_after=1958-07-01&date_before=1958-07-31`. Pages are keyset cursors: follow `next` to visit
     every match exactly once.
+
+    Curators (token or admin session) also see drafts, with each excerpt's `status`, `created` and
+    `updated`, and may filter by `status`. They write speakers, events and topics by slug and sources
+    (`source`, `quoted_in`) by id; the EDTF `date` is checked and its bounds computed on save.
     """
 
-    queryset = Excerpt.objects.published().with_related()
     serializer_class = ExcerptSerializer
+    write_serializer_class = ExcerptWriteSerializer
     filterset_class = ExcerptFilterSet
     lookup_value_regex = ID_PATTERN
 
+    def get_queryset(self):
+        excerpts = Excerpt.objects.with_related()
+        return excerpts if is_curator(self.request.user) else excerpts.published()
 
-@read_only_schema("speaker", "speakers", SpeakerSerializer)
-class SpeakerViewSet(viewsets.ReadOnlyModelViewSet):
+    def get_serializer_class(self):
+        if self.action in ("list", "retrieve") and is_curator(self.request.user):
+            return CuratorExcerptSerializer
+        return super().get_serializer_class()
+
+    @extend_schema(
+        summary="History of one excerpt (curators)",
+        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The excerpt's numeric id.")],
+        responses={
+            (200, JSON): HistoryEntrySerializer(many=True),
+            **problem_responses({401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404}),
+        },
+    )
+    @action(detail=True, methods=["get"], permission_classes=[IsCurator], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        """Every change to the excerpt, newest first: who, when, and each field's old and new value."""
+        return Response(HistoryEntrySerializer(history_entries(self.get_object()), many=True).data)
+
+
+@curated_schema("speaker", "speakers", SpeakerSerializer, SpeakerWriteSerializer)
+class SpeakerViewSet(CuratedViewSet):
     """People and bodies whose words are quoted, with other spellings of their names and excerpt counts."""
 
     queryset = Speaker.objects.with_excerpt_count()
     serializer_class = SpeakerSerializer
+    write_serializer_class = SpeakerWriteSerializer
     filterset_class = SpeakerFilterSet
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
 
 
-@read_only_schema("topic", "topics", TopicSerializer)
-class TopicViewSet(viewsets.ReadOnlyModelViewSet):
+@curated_schema("topic", "topics", TopicSerializer, TopicWriteSerializer)
+class TopicViewSet(CuratedViewSet):
     """The subject taxonomy. Use a topic's slug in the excerpt filter `topic`."""
 
     queryset = Topic.objects.select_related("parent")
     serializer_class = TopicSerializer
+    write_serializer_class = TopicWriteSerializer
     filterset_class = TopicFilterSet
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
 
 
-@read_only_schema("source", "sources", SourceSerializer, lookup="id")
-class SourceViewSet(viewsets.ReadOnlyModelViewSet):
+@curated_schema("source", "sources", SourceSerializer, SourceWriteSerializer, lookup="id")
+class SourceViewSet(CuratedViewSet):
     """Citable works in which the excerpts are printed. Use a source's id in the excerpt filter `source`."""
 
     queryset = Source.objects.all()
     serializer_class = SourceSerializer
+    write_serializer_class = SourceWriteSerializer
     filterset_class = SourceFilterSet
     lookup_value_regex = ID_PATTERN
 
 
-@read_only_schema("event", "events", EventSerializer)
-class EventViewSet(viewsets.ReadOnlyModelViewSet):
+@curated_schema("event", "events", EventSerializer, EventWriteSerializer)
+class EventViewSet(CuratedViewSet):
     """Occasions the words belong to. Use an event's slug in the excerpt filter `event`."""
 
     queryset = Event.objects.all()
     serializer_class = EventSerializer
+    write_serializer_class = EventWriteSerializer
     filterset_class = EventFilterSet
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN

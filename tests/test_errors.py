@@ -92,6 +92,21 @@ def test_an_unknown_path_under_the_api_is_a_json_404(client):
     assert "/api/v1/excerptz/" in body["detail"]
 
 
-def test_writing_to_the_read_api_is_refused_with_a_problem(client, corpus):
-    body = problem(client.post(reverse("excerpt-list"), {"text": "x"}, content_type="application/json"), 405)
-    assert "POST" in body["detail"]
+def test_an_anonymous_write_is_a_401_problem_asking_for_a_token(client, corpus):
+    response = client.post(reverse("excerpt-list"), {"text": "x"}, content_type="application/json")
+    body = problem(response, 401)
+    assert response["WWW-Authenticate"] == "Token"
+    assert "credentials" in body["detail"]
+
+
+def test_a_malformed_token_is_a_401_problem_not_a_database_error(client, corpus):
+    response = client.get(reverse("excerpt-list"), HTTP_AUTHORIZATION="Token abc\x00def")
+    body = problem(response, 401)
+    assert body["detail"] == "Invalid token."
+
+
+def test_a_malformed_session_cookie_is_ignored_and_the_public_list_answers(client, corpus):
+    client.cookies["sessionid"] = "x\x00" * 20
+    response = client.get(reverse("excerpt-list"))
+    assert response.status_code == 200
+    assert response.json()["count"] == 1

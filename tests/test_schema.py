@@ -45,7 +45,7 @@ def corpus(db, in_process_requests):
 
 
 @schema.parametrize()
-@settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_honours_the_schema_and_never_answers_500(case, corpus):
     # Input that fits the schema may still be refused on purpose: a slug nobody has, an empty date
     # range, a cursor not made by the server. So a 400 for it is no failure; everything else is checked.
@@ -64,7 +64,11 @@ def test_the_schema_validates_without_warnings_and_documents_every_operation():
         for method, operation in operations.items():
             assert operation.get("summary"), f"{method} {path} has no summary"
             assert operation.get("description"), f"{method} {path} has no description"
-            assert "400" in operation["responses"], f"{method} {path} does not document 400"
+            takes_input = "requestBody" in operation or any(
+                p["in"] == "query" for p in operation.get("parameters", [])
+            )
+            if takes_input or method == "delete":
+                assert "400" in operation["responses"], f"{method} {path} does not document 400"
             if "{" in path:
                 assert "404" in operation["responses"], f"{method} {path} does not document 404"
             for parameter in operation.get("parameters", []):
@@ -89,6 +93,7 @@ def test_the_excerpt_list_documents_its_filters_with_types():
         "q",
         "source",
         "speaker",
+        "status",
         "topic",
     }
     assert parameters["page_size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}

@@ -1,0 +1,122 @@
+"""The admin, tuned for curators: search, filters, autocomplete, bulk publishing, history and import/export."""
+
+import datetime
+
+from django.contrib import admin, messages
+from django.db.models import Prefetch
+from django.utils import timezone
+from import_export.admin import ImportExportModelAdmin
+from import_export.formats.base_formats import CSV, JSON
+from simple_history.admin import SimpleHistoryAdmin
+from simple_history.utils import bulk_update_with_history
+
+from .models import Event, Excerpt, Source, Speaker, Topic
+from .resources import ExcerptResource
+
+
+class DecadeFilter(admin.SimpleListFilter):
+    """Excerpts that may date from a decade (their possible range overlaps it)."""
+
+    title = "decade"
+    parameter_name = "decade"
+
+    def lookups(self, request, model_admin):
+        decades = sorted({day.year // 10 * 10 for day in Excerpt.objects.dates("date_start", "year")})
+        return [(str(decade), f"{decade}s") for decade in decades]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not (value and value.isdigit()):
+            return queryset
+        decade = int(value)
+        return queryset.overlapping(start=datetime.date(decade, 1, 1), end=datetime.date(decade + 9, 12, 31))
+
+
+@admin.register(Speaker)
+class SpeakerAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "kind", "born", "died"]
+    list_filter = ["kind"]
+    search_fields = ["name", "aliases", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Source)
+class SourceAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "author", "kind", "date", "slug"]
+    list_filter = ["kind"]
+    search_fields = ["title", "author", "slug"]
+    prepopulated_fields = {"slug": ["title"]}
+
+
+@admin.register(Topic)
+class TopicAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "slug", "parent"]
+    list_select_related = ["parent"]
+    search_fields = ["name", "slug"]
+    autocomplete_fields = ["parent"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Event)
+class EventAdmin(SimpleHistoryAdmin):
+    list_display = ["name", "date", "place", "slug"]
+    search_fields = ["name", "place", "slug"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+@admin.register(Excerpt)
+class ExcerptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
+    list_display = ["short_text", "speaker", "date_display", "kind", "status", "topic_list"]
+    list_select_related = ["speaker"]
+    list_filter = ["kind", "status", "attribution", "topics", "speaker", "language", DecadeFilter]
+    search_fields = ["text", "speaker__name", "speaker__aliases", "source__title"]
+    autocomplete_fields = ["speaker", "source", "quoted_in", "event", "topics"]
+    readonly_fields = ["date_display", "date_start", "date_end", "created", "updated"]
+    fieldsets = [
+        (None, {"fields": ["text", "kind", "attribution", "speaker", "status"]}),
+        (
+            "Date",
+            {
+                "fields": ["date", "date_display", "date_start", "date_end"],
+                "description": "Enter an EDTF date; its human form and bounds are computed when you save.",
+            },
+        ),
+        ("Where printed", {"fields": ["source", "locator", "quoted_in", "quoted_in_locator", "event"]}),
+        ("About", {"fields": ["topics", "language", "original_text", "translator", "context"]}),
+        ("Record", {"fields": ["created", "updated"], "classes": ["collapse"]}),
+    ]
+    actions = ["publish", "unpublish"]
+    resource_classes = [ExcerptResource]
+    formats = [CSV, JSON]
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("topics", queryset=Topic.objects.only("id", "name")))
+        )
+
+    @admin.display(description="text", ordering="text")
+    def short_text(self, excerpt):
+        return excerpt.text if len(excerpt.text) <= 80 else excerpt.text[:77] + "..."
+
+    @admin.display(description="topics")
+    def topic_list(self, excerpt):
+        return ", ".join(topic.name for topic in excerpt.topics.all())
+
+    def set_status(self, request, queryset, status):
+        # One bulk UPDATE, with a history entry per excerpt naming who did it.
+        changed = list(queryset.exclude(status=status))
+        now = timezone.now()
+        for excerpt in changed:
+            excerpt.status, excerpt.updated = status, now
+        bulk_update_with_history(changed, Excerpt, ["status", "updated"], default_user=request.user)
+        self.message_user(request, f"{len(changed)} excerpt(s) marked {status}.", messages.SUCCESS)
+
+    @admin.action(description="Publish the selected excerpts", permissions=["change"])
+    def publish(self, request, queryset):
+        self.set_status(request, queryset, Excerpt.Status.PUBLISHED)
+
+    @admin.action(description="Unpublish the selected excerpts (back to draft)", permissions=["change"])
+    def unpublish(self, request, queryset):
+        self.set_status(request, queryset, Excerpt.Status.DRAFT)

@@ -1,0 +1,43 @@
+"""create_curator: a staff user in the curators group with a token that re-running rotates."""
+
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.urls import reverse
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+pytestmark = pytest.mark.django_db
+
+
+def create_curator(username):
+    out = StringIO()
+    call_command("create_curator", username, stdout=out, stderr=StringIO())
+    return out.getvalue().strip()
+
+
+def test_create_curator_makes_a_staff_member_of_the_curators_group_and_prints_its_token():
+    key = create_curator("alice")
+
+    user = get_user_model().objects.get(username="alice")
+    assert user.is_staff and not user.is_superuser
+    assert list(user.groups.values_list("name", flat=True)) == ["curators"]
+    assert Token.objects.get(user=user).key == key
+    assert user.has_perm("excerpts.add_excerpt") and user.has_perm("excerpts.change_speaker")
+    assert not user.has_perm("excerpts.delete_excerpt")
+
+
+def test_running_create_curator_again_rotates_the_token(corpus):
+    old = create_curator("alice")
+    new = create_curator("alice")
+
+    assert old != new
+    assert get_user_model().objects.filter(username="alice").count() == 1
+    client = APIClient()
+    url = reverse("excerpt-detail", kwargs={"pk": corpus["published"].pk})
+    client.credentials(HTTP_AUTHORIZATION=f"Token {old}")
+    assert client.patch(url, {"locator": "p. 1"}, format="json").status_code == 401
+    client.credentials(HTTP_AUTHORIZATION=f"Token {new}")
+    assert client.patch(url, {"locator": "p. 1"}, format="json").status_code == 200
