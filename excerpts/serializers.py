@@ -1,6 +1,6 @@
 """One serializer per representation, with explicit field lists."""
 
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from .models import Event, Excerpt, Source, Speaker, Topic
@@ -72,6 +72,7 @@ EXCERPT_EXAMPLE = {
     "original_text": "",
     "translator": "",
     "context": "Closed session of the congress, the speech later known as the Secret Speech.",
+    "highlight": None,
 }
 
 
@@ -83,6 +84,7 @@ class ExcerptSerializer(serializers.ModelSerializer):
     source = SourceSummarySerializer()
     quoted_in = SourceSummarySerializer(allow_null=True)
     topics = TopicSummarySerializer(many=True)
+    highlight = serializers.SerializerMethodField()
 
     class Meta:
         model = Excerpt
@@ -107,7 +109,20 @@ class ExcerptSerializer(serializers.ModelSerializer):
             "original_text",
             "translator",
             "context",
+            "highlight",
         ]
+
+    @extend_schema_field(
+        {
+            "type": "string",
+            "nullable": True,
+            "description": "With q: the best matching passage, HTML-escaped, with the hits in <mark> elements. "
+            "Otherwise null.",
+            "example": "the <mark>people's</mark> <mark>communes</mark> are",
+        }
+    )
+    def get_highlight(self, excerpt):
+        return getattr(excerpt, "highlight", None)
 
 
 class SpeakerSerializer(serializers.ModelSerializer):

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 
+from . import search
 from .filtersets import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
 from .models import Event, Excerpt, Source, Speaker, Topic
 from .serializers import (
@@ -57,12 +58,30 @@ class ExcerptViewSet(viewsets.ReadOnlyModelViewSet):
     Dates match by overlap: an excerpt dated only "1958" may date from July 1958, so it is found by
     `date_after=1958-07-01&date_before=1958-07-31`. Pages are keyset cursors: follow `next` to visit
     every match exactly once.
+
+    `q` is a full-text search (stemmed; words ANDed, "quoted phrases", -exclusions). With `q` the
+    results are ordered by relevance unless `ordering` says otherwise, and each carries a
+    `highlight`: its best matching passage with the hits in `<mark>` elements.
     """
 
     queryset = Excerpt.objects.published().with_related()
     serializer_class = ExcerptSerializer
     filterset_class = ExcerptFilterSet
     lookup_value_regex = ID_PATTERN
+
+    def search_query(self):
+        """The request's parsed q, or None; the filterset has already refused a q that does not parse."""
+        text = self.request.query_params.get("q", "")
+        return search.parse_query(text) if text.strip() else None
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        query = self.search_query() if page is not None and self.action == "list" else None
+        if query is not None:
+            passages = search.highlights(query, [excerpt.pk for excerpt in page])
+            for excerpt in page:
+                excerpt.highlight = passages.get(excerpt.pk)
+        return page
 
 
 @read_only_schema("speaker", "speakers", SpeakerSerializer)
