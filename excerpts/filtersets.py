@@ -194,6 +194,10 @@ class SlugMultipleFilter(DocumentedSchemaMixin, django_filters.ModelMultipleChoi
         )
         super().__init__(*args, **kwargs)
 
+    def get_filter_predicate(self, v):
+        # django-filter compares the foreign key column with the slug (to_field_name); compare with the object.
+        return {self.field_name: v}
+
 
 def search_text_field(**kwargs):
     return django_filters.CharFilter(max_length=MAX_Q_LENGTH, **kwargs)
