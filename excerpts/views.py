@@ -1,9 +1,20 @@
 """Read API v1: excerpts and the reference data they point to."""
 
-from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, extend_schema_view
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import (
+    OpenApiExample,
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    extend_schema_view,
+)
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 
-from . import search
+from . import renderers, search
 from .filtersets import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
 from .models import Event, Excerpt, Source, Speaker, Topic
 from .serializers import (
@@ -49,7 +60,38 @@ def read_only_schema(name, plural, serializer):
     )
 
 
-@read_only_schema("excerpt", "excerpts", ExcerptSerializer)
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    str,
+    enum=["json", "csv", "jsonl"],
+    description=(
+        "json (default): one page. csv or jsonl: the whole filtered list as a file, streamed (cursor and page_size "
+        "are ignored). The same as Accept: text/csv, application/jsonl or application/x-ndjson. CSV flattens the "
+        "nested objects (speaker_slug, speaker_name, ...) and joins topic slugs with ';'."
+    ),
+)
+EXPORT_DESCRIPTION = "Every matching excerpt, one row or line each, streamed: {}."
+
+
+@extend_schema_view(
+    list=extend_schema(
+        summary="List excerpts, or export them all as CSV or JSON Lines",
+        parameters=[FORMAT_PARAMETER],
+        responses={
+            (200, "application/json"): ExcerptSerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("CSV")),
+            (200, "application/jsonl"): OpenApiResponse(
+                OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("JSON Lines, one excerpt as JSON a line")
+            ),
+            (200, "application/x-ndjson"): OpenApiResponse(
+                OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("the same as application/jsonl")
+            ),
+            # Errors are JSON problem details whatever the format asked for.
+            (400, "application/json"): PROBLEM_400,
+        },
+    ),
+    retrieve=extend_schema(summary="Retrieve one excerpt", responses={200: ExcerptSerializer, **DETAIL_RESPONSES}),
+)
 class ExcerptViewSet(viewsets.ReadOnlyModelViewSet):
     """
     Published excerpts: the quoted words with their speaker, EDTF date, source, page and topics.
@@ -62,12 +104,41 @@ class ExcerptViewSet(viewsets.ReadOnlyModelViewSet):
     `q` is a full-text search (stemmed; words ANDed, "quoted phrases", -exclusions). With `q` the
     results are ordered by relevance unless `ordering` says otherwise, and each carries a
     `highlight`: its best matching passage with the hits in `<mark>` elements.
+
+    `format=csv` or `format=jsonl` exports the whole filtered list as a streamed file.
     """
 
     queryset = Excerpt.objects.published().with_related()
     serializer_class = ExcerptSerializer
     filterset_class = ExcerptFilterSet
     lookup_value_regex = ID_PATTERN
+
+    def get_renderers(self):
+        if self.action == "list":
+            return [renderer() for renderer in renderers.LIST_RENDERERS]
+        return super().get_renderers()
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            # DRF answers an unknown ?format= with 404, as if the resource were missing: it is a bad parameter.
+            formats = ", ".join(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
+            raise ValidationError({"format": [f"Unknown format. Use one of: {formats}."]}) from None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and isinstance(
+            getattr(request, "accepted_renderer", None), renderers.ExportRenderer
+        ):
+            # Only the export itself is CSV or JSON Lines; an error about it is a JSON problem.
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        if isinstance(request.accepted_renderer, renderers.ExportRenderer):
+            queryset = self.filter_queryset(self.get_queryset())
+            return renderers.stream_export(queryset, request.accepted_renderer, self.get_serializer())
+        return super().list(request, *args, **kwargs)
 
     def search_query(self):
         """The request's parsed q, or None; the filterset has already refused a q that does not parse."""
