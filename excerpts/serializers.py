@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from . import citations
 from .models import Event, Excerpt, Source, Speaker, Topic
 
 
@@ -72,6 +73,8 @@ EXCERPT_EXAMPLE = {
     "original_text": "",
     "translator": "",
     "context": "Closed session of the congress, the speech later known as the Secret Speech.",
+    "citation": "Nikita Khrushchev, speech, 25 February 1956, Twentieth Congress of the CPSU, in On the Cult of "
+    "Personality and Its Consequences (1956).",
     "highlight": None,
 }
 
@@ -84,6 +87,7 @@ class ExcerptSerializer(serializers.ModelSerializer):
     source = SourceSummarySerializer()
     quoted_in = SourceSummarySerializer(allow_null=True)
     topics = TopicSummarySerializer(many=True)
+    citation = serializers.SerializerMethodField(help_text="A Chicago-style note citing the excerpt.")
     highlight = serializers.SerializerMethodField()
 
     class Meta:
@@ -109,8 +113,12 @@ class ExcerptSerializer(serializers.ModelSerializer):
             "original_text",
             "translator",
             "context",
+            "citation",
             "highlight",
         ]
+
+    def get_citation(self, excerpt) -> str:
+        return citations.chicago_note(excerpt)
 
     @extend_schema_field(
         {

@@ -1,6 +1,6 @@
 """Read API v1: excerpts and the reference data they point to."""
 
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
     OpenApiExample,
@@ -10,11 +10,12 @@ from drf_spectacular.utils import (
     extend_schema_view,
 )
 from rest_framework import viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from . import renderers, search
+from . import citations, renderers, search
 from .filtersets import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
 from .models import Event, Excerpt, Source, Speaker, Topic
 from .serializers import (
@@ -71,6 +72,21 @@ FORMAT_PARAMETER = OpenApiParameter(
     ),
 )
 EXPORT_DESCRIPTION = "Every matching excerpt, one row or line each, streamed: {}."
+MAX_BIBLIOGRAPHY = 1000
+STYLE_PARAMETER = OpenApiParameter(
+    "style",
+    str,
+    enum=list(citations.STYLES),
+    default=citations.DEFAULT_STYLE,
+    description=(
+        "csl-json (an array of CSL-JSON items, for Zotero, Mendeley and citeproc), bibtex (biblatex fields), ris, "
+        "or chicago (plain-text notes, one a line)."
+    ),
+)
+CITATION_RESPONSES = {
+    (200, media_type.split(";")[0]): OpenApiResponse(OpenApiTypes.STR, description=f"The citation as {style}.")
+    for style, media_type in citations.STYLES.items()
+}
 
 
 @extend_schema_view(
@@ -112,6 +128,7 @@ class ExcerptViewSet(viewsets.ReadOnlyModelViewSet):
     serializer_class = ExcerptSerializer
     filterset_class = ExcerptFilterSet
     lookup_value_regex = ID_PATTERN
+    extra_query_params = ()  # per action: the query parameters it takes besides the filters
 
     def get_renderers(self):
         if self.action == "list":
@@ -139,6 +156,54 @@ class ExcerptViewSet(viewsets.ReadOnlyModelViewSet):
             queryset = self.filter_queryset(self.get_queryset())
             return renderers.stream_export(queryset, request.accepted_renderer, self.get_serializer())
         return super().list(request, *args, **kwargs)
+
+    def citation_response(self, excerpts):
+        style = self.request.query_params.get("style", citations.DEFAULT_STYLE)
+        if style not in citations.STYLES:
+            raise ValidationError({"style": [f"Unknown citation style. Use one of: {', '.join(citations.STYLES)}."]})
+        response = HttpResponse(citations.render(excerpts, style), content_type=citations.STYLES[style])
+        response["Content-Disposition"] = f'inline; filename="citations.{style.replace("csl-", "")}"'
+        return response
+
+    @extend_schema(
+        summary="Cite one excerpt",
+        operation_id="v1_excerpts_cite",
+        parameters=[STYLE_PARAMETER],
+        responses={
+            **CITATION_RESPONSES,
+            (400, "application/json"): PROBLEM_400,
+            (404, "application/json"): PROBLEM_404,
+        },
+    )
+    @action(detail=True, pagination_class=None, extra_query_params=("style",))
+    def cite(self, request, pk=None):
+        """The excerpt's citation in the format a reference manager imports."""
+        return self.citation_response([self.get_object()])
+
+    @extend_schema(
+        summary="Cite every matching excerpt: a bibliography",
+        operation_id="v1_excerpts_cite_list",
+        parameters=[STYLE_PARAMETER],
+        filters=True,
+        responses={**CITATION_RESPONSES, (400, "application/json"): PROBLEM_400},
+    )
+    @action(detail=False, url_path="cite", pagination_class=None, extra_query_params=("style",))
+    def cite_list(self, request):
+        """
+        Citations of every excerpt the filters match, in list order: at most 1000 (MAX_BIBLIOGRAPHY); narrow
+        the filters for more (a larger set is a 400).
+        """
+        excerpts = list(self.filter_queryset(self.get_queryset())[: MAX_BIBLIOGRAPHY + 1])
+        if len(excerpts) > MAX_BIBLIOGRAPHY:
+            raise ValidationError(
+                {
+                    "request": [
+                        f"More than {MAX_BIBLIOGRAPHY} excerpts match; a bibliography holds at most "
+                        f"{MAX_BIBLIOGRAPHY}. Narrow the filters, or export the list with format=csv or format=jsonl."
+                    ]
+                }
+            )
+        return self.citation_response(excerpts)
 
     def search_query(self):
         """The request's parsed q, or None; the filterset has already refused a q that does not parse."""
