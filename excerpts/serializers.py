@@ -195,3 +195,38 @@ class ProblemSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="What went wrong with this request, for a person.")
     instance = serializers.CharField(required=False, help_text="The request path.")
     errors = ProblemErrorSerializer(many=True, required=False, help_text="Each refused input, for a 400.")
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="The filter value: a slug, a choice, a language tag, a year or a decade.")
+    label = serializers.CharField(help_text="What to show: a name, a choice's label, 1950s.")
+    count = serializers.IntegerField(help_text="Matching excerpts with this value.")
+
+
+class FacetsSerializer(serializers.Serializer):
+    """Counts of the filtered excerpts per facet value. Year and decade are those of date_start."""
+
+    count = serializers.IntegerField(help_text="Matching excerpts.")
+    speaker = FacetValueSerializer(many=True)
+    topic = FacetValueSerializer(many=True, help_text="An excerpt counts under each of its topics.")
+    kind = FacetValueSerializer(many=True)
+    attribution = FacetValueSerializer(many=True)
+    language = FacetValueSerializer(many=True)
+    event = FacetValueSerializer(many=True, help_text="Excerpts without an event are not counted here.")
+    year = FacetValueSerializer(many=True, help_text="By the year of date_start, the earliest possible day.")
+    decade = FacetValueSerializer(many=True, help_text="By the decade of date_start.")
+
+
+class RandomQuerySerializer(serializers.Serializer):
+    count = serializers.IntegerField(min_value=1, max_value=50, default=1, help_text="How many excerpts, 1 to 50.")
+    seed = serializers.IntegerField(
+        min_value=0,
+        max_value=2**63 - 1,
+        required=False,
+        help_text="The same seed gives the same excerpts (while the data is the same). Omit for a fresh draw.",
+    )
+
+
+class RandomExcerptsSerializer(serializers.Serializer):
+    seed = serializers.IntegerField(help_text="The seed used: pass it again to get the same excerpts.")
+    results = ExcerptSerializer(many=True)

@@ -1,5 +1,7 @@
 """Read API v1: excerpts and the reference data they point to."""
 
+import secrets
+
 from django.http import Http404, HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import (
@@ -15,13 +17,16 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from . import citations, renderers, search
+from . import citations, facets, renderers, search
 from .filtersets import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
 from .models import Event, Excerpt, Source, Speaker, Topic
 from .serializers import (
     EventSerializer,
     ExcerptSerializer,
+    FacetsSerializer,
     ProblemSerializer,
+    RandomExcerptsSerializer,
+    RandomQuerySerializer,
     SourceSerializer,
     SpeakerSerializer,
     TopicSerializer,
@@ -204,6 +209,40 @@ class ExcerptViewSet(viewsets.ReadOnlyModelViewSet):
                 }
             )
         return self.citation_response(excerpts)
+
+    @extend_schema(
+        summary="Count the matching excerpts per speaker, topic, kind, attribution, language, event, year, decade",
+        filters=True,
+        responses={200: FacetsSerializer, **LIST_RESPONSES},
+    )
+    @action(detail=False, pagination_class=None)
+    def facets(self, request):
+        """
+        Facet counts for the excerpts the filters match (every list filter works here), largest first;
+        years and decades in order, taken from date_start (the earliest possible day).
+        """
+        return Response(facets.facet_counts(self.filter_queryset(self.get_queryset())))
+
+    @extend_schema(
+        summary="Random excerpts, reproducible with a seed",
+        parameters=[RandomQuerySerializer],
+        filters=True,
+        responses={200: RandomExcerptsSerializer, **LIST_RESPONSES},
+    )
+    @action(detail=False, pagination_class=None, extra_query_params=("count", "seed"))
+    def random(self, request):
+        """
+        `count` (1-50) random excerpts among those the filters match. The same `seed` gives the same
+        excerpts while the data is the same; the response says which seed it used.
+        """
+        params = RandomQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        seed = params.validated_data.get("seed", secrets.randbelow(2**31))
+        queryset = self.filter_queryset(self.get_queryset())
+        ids = facets.random_ids(queryset, params.validated_data["count"], seed)
+        found = queryset.order_by().filter(id__in=ids).in_bulk()
+        excerpts = [found[pk] for pk in ids]
+        return Response({"seed": seed, "results": self.get_serializer(excerpts, many=True).data})
 
     def search_query(self):
         """The request's parsed q, or None; the filterset has already refused a q that does not parse."""
