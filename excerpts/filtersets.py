@@ -14,6 +14,7 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
 
+from . import search
 from .dates import query_period
 from .models import LANGUAGE_TAG_PATTERN, Event, Excerpt, Source, Speaker, Topic
 
@@ -27,6 +28,7 @@ ORDERINGS = {
     "-date": ("-date_start", "-id"),
     "speaker": ("speaker__name", "date_start", "id"),
     "-speaker": ("-speaker__name", "-date_start", "-id"),
+    "relevance": search.RELEVANCE_ORDER,
 }
 
 
@@ -93,9 +95,32 @@ class LanguageListField(forms.MultipleChoiceField):
         return bool(LANGUAGE_TAG.match(value))
 
 
+class SearchQueryField(forms.CharField):
+    """A full-text query (words, "phrases", -exclusions), cleaned to a search.SearchQuery."""
+
+    def to_python(self, value):
+        value = super().to_python(value)
+        if not value:
+            return None
+        if len(value) > MAX_Q_LENGTH:
+            raise forms.ValidationError(
+                f"The query is {len(value)} characters long; at most {MAX_Q_LENGTH} are allowed.", code="max_length"
+            )
+        if "\x00" in value:
+            raise forms.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
+        try:
+            return search.parse_query(value)
+        except search.QueryError as error:
+            raise forms.ValidationError(str(error), code="invalid_query") from None
+
+
 class ExcerptFilterForm(forms.Form):
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("ordering") == "relevance" and not cleaned.get("q") and "q" not in self.errors:
+            raise forms.ValidationError(
+                {"ordering": "ordering=relevance needs a search: give q as well."}, code="relevance_without_q"
+            )
         after, before = cleaned.get("date_after"), cleaned.get("date_before")
         if after and before and after[0] > before[1]:
             raise forms.ValidationError(
@@ -146,6 +171,11 @@ class SlugListField(django_filters.fields.ModelMultipleChoiceField):
             if not isinstance(item, str) or not SLUG.match(item):
                 raise forms.ValidationError(f"{item!r} is not a slug: use letters, digits, hyphens and underscores.")
         return super().clean(value)
+
+
+class SearchQueryFilter(DocumentedSchemaMixin, django_filters.CharFilter):
+    field_class = SearchQueryField
+    value_schema = {"type": "string", "maxLength": MAX_Q_LENGTH, "example": 'commune -"people\'s daily"'}
 
 
 class SlugMultipleFilter(DocumentedSchemaMixin, django_filters.ModelMultipleChoiceFilter):
@@ -252,12 +282,17 @@ class ExcerptFilterSet(django_filters.FilterSet):
             "its last day (date_before=1958 means up to 1958-12-31)."
         ),
     )
-    q = search_text_field(
+    q = SearchQueryFilter(
         field_name="text",
-        lookup_expr="icontains",
+        lookup_expr="search",
         method="filter_q",
-        label=f"Case-insensitive text in the words, the speaker's name or aliases, or the source title "
-        f"(at most {MAX_Q_LENGTH} characters).",
+        label=(
+            "Full-text search in the words, original text and context, the speaker's name and aliases, and the "
+            'source title. Words are stemmed (communes finds commune) and all must match; "a quoted phrase" '
+            'matches as a phrase; -word or -"a phrase" excludes. Results are then ordered by relevance unless '
+            f"ordering says otherwise, and each carries a highlight. At most {MAX_Q_LENGTH} characters and "
+            f"{search.MAX_TERMS} words or phrases."
+        ),
     )
     ordering = django_filters.ChoiceFilter(
         field_name="date_start",
@@ -265,7 +300,10 @@ class ExcerptFilterSet(django_filters.FilterSet):
         choices=[(key, key) for key in ORDERINGS],
         method="filter_ordering",
         empty_label=None,
-        label="Sort order: date (default), -date, speaker or -speaker (by name, then date). Ties are broken by id.",
+        label=(
+            "Sort order: date (default), -date, speaker or -speaker (by name, then date), or relevance (the "
+            "default with q, and only with q; the newest matches first among equals). Ties are broken by id."
+        ),
     )
 
     class Meta:
@@ -285,16 +323,11 @@ class ExcerptFilterSet(django_filters.FilterSet):
     def filter_date_before(self, queryset, name, value: tuple):
         return queryset.overlapping(end=value[1]) if value else queryset
 
-    def filter_q(self, queryset, name, value: str):
-        value = value.strip()
-        if not value:
+    def filter_q(self, queryset, name, value: search.SearchQuery):
+        if value is None:
             return queryset
-        return queryset.filter(
-            Q(text__icontains=value)
-            | Q(speaker__name__icontains=value)
-            | Q(speaker__aliases__icontains=value)
-            | Q(source__title__icontains=value)
-        )
+        # Relevance is the default order of a search; an explicit ordering, applied next, replaces it.
+        return search.search(queryset, value).order_by(*search.RELEVANCE_ORDER)
 
     def filter_ordering(self, queryset, name, value: str):
         return queryset.order_by(*ORDERINGS[value]) if value else queryset

@@ -6,12 +6,18 @@ page deep in a large result set with many equal dates costs more than the first.
 holds the full sort key of a boundary row (for example ``(date_start, id)``) and the next page is
 ``WHERE (date_start, id) > (cursor)``, which an index on ``(date_start, id)`` answers directly at
 any depth. The ordering's last key must be unique (``id``), so every row is visited exactly once.
+
+Keys may be annotations (a search's ``relevance``): their values are read from the row objects and
+may be strings, integers or finite floats. A float survives the cursor exactly (JSON keeps the
+shortest repr that round-trips), so ``relevance < cursor`` compares against the very value the
+database returned.
 """
 
 import base64
 import binascii
 import datetime
 import json
+import math
 from functools import reduce
 from operator import or_
 
@@ -30,6 +36,12 @@ def _value_of(obj, path):
     for part in path.split("__"):
         obj = getattr(obj, part)
     return obj.isoformat() if isinstance(obj, datetime.date) else obj
+
+
+def _is_cursor_value(value):
+    if isinstance(value, float):
+        return math.isfinite(value)  # json.loads accepts NaN and Infinity; no row has them
+    return isinstance(value, str | int) and not isinstance(value, bool)
 
 
 def _keyset_filter(keys, values, forward):
@@ -85,7 +97,7 @@ class KeysetPagination(BasePagination):
             or data.get("o") != keys
             or not isinstance(data.get("v"), list)
             or len(data["v"]) != len(keys)
-            or not all(isinstance(value, str | int) and not isinstance(value, bool) for value in data["v"])
+            or not all(_is_cursor_value(value) for value in data["v"])
             or data.get("d") not in ("n", "p")
         ):
             raise error

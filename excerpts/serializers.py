@@ -3,9 +3,10 @@
 from collections.abc import Mapping
 
 from django.db import models
-from drf_spectacular.utils import OpenApiExample, extend_schema_serializer
+from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from . import citations
 from .models import Event, Excerpt, Source, Speaker, Topic, validate_aliases
 
 
@@ -87,6 +88,9 @@ EXCERPT_EXAMPLE = {
     "original_text": "",
     "translator": "",
     "context": "Closed session of the congress, the speech later known as the Secret Speech.",
+    "citation": "Nikita Khrushchev, speech, 25 February 1956, Twentieth Congress of the CPSU, in On the Cult of "
+    "Personality and Its Consequences (1956).",
+    "highlight": None,
 }
 
 
@@ -98,6 +102,8 @@ class ExcerptSerializer(serializers.ModelSerializer):
     source = SourceSummarySerializer()
     quoted_in = SourceSummarySerializer(allow_null=True)
     topics = TopicSummarySerializer(many=True)
+    citation = serializers.SerializerMethodField(help_text="A Chicago-style note citing the excerpt.")
+    highlight = serializers.SerializerMethodField()
 
     class Meta:
         model = Excerpt
@@ -122,7 +128,24 @@ class ExcerptSerializer(serializers.ModelSerializer):
             "original_text",
             "translator",
             "context",
+            "citation",
+            "highlight",
         ]
+
+    def get_citation(self, excerpt) -> str:
+        return citations.chicago_note(excerpt)
+
+    @extend_schema_field(
+        {
+            "type": "string",
+            "nullable": True,
+            "description": "With q: the best matching passage, HTML-escaped, with the hits in <mark> elements. "
+            "Otherwise null.",
+            "example": "the <mark>people's</mark> <mark>communes</mark> are",
+        }
+    )
+    def get_highlight(self, excerpt):
+        return getattr(excerpt, "highlight", None)
 
 
 class SpeakerSerializer(serializers.ModelSerializer):
@@ -388,3 +411,38 @@ class HistoryEntrySerializer(serializers.Serializer):
         choices=[("+", "created"), ("~", "changed"), ("-", "deleted")], help_text="+ created, ~ changed, - deleted."
     )
     changes = HistoryChangeSerializer(many=True, help_text="Each field that changed, with its old and new value.")
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="The filter value: a slug, a choice, a language tag, a year or a decade.")
+    label = serializers.CharField(help_text="What to show: a name, a choice's label, 1950s.")
+    count = serializers.IntegerField(help_text="Matching excerpts with this value.")
+
+
+class FacetsSerializer(serializers.Serializer):
+    """Counts of the filtered excerpts per facet value. Year and decade are those of date_start."""
+
+    count = serializers.IntegerField(help_text="Matching excerpts.")
+    speaker = FacetValueSerializer(many=True)
+    topic = FacetValueSerializer(many=True, help_text="An excerpt counts under each of its topics.")
+    kind = FacetValueSerializer(many=True)
+    attribution = FacetValueSerializer(many=True)
+    language = FacetValueSerializer(many=True)
+    event = FacetValueSerializer(many=True, help_text="Excerpts without an event are not counted here.")
+    year = FacetValueSerializer(many=True, help_text="By the year of date_start, the earliest possible day.")
+    decade = FacetValueSerializer(many=True, help_text="By the decade of date_start.")
+
+
+class RandomQuerySerializer(serializers.Serializer):
+    count = serializers.IntegerField(min_value=1, max_value=50, default=1, help_text="How many excerpts, 1 to 50.")
+    seed = serializers.IntegerField(
+        min_value=0,
+        max_value=2**63 - 1,
+        required=False,
+        help_text="The same seed gives the same excerpts (while the data is the same). Omit for a fresh draw.",
+    )
+
+
+class RandomExcerptsSerializer(serializers.Serializer):
+    seed = serializers.IntegerField(help_text="The seed used: pass it again to get the same excerpts.")
+    results = ExcerptSerializer(many=True)

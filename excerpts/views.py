@@ -1,14 +1,20 @@
 """API v1: excerpts and the reference data they point to; the public reads, curators write."""
 
+import secrets
 from collections import Counter
 
 from django.db.models import ProtectedError
+from django.http import Http404, HttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from . import citations, facets, renderers, search
 from .filtersets import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
 from .history import history_entries
 from .models import Event, Excerpt, Source, Speaker, Topic
@@ -20,8 +26,11 @@ from .serializers import (
     EventWriteSerializer,
     ExcerptSerializer,
     ExcerptWriteSerializer,
+    FacetsSerializer,
     HistoryEntrySerializer,
     ProblemSerializer,
+    RandomExcerptsSerializer,
+    RandomQuerySerializer,
     SourceSerializer,
     SourceWriteSerializer,
     SpeakerSerializer,
@@ -108,6 +117,7 @@ DELETE_RESPONSES = problem_responses(
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 ID_PATTERN = r"[0-9]{1,18}"
 JSON = "application/json"
+EXCERPT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The excerpt's numeric id.")
 
 
 def curated_schema(name, plural, serializer, write_serializer, written=None, lookup="slug"):
@@ -143,6 +153,38 @@ def curated_schema(name, plural, serializer, write_serializer, written=None, loo
             summary=f"Delete a {name} (admins)", parameters=path, responses={204: None, **DELETE_RESPONSES}
         ),
     )
+
+
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    str,
+    enum=["json", "csv", "jsonl"],
+    description=(
+        "json (default): one page. csv or jsonl: the whole filtered list as a file, streamed (cursor and page_size "
+        "are ignored). The same as Accept: text/csv, application/jsonl or application/x-ndjson. CSV flattens the "
+        "nested objects (speaker_slug, speaker_name, ...) and joins topic slugs with ';'."
+    ),
+)
+EXPORT_DESCRIPTION = "Every matching excerpt, one row or line each, streamed: {}."
+MAX_BIBLIOGRAPHY = 1000
+STYLE_PARAMETER = OpenApiParameter(
+    "style",
+    str,
+    enum=list(citations.STYLES),
+    default=citations.DEFAULT_STYLE,
+    description=(
+        "csl-json (an array of CSL-JSON items, for Zotero, Mendeley and citeproc), bibtex (biblatex fields), ris, "
+        "or chicago (plain-text notes, one a line)."
+    ),
+)
+CITATION_RESPONSES = {
+    (200, media_type.split(";")[0]): OpenApiResponse(
+        # CSL-JSON is an array of items; the other styles are text.
+        {"type": "array", "items": {"type": "object"}} if style == "csl-json" else OpenApiTypes.STR,
+        description=f"The citation as {style}.",
+    )
+    for style, media_type in citations.STYLES.items()
+}
 
 
 class CuratedViewSet(viewsets.ModelViewSet):
@@ -185,6 +227,24 @@ class CuratedViewSet(viewsets.ModelViewSet):
             ) from None
 
 
+@extend_schema_view(
+    list=extend_schema(
+        summary="List excerpts, or export them all as CSV or JSON Lines",
+        parameters=[FORMAT_PARAMETER],
+        responses={
+            (200, "application/json"): ExcerptSerializer(many=True),
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("CSV")),
+            (200, "application/jsonl"): OpenApiResponse(
+                OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("JSON Lines, one excerpt as JSON a line")
+            ),
+            (200, "application/x-ndjson"): OpenApiResponse(
+                OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("the same as application/jsonl")
+            ),
+            # Errors are JSON problem details whatever the format asked for.
+            **LIST_RESPONSES,
+        },
+    ),
+)
 @curated_schema(
     "excerpt", "excerpts", ExcerptSerializer, ExcerptWriteSerializer, CuratorExcerptSerializer, lookup="id"
 )
@@ -197,6 +257,12 @@ class ExcerptViewSet(CuratedViewSet):
     `date_after=1958-07-01&date_before=1958-07-31`. Pages are keyset cursors: follow `next` to visit
     every match exactly once.
 
+    `q` is a full-text search (stemmed; words ANDed, "quoted phrases", -exclusions). With `q` the
+    results are ordered by relevance unless `ordering` says otherwise, and each carries a
+    `highlight`: its best matching passage with the hits in `<mark>` elements.
+
+    `format=csv` or `format=jsonl` exports the whole filtered list as a streamed file.
+
     Curators (token or admin session) also see drafts, with each excerpt's `status`, `created` and
     `updated`, and may filter by `status`. They write speakers, events and topics by slug and sources
     (`source`, `quoted_in`) by id; the EDTF `date` is checked and its bounds computed on save.
@@ -206,6 +272,7 @@ class ExcerptViewSet(CuratedViewSet):
     write_serializer_class = ExcerptWriteSerializer
     filterset_class = ExcerptFilterSet
     lookup_value_regex = ID_PATTERN
+    extra_query_params = ()  # per action: the query parameters it takes besides the filters
 
     def get_queryset(self):
         excerpts = Excerpt.objects.with_related()
@@ -216,9 +283,131 @@ class ExcerptViewSet(CuratedViewSet):
             return CuratorExcerptSerializer
         return super().get_serializer_class()
 
+    def get_renderers(self):
+        if self.action == "list":
+            return [renderer() for renderer in renderers.LIST_RENDERERS]
+        return super().get_renderers()
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            # DRF answers an unknown ?format= with 404, as if the resource were missing: it is a bad parameter.
+            formats = ", ".join(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
+            raise ValidationError({"format": [f"Unknown format. Use one of: {formats}."]}) from None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and isinstance(
+            getattr(request, "accepted_renderer", None), renderers.ExportRenderer
+        ):
+            # Only the export itself is CSV or JSON Lines; an error about it is a JSON problem.
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def list(self, request, *args, **kwargs):
+        if isinstance(request.accepted_renderer, renderers.ExportRenderer):
+            queryset = self.filter_queryset(self.get_queryset())
+            return renderers.stream_export(queryset, request.accepted_renderer, self.get_serializer())
+        return super().list(request, *args, **kwargs)
+
+    def citation_response(self, excerpts):
+        style = self.request.query_params.get("style", citations.DEFAULT_STYLE)
+        if style not in citations.STYLES:
+            raise ValidationError({"style": [f"Unknown citation style. Use one of: {', '.join(citations.STYLES)}."]})
+        response = HttpResponse(citations.render(excerpts, style), content_type=citations.STYLES[style])
+        response["Content-Disposition"] = f'inline; filename="citations.{style.replace("csl-", "")}"'
+        return response
+
+    @extend_schema(
+        summary="Cite one excerpt",
+        operation_id="v1_excerpts_cite",
+        parameters=[STYLE_PARAMETER, EXCERPT_ID],
+        responses={
+            **CITATION_RESPONSES,
+            **DETAIL_RESPONSES,
+        },
+    )
+    @action(detail=True, pagination_class=None, extra_query_params=("style",))
+    def cite(self, request, pk=None):
+        """The excerpt's citation in the format a reference manager imports."""
+        return self.citation_response([self.get_object()])
+
+    @extend_schema(
+        summary="Cite every matching excerpt: a bibliography",
+        operation_id="v1_excerpts_cite_list",
+        parameters=[STYLE_PARAMETER],
+        filters=True,
+        responses={**CITATION_RESPONSES, **LIST_RESPONSES},
+    )
+    @action(detail=False, url_path="cite", pagination_class=None, extra_query_params=("style",))
+    def cite_list(self, request):
+        """
+        Citations of every excerpt the filters match, in list order: at most 1000 (MAX_BIBLIOGRAPHY); narrow
+        the filters for more (a larger set is a 400).
+        """
+        excerpts = list(self.filter_queryset(self.get_queryset())[: MAX_BIBLIOGRAPHY + 1])
+        if len(excerpts) > MAX_BIBLIOGRAPHY:
+            raise ValidationError(
+                {
+                    "request": [
+                        f"More than {MAX_BIBLIOGRAPHY} excerpts match; a bibliography holds at most "
+                        f"{MAX_BIBLIOGRAPHY}. Narrow the filters, or export the list with format=csv or format=jsonl."
+                    ]
+                }
+            )
+        return self.citation_response(excerpts)
+
+    @extend_schema(
+        summary="Count the matching excerpts per speaker, topic, kind, attribution, language, event, year, decade",
+        filters=True,
+        responses={(200, JSON): FacetsSerializer, **LIST_RESPONSES},
+    )
+    @action(detail=False, pagination_class=None)
+    def facets(self, request):
+        """
+        Facet counts for the excerpts the filters match (every list filter works here), largest first;
+        years and decades in order, taken from date_start (the earliest possible day).
+        """
+        return Response(facets.facet_counts(self.filter_queryset(self.get_queryset())))
+
+    @extend_schema(
+        summary="Random excerpts, reproducible with a seed",
+        parameters=[RandomQuerySerializer],
+        filters=True,
+        responses={(200, JSON): RandomExcerptsSerializer, **LIST_RESPONSES},
+    )
+    @action(detail=False, pagination_class=None, extra_query_params=("count", "seed"))
+    def random(self, request):
+        """
+        `count` (1-50) random excerpts among those the filters match. The same `seed` gives the same
+        excerpts while the data is the same; the response says which seed it used.
+        """
+        params = RandomQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        seed = params.validated_data.get("seed", secrets.randbelow(2**31))
+        queryset = self.filter_queryset(self.get_queryset())
+        ids = facets.random_ids(queryset, params.validated_data["count"], seed)
+        found = queryset.order_by().filter(id__in=ids).in_bulk()
+        excerpts = [found[pk] for pk in ids]
+        return Response({"seed": seed, "results": self.get_serializer(excerpts, many=True).data})
+
+    def search_query(self):
+        """The request's parsed q, or None; the filterset has already refused a q that does not parse."""
+        text = self.request.query_params.get("q", "")
+        return search.parse_query(text) if text.strip() else None
+
+    def paginate_queryset(self, queryset):
+        page = super().paginate_queryset(queryset)
+        query = self.search_query() if page is not None and self.action == "list" else None
+        if query is not None:
+            passages = search.highlights(query, [excerpt.pk for excerpt in page])
+            for excerpt in page:
+                excerpt.highlight = passages.get(excerpt.pk)
+        return page
+
     @extend_schema(
         summary="History of one excerpt (curators)",
-        parameters=[OpenApiParameter("id", int, OpenApiParameter.PATH, description="The excerpt's numeric id.")],
+        parameters=[EXCERPT_ID],
         responses={
             (200, JSON): HistoryEntrySerializer(many=True),
             **problem_responses({401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404}),

@@ -51,7 +51,7 @@ def problem(response, status):
         ("page_size=101", "page_size", "from 1 to 100"),
         ("page_size=ten", "page_size", "from 1 to 100"),
         ("cursor=bm90IGEgY3Vyc29y", "cursor", "Invalid cursor"),
-        ("q=" + "x" * 201, "q", "at most 200 characters"),
+        ("q=" + "x" * 201, "q", "at most 200"),
         ("q=a%00b", "q", "Null characters"),
     ],
 )

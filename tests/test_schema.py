@@ -86,6 +86,7 @@ def test_the_excerpt_list_documents_its_filters_with_types():
         "date_after",
         "date_before",
         "event",
+        "format",
         "kind",
         "language",
         "ordering",
@@ -99,8 +100,9 @@ def test_the_excerpt_list_documents_its_filters_with_types():
     assert parameters["page_size"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}
     assert parameters["source"]["schema"]["items"]["type"] == "integer"
     assert parameters["speaker"]["schema"]["type"] == "array"
-    assert parameters["ordering"]["schema"]["enum"] == ["-date", "-speaker", "date", "speaker"]
+    assert parameters["ordering"]["schema"]["enum"] == ["-date", "-speaker", "date", "relevance", "speaker"]
     assert parameters["q"]["schema"]["maxLength"] == 200
+    assert parameters["format"]["schema"]["enum"] == ["csv", "json", "jsonl"]
 
 
 def test_errors_are_documented_as_problem_details_and_enums_are_named():

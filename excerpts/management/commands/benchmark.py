@@ -1,0 +1,88 @@
+import random
+import resource
+import statistics
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from excerpts.management.commands.seed_synthetic import vocabulary
+from excerpts.models import Excerpt
+
+
+def timed(client, url, params=None, **headers):
+    started = time.perf_counter()
+    response = client.get(url, params or {}, **headers)
+    if response.streaming:
+        for _ in response.streaming_content:
+            pass
+    elapsed = (time.perf_counter() - started) * 1000
+    assert response.status_code == 200, response.content[:500]
+    return elapsed, response
+
+
+class Command(BaseCommand):
+    help = (
+        "Time the research endpoints through the whole Django stack on the current database (after seed_synthetic) "
+        "and print the figures: search p50/p95 for rare terms, the slowest queries, facets, and export peak memory."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--terms", type=int, default=40, help="How many rare terms to search for.")
+        parser.add_argument("--export", action="store_true", help="Also export the whole corpus as CSV (slow).")
+
+    def handle(self, *args, terms, export, **options):
+        client = Client(HTTP_HOST="localhost")
+        total = Excerpt.objects.count()
+        self.stdout.write(f"{connection.vendor}, {total} excerpts")
+        words, _ = vocabulary(random.Random(1), 30000)
+        url = reverse("excerpt-list")
+        client.get(url, {"q": words[0]})  # warm the connection and caches
+
+        rare, matched = [], []
+        for word in words[400 : 400 + terms * 25 : 25]:
+            elapsed, response = timed(client, url, {"q": word})
+            rare.append(elapsed)
+            matched.append(response.json()["count"])
+        self.report(f"search, rare term (matches {min(matched)}-{max(matched)}, top 20 + highlights)", rare)
+
+        for word in words[:3]:
+            elapsed, response = timed(client, url, {"q": word})
+            self.stdout.write(f"search {word!r} ({response.json()['count']} matches): {elapsed:.0f} ms")
+        elapsed, _ = timed(client, url, {"q": f'"{words[0]} {words[1]}" -{words[2]}'})
+        self.stdout.write(f"search phrase + exclusion of common words: {elapsed:.0f} ms")
+
+        for label, params in [
+            ("list, first page", {}),
+            ("list, speaker filter", {"speaker": "synthetic-speaker-7"}),
+            ("list, date range", {"date_after": "1960", "date_before": "1961-06"}),
+            ("random, 50", {"count": 50, "seed": 3}),
+        ]:
+            target = reverse("excerpt-random") if label.startswith("random") else url
+            self.report(label, [timed(client, target, params)[0] for _ in range(5)])
+        page = client.get(url, {"page_size": 100}).json()
+        for _ in range(3):
+            elapsed, response = timed(client, page["next"])
+            page = response.json()
+        self.stdout.write(f"list, a following page: {elapsed:.0f} ms")
+        self.report("facets, whole corpus", [timed(client, reverse("excerpt-facets"))[0] for _ in range(3)])
+        self.report(
+            "facets, rare term", [timed(client, reverse("excerpt-facets"), {"q": words[400]})[0] for _ in range(3)]
+        )
+        if export:
+            before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            elapsed, _ = timed(client, url, {"format": "csv"})
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            self.stdout.write(
+                f"export CSV of all {total}: {elapsed / 1000:.0f} s, peak RSS {peak:.0f} MB (before: {before:.0f} MB)"
+            )
+
+    def report(self, label, times):
+        times = sorted(times)
+        p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
+        self.stdout.write(
+            f"{label}: p50 {statistics.median(times):.0f} ms, p95 {p95:.0f} ms, max {times[-1]:.0f} ms "
+            f"(n={len(times)})"
+        )

@@ -1,0 +1,123 @@
+"""Bulk export of the whole filtered excerpt list as CSV and JSON Lines."""
+
+import csv
+import io
+import json
+
+import pytest
+from django.urls import reverse
+
+from excerpts import renderers
+from excerpts.models import Excerpt
+from tests.research_data import make_event, make_excerpt, make_source, make_speaker, make_topic
+
+pytestmark = pytest.mark.django_db
+
+LIST = "excerpt-list"
+
+
+@pytest.fixture
+def corpus():
+    mao = make_speaker("mao-zedong", "Mao Zedong")
+    daily = make_source("peoples-daily", "People's Daily", kind="newspaper", author="Editorial Board")
+    book = make_source("selected-works", "Selected Works")
+    communes, leap = make_topic("communes", "Communes"), make_topic("great-leap", "Great Leap Forward")
+    lushan = make_event("lushan", "Lushan Conference", date="1959-07")
+    excerpts = [
+        make_excerpt(
+            f'Excerpt number {i}, with "quotes", commas and\na line break.',
+            mao,
+            daily if i % 2 else book,
+            topics=[communes, leap] if i % 3 == 0 else [leap],
+            date=f"{1950 + i % 10}",
+            event=lushan if i == 0 else None,
+            quoted_in=book if i == 1 else None,
+            locator=f"p. {i + 1}",
+        )
+        for i in range(25)  # more than a page: the export is the whole list
+    ]
+    make_excerpt("Unpublished.", mao, daily, status=Excerpt.Status.DRAFT)
+    return excerpts
+
+
+def body(response):
+    return b"".join(response.streaming_content).decode()
+
+
+def test_csv_export_streams_every_match_not_one_page(client, corpus):
+    response = client.get(reverse(LIST), {"format": "csv", "page_size": 5})
+    assert response.status_code == 200
+    assert response.streaming
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert response["Content-Disposition"] == 'attachment; filename="excerpts.csv"'
+    rows = list(csv.DictReader(io.StringIO(body(response))))
+    assert [int(row["id"]) for row in rows] == [e.pk for e in sorted(corpus, key=lambda e: (e.date_start, e.pk))]
+
+
+def test_csv_flattens_speaker_event_source_and_joins_topics_with_semicolons(client, corpus):
+    rows = {
+        int(row["id"]): row for row in csv.DictReader(io.StringIO(body(client.get(reverse(LIST), {"format": "csv"}))))
+    }
+    first, second = rows[corpus[0].pk], rows[corpus[1].pk]
+    assert list(first) == renderers.CSV_COLUMNS
+    assert first["text"] == 'Excerpt number 0, with "quotes", commas and\na line break.'
+    assert (first["speaker_slug"], first["speaker_name"]) == ("mao-zedong", "Mao Zedong")
+    assert (first["event_slug"], first["event_name"]) == ("lushan", "Lushan Conference")
+    assert first["topics"] == "communes;great-leap"
+    assert (first["source_title"], first["locator"], first["date_start"]) == ("Selected Works", "p. 1", "1950-01-01")
+    assert (second["event_slug"], second["quoted_in_title"], second["topics"]) == ("", "Selected Works", "great-leap")
+    assert second["source_author"] == "Editorial Board"
+
+
+def test_accept_text_csv_exports_the_filtered_list(client, corpus):
+    response = client.get(reverse(LIST), {"topic": "communes"}, HTTP_ACCEPT="text/csv")
+    rows = list(csv.DictReader(io.StringIO(body(response))))
+    assert sorted(int(row["id"]) for row in rows) == [e.pk for e in corpus[::3]]
+
+
+@pytest.mark.parametrize(
+    ("params", "accept", "content_type"),
+    [
+        ({"format": "jsonl"}, None, "application/jsonl"),
+        ({}, "application/jsonl", "application/jsonl"),
+        ({}, "application/x-ndjson", "application/x-ndjson"),
+    ],
+)
+def test_json_lines_carry_each_excerpt_as_the_api_shows_it(client, corpus, params, accept, content_type):
+    headers = {"HTTP_ACCEPT": accept} if accept else {}
+    response = client.get(reverse(LIST), {**params, "speaker": "mao-zedong"}, **headers)
+    assert response["Content-Type"] == content_type
+    lines = body(response).splitlines()
+    assert len(lines) == 25
+    item = json.loads(lines[0])
+    detail = client.get(reverse("excerpt-detail", kwargs={"pk": item["id"]})).json()
+    detail.pop("highlight")
+    assert item == detail
+
+
+def test_export_of_a_search_is_in_relevance_order_without_highlights(client, corpus):
+    speaker, source = corpus[0].speaker, corpus[0].source
+    weak = make_excerpt("A single famine mention in a rather long sentence of many words.", speaker, source)
+    strong = make_excerpt("Famine, famine, famine.", speaker, source)
+    lines = body(client.get(reverse(LIST), {"format": "jsonl", "q": "famine"})).splitlines()
+    assert [json.loads(line)["id"] for line in lines] == [strong.pk, weak.pk]
+    assert "highlight" not in json.loads(lines[0])
+
+
+def test_export_fetches_topics_per_chunk_not_per_row(client, corpus, django_assert_max_num_queries):
+    with django_assert_max_num_queries(3):
+        assert len(body(client.get(reverse(LIST), {"format": "jsonl"})).splitlines()) == 25
+
+
+def test_an_unknown_format_is_a_400_problem_not_a_404(client, corpus):
+    response = client.get(reverse(LIST), {"format": "xml"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"] == [{"name": "format", "reason": "Unknown format. Use one of: json, csv, jsonl."}]
+
+
+def test_a_bad_filter_on_an_export_is_a_json_problem_not_csv(client, corpus):
+    response = client.get(reverse(LIST), {"format": "csv", "speakr": "mao"})
+    assert response.status_code == 400
+    assert response["Content-Type"] == "application/problem+json"
+    assert response.json()["errors"][0]["name"] == "speakr"

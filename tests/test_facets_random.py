@@ -1,0 +1,113 @@
+"""Facet counts against a hand-computed expectation, and seeded random excerpts."""
+
+import pytest
+from django.urls import reverse
+
+from excerpts import facets
+from excerpts.models import Excerpt
+from tests.research_data import make_event, make_excerpt, make_source, make_speaker, make_topic
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def corpus():
+    mao, zhou = make_speaker("mao-zedong", "Mao Zedong"), make_speaker("zhou-enlai", "Zhou Enlai")
+    source = make_source("works", "Works")
+    communes, leap = make_topic("communes", "Communes"), make_topic("great-leap", "Great Leap Forward")
+    lushan = make_event("lushan", "Lushan Conference")
+    return [
+        make_excerpt("Steel one.", mao, source, topics=[communes, leap], date="1958-08", event=lushan),
+        make_excerpt("Steel two.", mao, source, topics=[leap], date="1959/1961", kind="letter", language="zh"),
+        make_excerpt("Grain.", zhou, source, topics=[], date="1949-10-01", attribution="paraphrase"),
+        make_excerpt("Draft steel.", zhou, source, topics=[leap], date="1970", status=Excerpt.Status.DRAFT),
+    ]
+
+
+def test_facets_count_the_published_excerpts_per_value(client, corpus):
+    body = client.get(reverse("excerpt-facets")).json()
+    assert body["count"] == 3
+    assert body["speaker"] == [
+        {"value": "mao-zedong", "label": "Mao Zedong", "count": 2},
+        {"value": "zhou-enlai", "label": "Zhou Enlai", "count": 1},
+    ]
+    assert body["topic"] == [
+        {"value": "great-leap", "label": "Great Leap Forward", "count": 2},
+        {"value": "communes", "label": "Communes", "count": 1},
+    ]
+    assert body["kind"] == [
+        {"value": "speech", "label": "Speech", "count": 2},
+        {"value": "letter", "label": "Letter", "count": 1},
+    ]
+    assert body["attribution"][0] == {"value": "direct", "label": "Direct (verbatim, in translation)", "count": 2}
+    assert body["language"] == [{"value": "en", "label": "en", "count": 2}, {"value": "zh", "label": "zh", "count": 1}]
+    assert body["event"] == [{"value": "lushan", "label": "Lushan Conference", "count": 1}]
+    # The interval 1959/1961 counts once, in the year of its earliest day.
+    assert body["year"] == [
+        {"value": "1949", "label": "1949", "count": 1},
+        {"value": "1958", "label": "1958", "count": 1},
+        {"value": "1959", "label": "1959", "count": 1},
+    ]
+    assert body["decade"] == [
+        {"value": "1940", "label": "1940s", "count": 1},
+        {"value": "1950", "label": "1950s", "count": 2},
+    ]
+
+
+def test_facets_take_every_excerpt_filter_including_a_search(client, corpus):
+    body = client.get(reverse("excerpt-facets"), {"q": "steel", "topic": "great-leap"}).json()
+    assert body["count"] == 2
+    assert body["speaker"] == [{"value": "mao-zedong", "label": "Mao Zedong", "count": 2}]
+    assert body["topic"] == [
+        {"value": "great-leap", "label": "Great Leap Forward", "count": 2},
+        {"value": "communes", "label": "Communes", "count": 1},
+    ]
+
+
+def test_facets_refuse_unknown_parameters(client, corpus):
+    response = client.get(reverse("excerpt-facets"), {"speakr": "mao-zedong"})
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["name"] == "speakr"
+
+
+def random_ids(client, **params):
+    response = client.get(reverse("excerpt-random"), params)
+    assert response.status_code == 200, response.content
+    return [item["id"] for item in response.json()["results"]]
+
+
+def test_the_same_seed_gives_the_same_excerpts(client, corpus):
+    first = random_ids(client, count=2, seed=42)
+    assert first == random_ids(client, count=2, seed=42)
+    assert len(set(first)) == 2
+    assert set(first) <= {excerpt.pk for excerpt in corpus[:3]}
+
+
+def test_random_respects_the_filters_and_says_its_seed(client, corpus):
+    response = client.get(reverse("excerpt-random"), {"count": 5, "speaker": "zhou-enlai"})
+    body = response.json()
+    assert [item["id"] for item in body["results"]] == [corpus[2].pk]
+    assert random_ids(client, count=5, seed=body["seed"], speaker="zhou-enlai") == [corpus[2].pk]
+
+
+def test_a_large_set_is_probed_deterministically_with_distinct_ids(corpus, monkeypatch):
+    speaker, source = corpus[0].speaker, corpus[0].source
+    for i in range(30):
+        make_excerpt(f"Filler {i}.", speaker, source)
+    monkeypatch.setattr(facets, "SMALL_SET", 5)
+    queryset = Excerpt.objects.published()
+    drawn = facets.random_ids(queryset, 10, seed=7)
+    assert drawn == facets.random_ids(queryset, 10, seed=7)
+    assert len(set(drawn)) == 10
+    assert set(drawn) <= set(queryset.values_list("id", flat=True))
+    assert drawn != facets.random_ids(queryset, 10, seed=8)
+
+
+@pytest.mark.parametrize(
+    ("params", "name"),
+    [({"count": 0}, "count"), ({"count": 51}, "count"), ({"seed": -1}, "seed"), ({"seed": "x"}, "seed")],
+)
+def test_random_refuses_a_count_or_seed_out_of_bounds(client, corpus, params, name):
+    response = client.get(reverse("excerpt-random"), params)
+    assert response.status_code == 400
+    assert response.json()["errors"][0]["name"] == name

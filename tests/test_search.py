@@ -1,0 +1,260 @@
+"""Full-text search: the query language, both engines' indexes and triggers, ranking, highlights, bad queries."""
+
+import json
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+
+from excerpts import search
+from excerpts.models import Excerpt
+from tests.research_data import make_excerpt, make_source, make_speaker
+
+pytestmark = pytest.mark.django_db
+
+LIST = "excerpt-list"
+
+
+def ids_for(client, **params):
+    response = client.get(reverse(LIST), params)
+    assert response.status_code == 200, response.content
+    return [item["id"] for item in response.json()["results"]]
+
+
+@pytest.fixture
+def corpus():
+    mao = make_speaker("mao-zedong", "Mao Zedong", aliases=["Mao Tse-tung"])
+    khrushchev = make_speaker("nikita-khrushchev", "Nikita Khrushchev")
+    book = make_source("selected-works", "Selected Works of Mao Tse-tung")
+    daily = make_source("peoples-daily-1958", "People's Daily", kind="newspaper")
+    report = make_source("secret-speech", "On the Cult of Personality and Its Consequences")
+    return {
+        "commune": make_excerpt("The people's commune is the best form of organization.", mao, daily),
+        "tiger": make_excerpt("All reactionaries are paper tigers.", mao, book, date="1946-08"),
+        "reversed": make_excerpt("A tiger made of paper frightens nobody.", khrushchev, report),
+        "cult": make_excerpt(
+            "The cult of the individual brought grave harm.",
+            khrushchev,
+            report,
+            context="Read to a closed session; the communes were not discussed.",
+        ),
+        "draft": make_excerpt("A draft about communes.", mao, daily, status=Excerpt.Status.DRAFT),
+    }
+
+
+class TestParseQuery:
+    def test_words_are_casefolded_terms_and_quoted_words_are_one_phrase(self):
+        query = search.parse_query('Paper "Grave HARM" tigers')
+        assert query.terms == (
+            search.Term(("paper",)),
+            search.Term(("grave", "harm")),
+            search.Term(("tigers",)),
+        )
+
+    def test_a_minus_excludes_a_word_or_a_phrase(self):
+        query = search.parse_query('tiger -paper -"closed session"')
+        assert [term.words for term in query.included] == [("tiger",)]
+        assert [term.words for term in query.excluded] == [("paper",), ("closed", "session")]
+
+    def test_punctuation_inside_a_word_makes_a_phrase(self):
+        assert search.parse_query("Tse-tung").terms == (search.Term(("tse", "tung")),)
+
+    @pytest.mark.parametrize(
+        ("text", "message"),
+        [
+            ('"paper tiger', "unclosed quotation mark"),
+            ("-paper", "no word to search for"),
+            ("*** !!!", "no word to search for"),
+            (" ".join(f"w{i}" for i in range(search.MAX_TERMS + 1)), f"at most {search.MAX_TERMS}"),
+        ],
+    )
+    def test_a_query_with_nothing_searchable_is_refused_with_a_reason(self, text, message):
+        with pytest.raises(search.QueryError, match=message):
+            search.parse_query(text)
+
+    def test_fts5_syntax_typed_by_a_user_reaches_match_only_as_quoted_words(self):
+        query = search.parse_query('NEAR(paper tiger) OR col:x* ^start -"a NOT b"')
+        assert search.fts5_expression(query) == (
+            '("near paper" AND "tiger" AND "or" AND "col x" AND "start") NOT "a not b"'
+        )
+
+
+class TestSearchOverHttp:
+    def test_a_plural_finds_the_singular_through_stemming(self, client, corpus):
+        assert ids_for(client, q="communes") == [corpus["commune"].pk, corpus["cult"].pk]
+
+    def test_a_quoted_phrase_matches_only_words_in_that_order(self, client, corpus):
+        assert ids_for(client, q='"paper tigers"') == [corpus["tiger"].pk]
+        assert sorted(ids_for(client, q="paper tiger")) == sorted([corpus["tiger"].pk, corpus["reversed"].pk])
+
+    def test_a_minus_word_excludes_excerpts_containing_it(self, client, corpus):
+        assert ids_for(client, q="tiger -reactionaries") == [corpus["reversed"].pk]
+
+    def test_every_word_must_match(self, client, corpus):
+        assert ids_for(client, q="tiger frightens") == [corpus["reversed"].pk]
+        assert ids_for(client, q="tiger commune") == []
+
+    def test_speaker_aliases_and_source_titles_are_searchable(self, client, corpus):
+        assert sorted(ids_for(client, q="Tse-tung")) == sorted([corpus["commune"].pk, corpus["tiger"].pk])
+        assert sorted(ids_for(client, q="consequences")) == sorted([corpus["reversed"].pk, corpus["cult"].pk])
+
+    def test_drafts_are_not_found(self, client, corpus):
+        assert corpus["draft"].pk not in ids_for(client, q="draft")
+
+    def test_a_match_in_the_words_ranks_above_a_match_in_the_context(self, client, corpus):
+        assert ids_for(client, q="commune") == [corpus["commune"].pk, corpus["cult"].pk]
+        assert ids_for(client, q="commune", ordering="-date") == [corpus["cult"].pk, corpus["commune"].pk]
+
+    def test_more_occurrences_rank_higher(self, client, corpus):
+        speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
+        once = make_excerpt("One word about famine here, among many other words of the speech.", speaker, source)
+        thrice = make_excerpt("Famine, famine and famine again.", speaker, source)
+        assert ids_for(client, q="famine") == [thrice.pk, once.pk]
+
+    def test_each_result_carries_its_passage_with_the_hits_marked(self, client, corpus):
+        response = client.get(reverse(LIST), {"q": '"paper tigers"'})
+        highlight = response.json()["results"][0]["highlight"]
+        # FTS5 marks a phrase as one hit, PostgreSQL each of its words.
+        assert highlight.replace("</mark> <mark>", " ").startswith("All reactionaries are <mark>paper tigers</mark>")
+
+    def test_the_highlight_escapes_html_in_the_text(self, client, corpus):
+        speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
+        make_excerpt("Beware <script>alert(1)</script> of imperialism.", speaker, source)
+        response = client.get(reverse(LIST), {"q": "imperialism"})
+        highlight = response.json()["results"][0]["highlight"]
+        assert "<script>" not in highlight
+        assert "<mark>imperialism</mark>" in highlight
+
+    def test_marked_escapes_the_passage_and_marks_only_the_engine_hits(self):
+        passage = f"a <b>&amp; {search.HIGHLIGHT_START}tiger{search.HIGHLIGHT_END}"
+        assert search.marked(passage) == "a &lt;b&gt;&amp;amp; <mark>tiger</mark>"
+
+    def test_without_q_the_highlight_is_null(self, client, corpus):
+        response = client.get(reverse(LIST))
+        assert {item["highlight"] for item in response.json()["results"]} == {None}
+
+    def test_a_query_matching_nothing_is_an_empty_list(self, client, corpus):
+        response = client.get(reverse(LIST), {"q": "xylophone"})
+        assert response.status_code == 200
+        assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
+
+    def test_following_next_in_relevance_order_visits_every_match_once(self, client, corpus):
+        speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
+        made = [make_excerpt(f"The harvest {'grain ' * (i % 3)}report number {i}.", speaker, source) for i in range(7)]
+        url, params, seen = reverse(LIST), {"q": "harvest", "page_size": 2}, []
+        while url:
+            page = client.get(url, params).json()
+            seen.extend(item["id"] for item in page["results"])
+            url, params = page["next"], None
+        assert sorted(seen) == sorted(excerpt.pk for excerpt in made)
+        assert len(seen) == len(set(seen))
+
+    def test_a_search_costs_the_same_queries_for_one_result_and_for_many(
+        self, client, corpus, django_assert_num_queries
+    ):
+        speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
+        for i in range(15):
+            make_excerpt(f"Steel output {i}.", speaker, source)
+        # count, page, topics, highlights
+        with django_assert_num_queries(4):
+            assert len(client.get(reverse(LIST), {"q": "steel"}).json()["results"]) == 15
+        with django_assert_num_queries(4):
+            assert len(client.get(reverse(LIST), {"q": "frightens"}).json()["results"]) == 1
+
+
+class TestBadQueries:
+    @pytest.mark.parametrize(
+        ("params", "reason"),
+        [
+            ({"q": '"paper tiger'}, "unclosed quotation mark"),
+            ({"q": "-paper"}, "no word to search for"),
+            ({"q": "!!! ???"}, "no word to search for"),
+            ({"q": "tiger " * 40}, "at most 200 are allowed"),
+            ({"q": " ".join(f"w{i}" for i in range(13))}, "at most 12 are allowed"),
+            ({"ordering": "relevance"}, "needs a search"),
+        ],
+    )
+    def test_an_unusable_query_is_a_400_problem_naming_the_parameter(self, client, corpus, params, reason):
+        response = client.get(reverse(LIST), params)
+        assert response.status_code == 400
+        assert response["Content-Type"] == "application/problem+json"
+        [error] = response.json()["errors"]
+        assert error["name"] == next(iter(params)) or error["name"] == "ordering"
+        assert reason in error["reason"]
+
+    @pytest.mark.parametrize("q", ['"', "NEAR(", "a AND", "x OR", "*", '"-"', "col:", "()", "a & | ! b", "\x00x"])
+    def test_engine_syntax_never_causes_a_server_error(self, client, corpus, q):
+        response = client.get(reverse(LIST), {"q": q})
+        assert response.status_code in (200, 400)
+
+
+class TestIndexStaysCurrent:
+    def test_an_excerpt_edited_through_save_is_found_by_its_new_words(self, client, corpus):
+        excerpt = corpus["tiger"]
+        excerpt.text = "Imperialism is a colossus with feet of clay."
+        excerpt.save()
+        assert ids_for(client, q="colossus") == [excerpt.pk]
+        assert ids_for(client, q="reactionaries") == []
+
+    def test_a_deleted_excerpt_leaves_the_index(self, client, corpus):
+        corpus["reversed"].delete()
+        assert ids_for(client, q="frightens") == []
+
+    def test_renaming_a_speaker_reindexes_their_excerpts(self, client, corpus):
+        speaker = corpus["reversed"].speaker
+        speaker.name = "N. S. Khrushchov"
+        speaker.aliases = ["Chruschtschow"]
+        speaker.save()
+        assert sorted(ids_for(client, q="Chruschtschow")) == sorted([corpus["reversed"].pk, corpus["cult"].pk])
+        assert ids_for(client, q="Khrushchov frightens") == [corpus["reversed"].pk]
+        assert ids_for(client, q="nikita") == []
+
+    def test_retitling_a_source_reindexes_its_excerpts(self, client, corpus):
+        source = corpus["tiger"].source
+        source.title = "Quotations from Chairman Mao"
+        source.save()
+        assert ids_for(client, q="quotations chairman") == [corpus["tiger"].pk]
+        assert ids_for(client, q="selected works") == []
+
+    def test_loaddata_indexes_what_it_loads_even_before_the_speaker_it_points_to(self, client, db, tmp_path):
+        fixture = tmp_path / "research.json"
+        excerpt = {
+            "model": "excerpts.excerpt",
+            "pk": 9001,
+            "fields": {
+                "text": "Let a hundred flowers bloom.",
+                "kind": "speech",
+                "attribution": "direct",
+                "speaker": 9001,
+                "date": "1957-02-27",
+                "date_start": "1957-02-27",
+                "date_end": "1957-02-27",
+                "date_display": "27 February 1957",
+                "source": 9001,
+                "language": "zh",
+                "status": "published",
+                "created": "2024-01-01T00:00:00Z",
+                "updated": "2024-01-01T00:00:00Z",
+            },
+        }
+        speaker = {"model": "excerpts.speaker", "pk": 9001, "fields": {"slug": "mao", "name": "Mao Zedong"}}
+        source = {
+            "model": "excerpts.source",
+            "pk": 9001,
+            "fields": {"slug": "speech", "title": "On Contradictions", "kind": "transcript"},
+        }
+        fixture.write_text(json.dumps([excerpt, speaker, source]))
+        call_command("loaddata", str(fixture), verbosity=0)
+        assert ids_for(client, q="hundred flowers") == [9001]
+        assert ids_for(client, q="contradictions zedong") == [9001]
+
+    def test_rebuild_search_index_restores_a_lost_index(self, client, corpus):
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute("UPDATE excerpts_excerpt SET search_vector = NULL")
+            else:
+                cursor.execute(f"DELETE FROM {search.FTS_TABLE}")
+        assert ids_for(client, q="tigers") == []
+        call_command("rebuild_search_index", verbosity=0)
+        assert sorted(ids_for(client, q="tigers")) == sorted([corpus["tiger"].pk, corpus["reversed"].pk])
