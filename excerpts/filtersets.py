@@ -6,6 +6,8 @@ every row) and every value it cannot use, with a 400 problem detail naming the p
 """
 
 import re
+from functools import reduce
+from operator import or_
 
 import django_filters
 from django import forms
@@ -211,8 +213,16 @@ class SearchTextFilter(DocumentedSchemaMixin, django_filters.CharFilter):
         super().__init__(*args, **kwargs)
 
 
-def search_text_field(**kwargs):
-    return SearchTextFilter(**kwargs)
+def text_search(*fields, label):
+    """A case-insensitive `q` over the given fields (any of them may contain the text)."""
+
+    def filter_text(queryset, name, value: str):
+        value = value.strip()
+        if not value:
+            return queryset
+        return queryset.filter(reduce(or_, (Q(**{f"{field}__icontains": value}) for field in fields)))
+
+    return SearchTextFilter(field_name=fields[0], lookup_expr="icontains", method=filter_text, label=label)
 
 
 class ExcerptFilterSet(django_filters.FilterSet):
@@ -334,9 +344,7 @@ class ExcerptFilterSet(django_filters.FilterSet):
 
 
 class SpeakerFilterSet(django_filters.FilterSet):
-    q = search_text_field(
-        field_name="name", lookup_expr="icontains", method="filter_q", label="Text in the name or any alias."
-    )
+    q = text_search("name", "aliases", label="Text in the name or any alias.")
     kind = MultipleValueFilter(
         field_name="kind", lookup_expr="exact", choices=Speaker.Kind.choices, label="person or organization."
     )
@@ -345,13 +353,9 @@ class SpeakerFilterSet(django_filters.FilterSet):
         model = Speaker
         fields = []
 
-    def filter_q(self, queryset, name, value: str):
-        value = value.strip()
-        return queryset.filter(Q(name__icontains=value) | Q(aliases__icontains=value)) if value else queryset
-
 
 class TopicFilterSet(django_filters.FilterSet):
-    q = search_text_field(field_name="name", lookup_expr="icontains", label="Text in the topic's name.")
+    q = text_search("name", label="Text in the topic's name.")
     parent = SlugMultipleFilter(
         field_name="parent", to_field_name="slug", queryset=Topic.objects.all(), label="Slug of the broader topic."
     )
@@ -362,9 +366,7 @@ class TopicFilterSet(django_filters.FilterSet):
 
 
 class SourceFilterSet(django_filters.FilterSet):
-    q = search_text_field(
-        field_name="title", lookup_expr="icontains", method="filter_q", label="Text in the title or author."
-    )
+    q = text_search("title", "author", label="Text in the title or author.")
     kind = MultipleValueFilter(
         field_name="kind", lookup_expr="exact", choices=Source.Kind.choices, label="Kind of work."
     )
@@ -373,20 +375,10 @@ class SourceFilterSet(django_filters.FilterSet):
         model = Source
         fields = []
 
-    def filter_q(self, queryset, name, value: str):
-        value = value.strip()
-        return queryset.filter(Q(title__icontains=value) | Q(author__icontains=value)) if value else queryset
-
 
 class EventFilterSet(django_filters.FilterSet):
-    q = search_text_field(
-        field_name="name", lookup_expr="icontains", method="filter_q", label="Text in the name or place."
-    )
+    q = text_search("name", "place", label="Text in the name or place.")
 
     class Meta:
         model = Event
         fields = []
-
-    def filter_q(self, queryset, name, value: str):
-        value = value.strip()
-        return queryset.filter(Q(name__icontains=value) | Q(place__icontains=value)) if value else queryset
