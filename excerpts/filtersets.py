@@ -34,6 +34,16 @@ ORDERINGS = {
 }
 
 
+def literal_error(message, code="invalid"):
+    """
+    A form error whose text may quote the user's input.
+
+    django-filter formats every message with ``%`` (``message % params``); a value such as ``19%58``
+    quoted in a plain message would break that formatting and turn a 400 into a 500.
+    """
+    return forms.ValidationError("%(message)s", code=code, params={"message": message})
+
+
 class StrictFilterBackend(DjangoFilterBackend):
     """DjangoFilterBackend that answers 400 to query parameters the endpoint does not define."""
 
@@ -73,7 +83,7 @@ class PartialDateField(forms.CharField):
         try:
             return query_period(value)
         except ValueError as error:
-            raise forms.ValidationError(str(error), code="invalid_date") from None
+            raise literal_error(str(error), code="invalid_date") from None
 
 
 class BigIntegerListField(forms.MultipleChoiceField):
@@ -113,7 +123,7 @@ class SearchQueryField(forms.CharField):
         try:
             return search.parse_query(value)
         except search.QueryError as error:
-            raise forms.ValidationError(str(error), code="invalid_query") from None
+            raise literal_error(str(error), code="invalid_query") from None
 
 
 class ExcerptFilterForm(forms.Form):
@@ -171,7 +181,7 @@ class SlugListField(django_filters.fields.ModelMultipleChoiceField):
     def clean(self, value):
         for item in value or ():
             if not isinstance(item, str) or not SLUG.match(item):
-                raise forms.ValidationError(f"{item!r} is not a slug: use letters, digits, hyphens and underscores.")
+                raise literal_error(f"{item!r} is not a slug: use letters, digits, hyphens and underscores.")
         return super().clean(value)
 
 

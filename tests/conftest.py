@@ -1,12 +1,19 @@
 """Shared test data: a small corpus and the three roles (anonymous, curator, admin)."""
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from rest_framework.test import APIClient
 
 from excerpts.models import Event, Excerpt, Source, Speaker, Topic
 from excerpts.permissions import CURATORS_GROUP
+
+
+def pytest_configure():
+    # The live server's worker threads would otherwise keep PostgreSQL connections open for a minute,
+    # and the test database could not be dropped at the end of the run.
+    settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
 def make_corpus():
