@@ -1,6 +1,7 @@
 """The OpenAPI schema: valid, complete, and honoured by every operation (property-based, in process)."""
 
 import io
+import os
 
 import pytest
 import schemathesis
@@ -14,6 +15,12 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from project.wsgi import application
 from tests import factories
+
+# The default run is derandomized, so CI checks the same cases every time; a failure it finds is a
+# real one, never luck. HYPOTHESIS_PROFILE=explore draws fresh, more numerous cases to hunt for bugs.
+settings.register_profile("default", max_examples=25, derandomize=True, database=None)
+settings.register_profile("explore", max_examples=300)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 schema = schemathesis.openapi.from_wsgi(reverse("schema") + "?format=json", application)
 # The coverage phase enumerates thousands of boundary combinations of the excerpt list's thirteen
@@ -45,7 +52,7 @@ def corpus(db, in_process_requests):
 
 
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+@settings(deadline=None, suppress_health_check=list(HealthCheck))
 def test_every_operation_honours_the_schema_and_never_answers_500(case, corpus):
     # Input that fits the schema may still be refused on purpose: a slug nobody has, an empty date
     # range, a cursor not made by the server. So a 400 for it is no failure; everything else is checked.
