@@ -70,7 +70,19 @@ def test_with_debug_off_the_admin_and_the_docs_still_load_their_css_and_javascri
             "DJANGO_SECRET_KEY": "test-secret-key-that-is-long-enough-for-the-test",
             "DJANGO_ALLOWED_HOSTS": "testserver",
             "DJANGO_STATIC_ROOT": str(tmp_path / "static"),
+            # The test client speaks plain HTTP; production's redirect to HTTPS is checked separately.
+            "DJANGO_SECURE_SSL_REDIRECT": "false",
         },
     )
     assert result.returncode == 0, result.stderr[-2000:]
     assert "static ok" in result.stdout
+
+
+def test_production_defaults_to_https_only_cookies_redirects_and_hsts():
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.SESSION_COOKIE_SECURE, s.CSRF_COOKIE_SECURE, s.SECURE_SSL_REDIRECT, s.SECURE_HSTS_SECONDS)"
+    )
+    production = {"DJANGO_DEBUG": "false", "DJANGO_SECRET_KEY": "x" * 60, "DJANGO_ALLOWED_HOSTS": "example.org"}
+    assert run_python(code, production).stdout.split() == ["True", "True", "True", "3600"]
+    assert run_python(code, {}).stdout.split() == ["False", "False", "False", "0"]
