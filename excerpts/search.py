@@ -124,6 +124,20 @@ def vendor(queryset_or_connection=None):
     return (queryset_or_connection or default_connection).vendor
 
 
+def window_sql(query):
+    """SQL and parameters selecting the ids of the ranking window: the newest RANK_WINDOW matches."""
+    if default_connection.vendor == "postgresql":
+        tsquery, params = tsquery_sql(query)
+        return (
+            f"SELECT id FROM excerpts_excerpt WHERE search_vector @@ {tsquery} ORDER BY id DESC LIMIT {RANK_WINDOW}",
+            params,
+        )
+    return (
+        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT {RANK_WINDOW}",
+        [fts5_expression(query)],
+    )
+
+
 def search(queryset, query):
     """
     Filter an excerpt queryset to the matches of ``query`` and annotate each with ``relevance``.
@@ -132,23 +146,21 @@ def search(queryset, query):
     """
     if default_connection.vendor == "postgresql":
         tsquery, params = tsquery_sql(query)
-        window = (
-            f"SELECT id FROM excerpts_excerpt WHERE search_vector @@ {tsquery} ORDER BY id DESC LIMIT {RANK_WINDOW}"
-        )
+        window, window_params = window_sql(query)
         relevance = RawSQL(
             f"CASE WHEN excerpts_excerpt.id IN ({window}) "
             f"THEN ts_rank(excerpts_excerpt.search_vector, {tsquery})::float8 ELSE 0.0 END",
-            (*params, *params),
+            (*window_params, *params),
             output_field=FloatField(),
         )
         queryset = queryset.extra(where=[f"excerpts_excerpt.search_vector @@ {tsquery}"], params=params)
         return queryset.annotate(relevance=relevance)
     if default_connection.vendor == "sqlite":
         expression = fts5_expression(query)
-        window = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT {RANK_WINDOW}"
+        window, window_params = window_sql(query)
         relevance = RawSQL(
             f"CASE WHEN {FTS_TABLE}.rowid IN ({window}) THEN -{FTS_TABLE}.rank ELSE 0.0 END",
-            (expression,),
+            window_params,
             output_field=FloatField(),
         )
         queryset = queryset.extra(
@@ -161,6 +173,18 @@ def search(queryset, query):
 
 
 RELEVANCE_ORDER = ("-relevance", "-id")
+
+
+def ranked_only(queryset, query):
+    """
+    Narrow a searched queryset to the matches inside the ranking window, which lead a relevance order.
+
+    Every ranked match has a relevance above 0 (BM25 and ts_rank are positive for a match) and every
+    other match 0, so the first rows of ``-relevance`` order are ranked ones. Sorting only these avoids
+    sorting every match of a common term, and the database drives the query from at most RANK_WINDOW ids.
+    """
+    window, params = window_sql(query)
+    return queryset.extra(where=[f"excerpts_excerpt.id IN ({window})"], params=params)
 
 
 def highlights(query, ids):
