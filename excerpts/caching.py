@@ -9,10 +9,12 @@ entry is never read again once the version has moved on, and the cache's timeout
 
 - SQLite (one writer at a time): a one-row table whose counter each written row increments. The
   counter is transactional, so a reader sees the version of exactly the data it sees.
-- PostgreSQL: a table with one row per writing transaction (its id), added by statement-level
-  triggers. The version is the number of rows a reader sees, which grows with every committed write
-  and only with committed writes (readers never see an uncommitted row), and writers never wait on
-  each other for it, as they would on a shared counter row.
+- PostgreSQL: a table with one row per writing transaction (its id and how many statements it
+  wrote), kept by statement-level triggers. The version is the row count, write count and sum of
+  transaction ids a reader sees: it changes with every committed write and only with committed
+  writes (readers never see another's uncommitted row), a writing transaction sees it change after
+  each of its own statements, and writers never wait on each other for it, as they would on a
+  shared counter row.
 
 The cache is Django's default cache (per process, in memory, unless ``CACHES`` says otherwise);
 because the version comes from the database, several processes or servers never disagree.
@@ -55,11 +57,12 @@ SQLITE_UNINSTALL = [
     f"DROP TABLE IF EXISTS {TABLE}",
 ]
 POSTGRESQL_INSTALL = [
-    f"CREATE TABLE IF NOT EXISTS {TABLE} (transaction_id bigint PRIMARY KEY)",
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (transaction_id bigint PRIMARY KEY, writes bigint NOT NULL DEFAULT 1)",
     f"""
     CREATE OR REPLACE FUNCTION excerpts_data_version_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-        INSERT INTO {TABLE} (transaction_id) VALUES (txid_current()) ON CONFLICT DO NOTHING;
+        INSERT INTO {TABLE} AS v (transaction_id) VALUES (txid_current())
+            ON CONFLICT (transaction_id) DO UPDATE SET writes = v.writes + 1;
         RETURN NULL;
     END
     $$
@@ -77,7 +80,11 @@ POSTGRESQL_UNINSTALL = [
 ]
 STATEMENTS = {
     "sqlite": (SQLITE_INSTALL, SQLITE_UNINSTALL, f"SELECT version FROM {TABLE}"),
-    "postgresql": (POSTGRESQL_INSTALL, POSTGRESQL_UNINSTALL, f"SELECT count(*) FROM {TABLE}"),
+    "postgresql": (
+        POSTGRESQL_INSTALL,
+        POSTGRESQL_UNINSTALL,
+        f"SELECT concat_ws(':', count(*), sum(writes), sum(transaction_id)) FROM {TABLE}",
+    ),
 }
 
 

@@ -124,18 +124,21 @@ def vendor(queryset_or_connection=None):
     return (queryset_or_connection or default_connection).vendor
 
 
-def window_sql(query):
-    """SQL and parameters selecting the ids of the ranking window: the newest RANK_WINDOW matches."""
+def window_start_sql(query):
+    """
+    SQL and parameters for the smallest id in the ranking window (the newest RANK_WINDOW matches).
+
+    The window is then ``id >= start``: a range the GIN bitmap or the FTS5 doclist answers directly,
+    where ``id IN (window)`` made SQLite walk every match of a common term.
+    """
     if default_connection.vendor == "postgresql":
         tsquery, params = tsquery_sql(query)
-        return (
-            f"SELECT id FROM excerpts_excerpt WHERE search_vector @@ {tsquery} ORDER BY id DESC LIMIT {RANK_WINDOW}",
-            params,
+        window = (
+            f"SELECT id FROM excerpts_excerpt WHERE search_vector @@ {tsquery} ORDER BY id DESC LIMIT {RANK_WINDOW}"
         )
-    return (
-        f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT {RANK_WINDOW}",
-        [fts5_expression(query)],
-    )
+        return f"SELECT min(id) FROM ({window}) AS ranking_window", params
+    window = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT {RANK_WINDOW}"
+    return f"SELECT min(rowid) FROM ({window})", [fts5_expression(query)]
 
 
 def search(queryset, query):
@@ -146,9 +149,9 @@ def search(queryset, query):
     """
     if default_connection.vendor == "postgresql":
         tsquery, params = tsquery_sql(query)
-        window, window_params = window_sql(query)
+        start, window_params = window_start_sql(query)
         relevance = RawSQL(
-            f"CASE WHEN excerpts_excerpt.id IN ({window}) "
+            f"CASE WHEN excerpts_excerpt.id >= ({start}) "
             f"THEN ts_rank(excerpts_excerpt.search_vector, {tsquery})::float8 ELSE 0.0 END",
             (*window_params, *params),
             output_field=FloatField(),
@@ -157,9 +160,9 @@ def search(queryset, query):
         return queryset.annotate(relevance=relevance)
     if default_connection.vendor == "sqlite":
         expression = fts5_expression(query)
-        window, window_params = window_sql(query)
+        start, window_params = window_start_sql(query)
         relevance = RawSQL(
-            f"CASE WHEN {FTS_TABLE}.rowid IN ({window}) THEN -{FTS_TABLE}.rank ELSE 0.0 END",
+            f"CASE WHEN {FTS_TABLE}.rowid >= ({start}) THEN -{FTS_TABLE}.rank ELSE 0.0 END",
             window_params,
             output_field=FloatField(),
         )
@@ -183,8 +186,10 @@ def ranked_only(queryset, query):
     other match 0, so the first rows of ``-relevance`` order are ranked ones. Sorting only these avoids
     sorting every match of a common term, and the database drives the query from at most RANK_WINDOW ids.
     """
-    window, params = window_sql(query)
-    return queryset.extra(where=[f"excerpts_excerpt.id IN ({window})"], params=params)
+    start, params = window_start_sql(query)
+    # On SQLite the range is on the FTS table's rowid, so FTS5 itself starts its doclist walk there.
+    column = "excerpts_excerpt.id" if default_connection.vendor == "postgresql" else f"{FTS_TABLE}.rowid"
+    return queryset.extra(where=[f"{column} >= ({start})"], params=params)
 
 
 def highlights(query, ids):
