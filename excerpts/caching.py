@@ -14,7 +14,8 @@ entry is never read again once the version has moved on, and the cache's timeout
   transaction ids a reader sees: it changes with every committed write and only with committed
   writes (readers never see another's uncommitted row), a writing transaction sees it change after
   each of its own statements, and writers never wait on each other for it, as they would on a
-  shared counter row.
+  shared counter row. The table grows by a row per writing transaction; deleting old rows is safe
+  (it only changes the version, so the cache starts afresh).
 
 The cache is Django's default cache (per process, in memory, unless ``CACHES`` says otherwise);
 because the version comes from the database, several processes or servers never disagree.
