@@ -1,8 +1,11 @@
 """Speakers, sources, topics, events and the excerpts that tie them together."""
 
+import datetime
+import math
+
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
-from django.db import models
+from django.db import connections, models
 from django.db.models import Count, Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
@@ -178,6 +181,25 @@ class Event(models.Model):
         return (self.slug,)
 
 
+# The longest possible-date range of any excerpt, in days; an expression index on it (migration 0007) answers both.
+DATE_SPAN_SQL = {
+    "sqlite": "SELECT max(julianday(date_end) - julianday(date_start)) FROM excerpts_excerpt",
+    "postgresql": "SELECT max(date_end - date_start) FROM excerpts_excerpt",
+}
+
+
+def longest_date_span(using="default"):
+    """The longest date_end - date_start of any excerpt as a timedelta, or None (no excerpts, other engines)."""
+    connection = connections[using]
+    sql = DATE_SPAN_SQL.get(connection.vendor)
+    if sql is None:
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        days = cursor.fetchone()[0]
+    return None if days is None else datetime.timedelta(days=math.ceil(days))
+
+
 class ExcerptQuerySet(models.QuerySet):
     def published(self):
         """Excerpts the public may read."""
@@ -194,6 +216,11 @@ class ExcerptQuerySet(models.QuerySet):
         queryset = self
         if start is not None:
             queryset = queryset.filter(date_end__gte=start)
+            span = longest_date_span(self.db)
+            if span is not None and start - datetime.date.min > span:
+                # Implied by the line above, but a lower bound on date_start lets the (date_start, id) indexes
+                # start at the range instead of walking every earlier excerpt (seconds at a million).
+                queryset = queryset.filter(date_start__gte=start - span)
         if end is not None:
             queryset = queryset.filter(date_start__lte=end)
         return queryset

@@ -1,5 +1,5 @@
 """
-Keyset (cursor) pagination with a total count.
+Keyset (cursor) pagination with a total count, exact up to COUNT_LIMIT.
 
 DRF's CursorPagination keys on the first ordering field and falls back to OFFSET among ties, so a
 page deep in a large result set with many equal dates costs more than the first. Here the cursor
@@ -11,6 +11,10 @@ Keys may be annotations (a search's ``relevance``): their values are read from t
 may be strings, integers or finite floats. A float survives the cursor exactly (JSON keeps the
 shortest repr that round-trips), so ``relevance < cursor`` compares against the very value the
 database returned.
+
+The total is counted up to COUNT_LIMIT: beyond it the response says ``count_exact: false`` and
+``count`` is the limit, so no list costs a count of a million rows (the facets endpoint counts
+exactly, cached). Totals are cached per data version, so later pages do not count again.
 """
 
 import base64
@@ -29,7 +33,10 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
+from . import caching
+
 MAX_CURSOR_LENGTH = 1000
+COUNT_LIMIT = 10_000
 
 
 def _value_of(obj, path):
@@ -42,6 +49,10 @@ def _is_cursor_value(value):
     if isinstance(value, float):
         return math.isfinite(value)  # json.loads accepts NaN and Infinity; no row has them
     return isinstance(value, str | int) and not isinstance(value, bool)
+
+
+def _is_positive(value):
+    return isinstance(value, int | float) and value > 0
 
 
 def _keyset_filter(keys, values, forward):
@@ -68,6 +79,7 @@ class KeysetPagination(BasePagination):
     page_size_query_param = "page_size"
     page_size = 20
     max_page_size = 100
+    count_limit = COUNT_LIMIT
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -122,7 +134,14 @@ class KeysetPagination(BasePagination):
         self.keys = self.ordering_keys(queryset)
         self.base_url = request.build_absolute_uri()
         cursor = self.decode_cursor(request, self.keys)
-        self.count = queryset.count()
+        # Every page of a list repeats the same total; it is counted once per data version (see caching.py).
+        parts = caching.request_parts(request, ignore={self.cursor_query_param, self.page_size_query_param})
+        # Counted up to COUNT_LIMIT + 1 rows only: an exact count of a million matches costs more than the page.
+        counted = caching.cached(
+            "count", parts, lambda: queryset.order_by().values("pk")[: self.count_limit + 1].count()
+        )
+        self.count_exact = counted <= self.count_limit
+        self.count = min(counted, self.count_limit)
 
         forward = True
         if cursor is not None:
@@ -131,8 +150,22 @@ class KeysetPagination(BasePagination):
                 queryset = queryset.filter(_keyset_filter(self.keys, values, forward))
             except (DjangoValidationError, ValueError, TypeError):
                 raise error from None
-        ordered = queryset.order_by(*(self.keys if forward else _reversed(self.keys)))
-        rows = list(ordered[: self.page_size_value + 1])
+        order = self.keys if forward else _reversed(self.keys)
+        rows = None
+        ranked_only = getattr(view, "ranked_only", None)
+        if (
+            ranked_only is not None
+            and self.keys[0] == "-relevance"
+            and self.count > self.page_size_value
+            and (cursor is None or _is_positive(cursor[0][0]))
+        ):
+            # The page lies among the ranked matches if they fill it (or it is before the cursor, a ranked row):
+            # sort those alone rather than every match of a common term.
+            head = list(ranked_only(queryset).order_by(*order)[: self.page_size_value + 1])
+            if len(head) > self.page_size_value or not forward:
+                rows = head
+        if rows is None:
+            rows = list(queryset.order_by(*order)[: self.page_size_value + 1])
         has_more = len(rows) > self.page_size_value
         rows = rows[: self.page_size_value]
         if not forward:
@@ -150,14 +183,35 @@ class KeysetPagination(BasePagination):
         return rows
 
     def get_paginated_response(self, data):
-        return Response({"count": self.count, "next": self.next_url, "previous": self.previous_url, "results": data})
+        return Response(
+            {
+                "count": self.count,
+                "count_exact": self.count_exact,
+                "next": self.next_url,
+                "previous": self.previous_url,
+                "results": data,
+            }
+        )
 
     def get_paginated_response_schema(self, schema):
         return {
             "type": "object",
-            "required": ["count", "next", "previous", "results"],
+            "required": ["count", "count_exact", "next", "previous", "results"],
             "properties": {
-                "count": {"type": "integer", "description": "Number of matching items.", "example": 42},
+                "count": {
+                    "type": "integer",
+                    "description": (
+                        f"Number of matching items, exact up to {COUNT_LIMIT:,}. When more match, count is "
+                        f"{COUNT_LIMIT:,} and count_exact is false: follow next to the end, or ask the facets "
+                        "endpoint, for the exact total."
+                    ),
+                    "example": 42,
+                },
+                "count_exact": {
+                    "type": "boolean",
+                    "description": f"False when more than {COUNT_LIMIT:,} items match and count is that limit.",
+                    "example": True,
+                },
                 "next": {
                     "type": "string",
                     "nullable": True,

@@ -124,6 +124,23 @@ def vendor(queryset_or_connection=None):
     return (queryset_or_connection or default_connection).vendor
 
 
+def window_start_sql(query):
+    """
+    SQL and parameters for the smallest id in the ranking window (the newest RANK_WINDOW matches).
+
+    The window is then ``id >= start``: a range the GIN bitmap or the FTS5 doclist answers directly,
+    where ``id IN (window)`` made SQLite walk every match of a common term.
+    """
+    if default_connection.vendor == "postgresql":
+        tsquery, params = tsquery_sql(query)
+        window = (
+            f"SELECT id FROM excerpts_excerpt WHERE search_vector @@ {tsquery} ORDER BY id DESC LIMIT {RANK_WINDOW}"
+        )
+        return f"SELECT min(id) FROM ({window}) AS ranking_window", params
+    window = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT {RANK_WINDOW}"
+    return f"SELECT min(rowid) FROM ({window})", [fts5_expression(query)]
+
+
 def search(queryset, query):
     """
     Filter an excerpt queryset to the matches of ``query`` and annotate each with ``relevance``.
@@ -132,23 +149,21 @@ def search(queryset, query):
     """
     if default_connection.vendor == "postgresql":
         tsquery, params = tsquery_sql(query)
-        window = (
-            f"SELECT id FROM excerpts_excerpt WHERE search_vector @@ {tsquery} ORDER BY id DESC LIMIT {RANK_WINDOW}"
-        )
+        start, window_params = window_start_sql(query)
         relevance = RawSQL(
-            f"CASE WHEN excerpts_excerpt.id IN ({window}) "
+            f"CASE WHEN excerpts_excerpt.id >= ({start}) "
             f"THEN ts_rank(excerpts_excerpt.search_vector, {tsquery})::float8 ELSE 0.0 END",
-            (*params, *params),
+            (*window_params, *params),
             output_field=FloatField(),
         )
         queryset = queryset.extra(where=[f"excerpts_excerpt.search_vector @@ {tsquery}"], params=params)
         return queryset.annotate(relevance=relevance)
     if default_connection.vendor == "sqlite":
         expression = fts5_expression(query)
-        window = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT {RANK_WINDOW}"
+        start, window_params = window_start_sql(query)
         relevance = RawSQL(
-            f"CASE WHEN {FTS_TABLE}.rowid IN ({window}) THEN -{FTS_TABLE}.rank ELSE 0.0 END",
-            (expression,),
+            f"CASE WHEN {FTS_TABLE}.rowid >= ({start}) THEN -{FTS_TABLE}.rank ELSE 0.0 END",
+            window_params,
             output_field=FloatField(),
         )
         queryset = queryset.extra(
@@ -161,6 +176,20 @@ def search(queryset, query):
 
 
 RELEVANCE_ORDER = ("-relevance", "-id")
+
+
+def ranked_only(queryset, query):
+    """
+    Narrow a searched queryset to the matches inside the ranking window, which lead a relevance order.
+
+    Every ranked match has a relevance above 0 (BM25 and ts_rank are positive for a match) and every
+    other match 0, so the first rows of ``-relevance`` order are ranked ones. Sorting only these avoids
+    sorting every match of a common term, and the database drives the query from at most RANK_WINDOW ids.
+    """
+    start, params = window_start_sql(query)
+    # On SQLite the range is on the FTS table's rowid, so FTS5 itself starts its doclist walk there.
+    column = "excerpts_excerpt.id" if default_connection.vendor == "postgresql" else f"{FTS_TABLE}.rowid"
+    return queryset.extra(where=[f"{column} >= ({start})"], params=params)
 
 
 def highlights(query, ids):

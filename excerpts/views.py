@@ -14,7 +14,7 @@ from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from . import citations, facets, renderers, search
+from . import caching, citations, facets, renderers, search
 from .filtersets import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
 from .history import history_entries
 from .models import Event, Excerpt, Source, Speaker, Topic
@@ -368,7 +368,10 @@ class ExcerptViewSet(CuratedViewSet):
         Facet counts for the excerpts the filters match (every list filter works here), largest first;
         years and decades in order, taken from date_start (the earliest possible day).
         """
-        return Response(facets.facet_counts(self.filter_queryset(self.get_queryset())))
+        queryset = self.filter_queryset(self.get_queryset())
+        # Whole-corpus facets scan every row (seconds at a million); they are the same until the data changes.
+        counts = caching.cached("facets", caching.request_parts(request), lambda: facets.facet_counts(queryset))
+        return Response(counts)
 
     @extend_schema(
         summary="Random excerpts, reproducible with a seed",
@@ -395,6 +398,10 @@ class ExcerptViewSet(CuratedViewSet):
         """The request's parsed q, or None; the filterset has already refused a q that does not parse."""
         text = self.request.query_params.get("q", "")
         return search.parse_query(text) if text.strip() else None
+
+    def ranked_only(self, queryset):
+        """The request's search narrowed to its ranked matches, which the pagination tries first."""
+        return search.ranked_only(queryset, self.search_query())
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)

@@ -4,6 +4,7 @@ import pytest
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from excerpts.models import Event, Excerpt, Source, Speaker, Topic
@@ -92,6 +93,15 @@ def client_as(db):
         return client
 
     return build
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """
+    Each test starts with an empty cache. Its rolled-back writes would otherwise leave entries under a data
+    version that the next test's data reaches again (the version lives in the rolled-back transaction too).
+    """
+    cache.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -73,12 +73,12 @@ class ExcerptRepresentationTests(APITestCase):
         assert (body["original_text"], body["translator"], body["context"]) == ("", "", "Closed session.")
         assert "status" not in body
 
-    def test_list_wraps_results_with_count_next_and_previous(self):
+    def test_list_wraps_results_with_count_its_exactness_next_and_previous(self):
         response = self.client.get(reverse(LIST))
         assert response.status_code == 200
         body = response.json()
-        assert set(body) == {"count", "next", "previous", "results"}
-        assert (body["count"], body["next"], body["previous"]) == (1, None, None)
+        assert set(body) == {"count", "count_exact", "next", "previous", "results"}
+        assert (body["count"], body["count_exact"], body["next"], body["previous"]) == (1, True, None, None)
         assert body["results"][0]["event"]["name"] == "Twentieth Congress of the CPSU"
 
     def test_a_draft_is_neither_listed_nor_retrievable(self):
@@ -253,15 +253,15 @@ class QueryCountTests(APITestCase):
         Excerpt.objects.all().delete()
         hundred = self.list_queries(100)
         assert one == hundred
-        # validate speaker slug + validate topic slug + count + page + topics prefetch
-        assert hundred == 5
+        # validate speaker slug + validate topic slug + data version + count + page + topics prefetch
+        assert hundred == 6
 
 
 @pytest.mark.django_db
-def test_speaker_list_costs_one_query_per_page_plus_the_count(client):
+def test_speaker_list_costs_one_query_per_page_plus_the_data_version_and_the_count(client):
     for _ in range(30):
         factories.excerpt()
     with CaptureQueriesContext(connection) as queries:
         response = client.get(reverse("speaker-list"), {"page_size": 100})
     assert response.json()["count"] >= 30
-    assert len(queries) == 2
+    assert len(queries) == 3

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import ProtectedError
 
-from excerpts.models import Excerpt, Speaker
+from excerpts.models import Excerpt, Speaker, longest_date_span
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -105,6 +105,15 @@ def test_overlapping_matches_excerpts_whose_possible_range_touches_the_asked_one
     found = Excerpt.objects.overlapping(datetime.date(1958, 7, 1), datetime.date(1958, 7, 31))
     assert set(found) == {year, summer}
     assert before not in Excerpt.objects.overlapping(start=datetime.date(1957, 1, 1))
+
+
+def test_overlapping_finds_an_excerpt_whose_range_began_long_before_the_asked_start():
+    decades = factories.excerpt(date="1950/1970")
+    factories.excerpt(date="1951-03-01")
+    later = factories.excerpt(date="1966-05-16")
+    assert longest_date_span() == datetime.date(1970, 12, 31) - datetime.date(1950, 1, 1)
+    assert set(Excerpt.objects.overlapping(start=datetime.date(1965, 1, 1))) == {decades, later}
+    assert set(Excerpt.objects.overlapping(start=datetime.date(1, 1, 2))) == set(Excerpt.objects.all())
 
 
 def test_speaker_excerpt_count_counts_only_published_excerpts():

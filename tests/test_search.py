@@ -137,7 +137,7 @@ class TestSearchOverHttp:
     def test_a_query_matching_nothing_is_an_empty_list(self, client, corpus):
         response = client.get(reverse(LIST), {"q": "xylophone"})
         assert response.status_code == 200
-        assert response.json() == {"count": 0, "next": None, "previous": None, "results": []}
+        assert response.json() == {"count": 0, "count_exact": True, "next": None, "previous": None, "results": []}
 
     def test_following_next_in_relevance_order_visits_every_match_once(self, client, corpus):
         speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
@@ -150,16 +150,42 @@ class TestSearchOverHttp:
         assert sorted(seen) == sorted(excerpt.pk for excerpt in made)
         assert len(seen) == len(set(seen))
 
+    def test_with_more_matches_than_the_ranking_window_pages_visit_ranked_then_newest_matches_once(
+        self, client, corpus, monkeypatch
+    ):
+        monkeypatch.setattr(search, "RANK_WINDOW", 3)
+        speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
+        made = [make_excerpt(f"The harvest {'grain ' * (i % 4)}report {i}.", speaker, source) for i in range(9)]
+        newest = [excerpt.pk for excerpt in reversed(made)]
+        url, params, pages = reverse(LIST), {"q": "harvest grain", "page_size": 2}, []
+        while url:
+            page = client.get(url, params).json()
+            pages.append(page)
+            url, params = page["next"], None
+        seen = [item["id"] for page in pages for item in page["results"]]
+        matches = [excerpt.pk for i, excerpt in enumerate(made) if i % 4]  # "grain" at least once
+        ranked = [pk for pk in newest if pk in matches][:3]
+        # The three newest matches first, by relevance (more "grain" ranks higher); then the rest, newest first.
+        assert sorted(seen[:3]) == sorted(ranked)
+        assert seen[3:] == [pk for pk in newest if pk in matches and pk not in ranked]
+        # And back: previous from the last page returns the pages in reverse.
+        back, url = [], pages[-1]["previous"]
+        while url:
+            page = client.get(url).json()
+            back = [item["id"] for item in page["results"]] + back
+            url = page["previous"]
+        assert back + [item["id"] for item in pages[-1]["results"]] == seen
+
     def test_a_search_costs_the_same_queries_for_one_result_and_for_many(
         self, client, corpus, django_assert_num_queries
     ):
         speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
         for i in range(15):
             make_excerpt(f"Steel output {i}.", speaker, source)
-        # count, page, topics, highlights
-        with django_assert_num_queries(4):
+        # data version, count, page, topics, highlights
+        with django_assert_num_queries(5):
             assert len(client.get(reverse(LIST), {"q": "steel"}).json()["results"]) == 15
-        with django_assert_num_queries(4):
+        with django_assert_num_queries(5):
             assert len(client.get(reverse(LIST), {"q": "frightens"}).json()["results"]) == 1
 
 

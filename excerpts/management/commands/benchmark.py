@@ -3,6 +3,7 @@ import resource
 import statistics
 import time
 
+from django.core.cache import cache
 from django.core.management.base import BaseCommand
 from django.db import connection
 from django.test import Client
@@ -12,7 +13,10 @@ from excerpts.management.commands.seed_synthetic import vocabulary
 from excerpts.models import Excerpt
 
 
-def timed(client, url, params=None, **headers):
+def timed(client, url, params=None, cold=False, **headers):
+    """Milliseconds for one GET; ``cold`` empties the cache first, as the first request after a write finds it."""
+    if cold:
+        cache.clear()
     started = time.perf_counter()
     response = client.get(url, params or {}, **headers)
     if response.streaming:
@@ -42,17 +46,24 @@ class Command(BaseCommand):
         client.get(url, {"q": words[0]})  # warm the connection and caches
 
         rare, matched = [], []
-        for word in words[400 : 400 + terms * 25 : 25]:
-            elapsed, response = timed(client, url, {"q": word})
+        for word in words[600 : 600 + terms * 25 : 25]:  # each in 0.3-1% of the excerpts
+            elapsed, response = timed(client, url, {"q": word}, cold=True)
             rare.append(elapsed)
             matched.append(response.json()["count"])
         self.report(f"search, rare term (matches {min(matched)}-{max(matched)}, top 20 + highlights)", rare)
 
         for word in words[:3]:
-            elapsed, response = timed(client, url, {"q": word})
+            elapsed, response = timed(client, url, {"q": word}, cold=True)
             self.stdout.write(f"search {word!r} ({response.json()['count']} matches): {elapsed:.0f} ms")
-        elapsed, _ = timed(client, url, {"q": f'"{words[0]} {words[1]}" -{words[2]}'})
+        elapsed, _ = timed(client, url, {"q": f'"{words[0]} {words[1]}" -{words[2]}'}, cold=True)
         self.stdout.write(f"search phrase + exclusion of common words: {elapsed:.0f} ms")
+        common = words[48]  # "people", in about one excerpt in ten
+        page = timed(client, url, {"q": common}, cold=True)[1].json()
+        self.report(
+            f"search {common!r}, page 1 ({page['count']} matches)",
+            [timed(client, url, {"q": common}, cold=True)[0] for _ in range(5)],
+        )
+        self.report(f"search {common!r}, page 2", [timed(client, page["next"], cold=True)[0] for _ in range(5)])
 
         for label, params in [
             ("list, first page", {}),
@@ -61,15 +72,24 @@ class Command(BaseCommand):
             ("random, 50", {"count": 50, "seed": 3}),
         ]:
             target = reverse("excerpt-random") if label.startswith("random") else url
-            self.report(label, [timed(client, target, params)[0] for _ in range(5)])
+            self.report(f"{label}, uncached", [timed(client, target, params, cold=True)[0] for _ in range(3)])
+            if not label.startswith("random"):
+                self.report(f"{label}, count cached", [timed(client, target, params)[0] for _ in range(3)])
         page = client.get(url, {"page_size": 100}).json()
-        for _ in range(3):
+        following = []
+        for _ in range(5):
             elapsed, response = timed(client, page["next"])
+            following.append(elapsed)
             page = response.json()
-        self.stdout.write(f"list, a following page: {elapsed:.0f} ms")
-        self.report("facets, whole corpus", [timed(client, reverse("excerpt-facets"))[0] for _ in range(3)])
+        self.report("list, following pages (100 a page)", following)
+        facets = reverse("excerpt-facets")
+        self.report("facets, whole corpus, uncached", [timed(client, facets, cold=True)[0] for _ in range(3)])
+        self.report("facets, whole corpus, cached", [timed(client, facets)[0] for _ in range(5)])
         self.report(
-            "facets, rare term", [timed(client, reverse("excerpt-facets"), {"q": words[400]})[0] for _ in range(3)]
+            "facets, rare term, uncached", [timed(client, facets, {"q": words[600]}, cold=True)[0] for _ in range(3)]
+        )
+        self.report(
+            "facets, common term, uncached", [timed(client, facets, {"q": common}, cold=True)[0] for _ in range(3)]
         )
         if export:
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
