@@ -2,6 +2,7 @@
 
 import secrets
 from collections import Counter
+from functools import cached_property
 
 from django.db.models import ProtectedError
 from django.http import Http404, HttpResponse
@@ -394,18 +395,19 @@ class ExcerptViewSet(CuratedViewSet):
         excerpts = [found[pk] for pk in ids]
         return Response({"seed": seed, "results": self.get_serializer(excerpts, many=True).data})
 
+    @cached_property
     def search_query(self):
-        """The request's parsed q, or None; the filterset has already refused a q that does not parse."""
+        """The request's parsed q, or None (parsed once per request; the filterset has already refused a bad q)."""
         text = self.request.query_params.get("q", "")
         return search.parse_query(text) if text.strip() else None
 
     def ranked_only(self, queryset):
         """The request's search narrowed to its ranked matches, which the pagination tries first."""
-        return search.ranked_only(queryset, self.search_query())
+        return search.ranked_only(queryset, self.search_query)
 
     def paginate_queryset(self, queryset):
         page = super().paginate_queryset(queryset)
-        query = self.search_query() if page is not None and self.action == "list" else None
+        query = self.search_query if page is not None and self.action == "list" else None
         if query is not None:
             passages = search.highlights(query, [excerpt.pk for excerpt in page])
             for excerpt in page:
