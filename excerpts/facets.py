@@ -4,52 +4,321 @@ Facet counts and seeded random samples over a filtered excerpt queryset.
 Facets count the filtered excerpts per speaker, topic, kind, attribution, language, event, year and
 decade. Year and decade are those of ``date_start``, the earliest day an excerpt may date from: an
 excerpt dated "1959/1961" counts in 1959 only, so every excerpt counts exactly once.
+
+Two ways to count, so that no facet request scans a million rows:
+
+- The whole corpus (no filter but the status) is read from a summary table, ``excerpts_facet_count``,
+  one row per (status, facet, value) with its count. Database triggers keep it on every write path,
+  like the search index: the ORM, the admin's bulk actions, imports, ``loaddata`` and raw SQL.
+  On SQLite (one writer at a time) the triggers add to and subtract from each counter in place. On
+  PostgreSQL each writing statement appends its net changes as rows (statement-level triggers with
+  transition tables), so concurrent writers never wait on a shared counter row or deadlock on two;
+  readers sum the rows per value, and fold them back into one row per value once enough accumulate.
+- A filtered set is counted in one pass over its matches, all facets in one query. At most
+  ``SCAN_LIMIT`` matches are counted: when more match, ``count_exact`` is false, ``count`` is the
+  limit and every facet counts the ``SCAN_LIMIT`` most recently added matches.
 """
 
 import random
 
-from django.db.models import Count, Max, Min
+from django.db import connection as default_connection
+from django.db.models import Max, Min
 
-from .models import Excerpt
+from .models import Event, Excerpt, Speaker, Topic
+from .pagination import COUNT_LIMIT
+from .search import newest_first
 
 FACETS = ["speaker", "topic", "kind", "attribution", "language", "event", "year", "decade"]
 SMALL_SET = 1000
+SCAN_LIMIT = COUNT_LIMIT  # the same bound as a list's count
+TABLE = "excerpts_facet_count"
+# Change rows a PostgreSQL reader tolerates beyond one per value before it folds them together.
+FOLD_AFTER = 2000
+EXCERPT_COLUMNS = ["status", "speaker_id", "event_id", "kind", "attribution", "language", "date_start"]
+
+# The value of each facet for one excerpt row {r}, per engine; topics come from the links table.
+ROW_VALUES = {
+    "sqlite": {
+        "speaker": "CAST({r}.speaker_id AS text)",
+        "event": "CAST({r}.event_id AS text)",
+        "kind": "{r}.kind",
+        "attribution": "{r}.attribution",
+        "language": "{r}.language",
+        "year": "CAST(CAST(substr({r}.date_start, 1, 4) AS integer) AS text)",
+    },
+    "postgresql": {
+        "speaker": "{r}.speaker_id::text",
+        "event": "{r}.event_id::text",
+        "kind": "{r}.kind::text",
+        "attribution": "{r}.attribution::text",
+        "language": "{r}.language::text",
+        "year": "extract(year FROM {r}.date_start)::int::text",
+    },
+}
 
 
-def _grouped(queryset, value, label=None):
-    fields = [value, label] if label else [value]
-    rows = queryset.values(*fields).annotate(count=Count("id")).order_by("-count", value)
-    return [
-        {"value": str(row[value]), "label": str(row[label or value]), "count": row["count"]}
-        for row in rows
-        if row[value] is not None  # an excerpt without topics or event
-    ]
+def excerpt_values_sql(vendor, rows):
+    """
+    SELECT (status, facet, value) for every facet value of the excerpt rows ``rows``: a table, a
+    PostgreSQL transition table, or a SQLite trigger's NEW or OLD row.
+    """
+    values = ROW_VALUES[vendor]
+    if rows in ("NEW", "OLD"):  # a SQLite trigger's row: no FROM of its own
+        singles = " UNION ALL ".join(
+            f"SELECT {rows}.status AS status, '{facet}' AS facet, {sql.format(r=rows)} AS value"
+            for facet, sql in values.items()
+        )
+        topics = (
+            f"SELECT {rows}.status, 'topic', CAST(l.topic_id AS text) FROM excerpts_excerpt_topics l "
+            f"WHERE l.excerpt_id = {rows}.id"
+        )
+    else:
+        singles = " UNION ALL ".join(
+            f"SELECT r.status AS status, '{facet}' AS facet, {sql.format(r='r')} AS value FROM {rows} r"
+            for facet, sql in values.items()
+        )
+        topics = (
+            f"SELECT r.status, 'topic', CAST(l.topic_id AS text) FROM {rows} r "
+            "JOIN excerpts_excerpt_topics l ON l.excerpt_id = r.id"
+        )
+    return f"SELECT status, facet, value FROM ({singles} UNION ALL {topics}) AS v WHERE value IS NOT NULL"
 
 
-def facet_counts(queryset):
-    """The number of excerpts in ``queryset`` and its counts per facet, largest first (years in order)."""
-    base = queryset.order_by()
+def link_values_sql(links):
+    """SELECT (status, 'topic', value) for topic links ``links`` whose excerpt exists (mid-delete it may not)."""
+    if links in ("NEW", "OLD"):
+        return (
+            f"SELECT e.status AS status, 'topic' AS facet, CAST({links}.topic_id AS text) AS value "
+            "FROM excerpts_excerpt e "
+            f"WHERE e.id = {links}.excerpt_id"
+        )
+    return (
+        f"SELECT e.status AS status, 'topic' AS facet, CAST(l.topic_id AS text) AS value FROM {links} l "
+        "JOIN excerpts_excerpt e ON e.id = l.excerpt_id"
+    )
+
+
+def _sqlite_add(values_sql, sign):
+    """Add (+) or subtract (-) one for each (status, facet, value) the SQL selects, in place."""
+    return (
+        f"INSERT INTO {TABLE} (status, facet, value, count) SELECT status, facet, value, {sign}1 "
+        f"FROM ({values_sql}) WHERE true "
+        "ON CONFLICT (status, facet, value) DO UPDATE SET count = count + excluded.count"
+    )
+
+
+def _postgresql_append(*parts):
+    """Append the net change of (values SQL, +1 or -1) parts as rows; changes that cancel out append none."""
+    union = " UNION ALL ".join(
+        f"SELECT status, facet, value, {sign} AS delta FROM ({sql}) AS v" for sql, sign in parts
+    )
+    return (
+        f"INSERT INTO {TABLE} (status, facet, value, count) SELECT status, facet, value, sum(delta) "
+        f"FROM ({union}) AS changes GROUP BY status, facet, value HAVING sum(delta) <> 0"
+    )
+
+
+def _count_all(vendor):
+    return (
+        f"INSERT INTO {TABLE} (status, facet, value, count) SELECT status, facet, value, count(*) "
+        f"FROM ({excerpt_values_sql(vendor, 'excerpts_excerpt')}) AS v GROUP BY status, facet, value"
+    )
+
+
+def _plpgsql(name, body):
+    """A trigger function (its result is ignored: the triggers run after the statement)."""
+    return (
+        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
+        f"BEGIN\n{body}\n    RETURN NULL;\nEND\n$$"
+    )
+
+
+# Per watched table: how its rows' facet values are selected, for each engine.
+WATCHED = {
+    "excerpts_excerpt": lambda vendor, rows: excerpt_values_sql(vendor, rows),
+    "excerpts_excerpt_topics": lambda vendor, rows: link_values_sql(rows),
+}
+# What each write does to the counts: subtract the old row's values, add the new row's.
+CHANGES = {"INSERT": [("NEW", "+")], "UPDATE": [("OLD", "-"), ("NEW", "+")], "DELETE": [("OLD", "-")]}
+TRANSITION_TABLES = {"NEW": "new_rows", "OLD": "old_rows"}
+
+SQLITE_INSTALL = [
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (status text NOT NULL, facet text NOT NULL, value text NOT NULL, "
+    "count integer NOT NULL, PRIMARY KEY (status, facet, value)) WITHOUT ROWID",
+    *(
+        f"CREATE TRIGGER IF NOT EXISTS {table}_facet_{operation.lower()} AFTER {operation}"
+        # Only a change to a counted column moves a count (an edit of the text does not).
+        + (f" OF {', '.join(EXCERPT_COLUMNS)}" if (table, operation) == ("excerpts_excerpt", "UPDATE") else "")
+        + f" ON {table} BEGIN "
+        + " ".join(f"{_sqlite_add(values('sqlite', row), sign)};" for row, sign in steps)
+        + " END"
+        for table, values in WATCHED.items()
+        for operation, steps in CHANGES.items()
+    ),
+]
+SQLITE_UNINSTALL = [
+    *(f"DROP TRIGGER IF EXISTS {table}_facet_{operation.lower()}" for table in WATCHED for operation in CHANGES),
+    f"DROP TABLE IF EXISTS {TABLE}",
+]
+POSTGRESQL_INSTALL = [
+    f"CREATE TABLE IF NOT EXISTS {TABLE} (status text NOT NULL, facet text NOT NULL, value text NOT NULL, "
+    "count bigint NOT NULL)",
+    f"CREATE INDEX IF NOT EXISTS {TABLE}_value ON {TABLE} (status, facet, value)",
+    *(
+        _plpgsql(
+            f"{table}_facet_trigger",
+            "\n".join(
+                f"    IF TG_OP = '{operation}' THEN\n        "
+                + _postgresql_append(
+                    *((values("postgresql", TRANSITION_TABLES[row]), int(f"{sign}1")) for row, sign in steps)
+                )
+                + ";\n    END IF;"
+                for operation, steps in CHANGES.items()
+            ),
+        )
+        for table, values in WATCHED.items()
+    ),
+    # TRUNCATE (Django's flush between tests) has no transition tables: count everything again.
+    _plpgsql("excerpts_facet_recount_trigger", f"    DELETE FROM {TABLE};\n    {_count_all('postgresql')};"),
+    *(
+        f"CREATE OR REPLACE TRIGGER {table}_facet_{operation.lower()} AFTER {operation} ON {table} REFERENCING "
+        + " ".join(f"{row} TABLE AS {TRANSITION_TABLES[row]}" for row, _ in steps)
+        + f" FOR EACH STATEMENT EXECUTE FUNCTION {table}_facet_trigger()"
+        for table in WATCHED
+        for operation, steps in CHANGES.items()
+    ),
+    *(
+        f"CREATE OR REPLACE TRIGGER {table}_facet_truncate AFTER TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION excerpts_facet_recount_trigger()"
+        for table in WATCHED
+    ),
+]
+POSTGRESQL_UNINSTALL = [
+    *(
+        f"DROP TRIGGER IF EXISTS {table}_facet_{operation} ON {table}"
+        for table in WATCHED
+        for operation in ("insert", "update", "delete", "truncate")
+    ),
+    *(f"DROP FUNCTION IF EXISTS {table}_facet_trigger()" for table in WATCHED),
+    "DROP FUNCTION IF EXISTS excerpts_facet_recount_trigger()",
+    f"DROP TABLE IF EXISTS {TABLE}",
+]
+STATEMENTS = {
+    "sqlite": {"install": SQLITE_INSTALL, "uninstall": SQLITE_UNINSTALL},
+    "postgresql": {"install": POSTGRESQL_INSTALL, "uninstall": POSTGRESQL_UNINSTALL},
+}
+
+
+def _run(connection, statements):
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def install(connection):
+    """Create the summary table and its triggers (idempotent) and count every excerpt into it."""
+    _run(connection, STATEMENTS[connection.vendor]["install"])
+    recount(connection)
+
+
+def uninstall(connection):
+    _run(connection, STATEMENTS[connection.vendor]["uninstall"])
+
+
+def recount(connection):
+    """Count every excerpt into the summary table afresh (after a load that bypassed the triggers)."""
+    _run(connection, [f"DELETE FROM {TABLE}", _count_all(connection.vendor)])
+
+
+def summary_counts(statuses):
+    """Exact facet counts of every excerpt whose status is among ``statuses``, from the summary table."""
+    if not statuses:
+        return labelled({}, total=0, exact=True)
+    placeholders = ", ".join(["%s"] * len(statuses))
+    with default_connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT facet, value, sum(count), count(*) FROM {TABLE} WHERE status IN ({placeholders}) "
+            "GROUP BY facet, value",
+            list(statuses),
+        )
+        rows = cursor.fetchall()
+        if default_connection.vendor == "postgresql" and sum(row[3] for row in rows) > len(rows) + FOLD_AFTER:
+            # Fold the appended change rows into one row per value. Safe beside writers (they append rows
+            # this DELETE cannot see) and beside another fold (it skips the rows this one deleted).
+            cursor.execute(
+                f"WITH folded AS (DELETE FROM {TABLE} RETURNING status, facet, value, count) "
+                f"INSERT INTO {TABLE} (status, facet, value, count) SELECT status, facet, value, sum(count) "
+                "FROM folded GROUP BY status, facet, value HAVING sum(count) <> 0"
+            )
+    counted = {}
+    for facet, value, count, _ in rows:
+        if count > 0:
+            counted.setdefault(facet, {})[value] = int(count)
+    # Every excerpt has exactly one kind.
+    return labelled(counted, total=sum(counted.get("kind", {}).values()), exact=True)
+
+
+def facet_counts(queryset, limit=None):
+    """
+    The number of excerpts in ``queryset`` and its counts per facet, largest first (years in order).
+
+    At most ``limit`` (SCAN_LIMIT) matches are counted, the most recently added; ``count_exact``
+    says whether that was all of them.
+    """
+    limit = SCAN_LIMIT if limit is None else limit
+    vendor = default_connection.vendor
+    values = ROW_VALUES["sqlite" if vendor == "sqlite" else "postgresql"]
+    matches = newest_first(queryset).values("id", *EXCERPT_COLUMNS)[: limit + 1]
+    sql, params = matches.query.get_compiler(queryset.db).as_sql()
+    grouped = " UNION ALL ".join(
+        f"SELECT '{facet}', {values[facet].format(r='c')}, count(*) FROM counted c GROUP BY 2"
+        for facet in ("speaker", "event", "kind", "attribution", "language", "year")
+    )
+    # One statement: the filters and the search run once, into a materialized set every facet groups.
+    statement = (
+        f"WITH matches AS MATERIALIZED ({sql}), "
+        f"counted AS MATERIALIZED (SELECT * FROM matches ORDER BY id DESC LIMIT {int(limit)}) "
+        f"SELECT 'count', NULL, count(*) FROM matches UNION ALL {grouped} UNION ALL "
+        "SELECT 'topic', CAST(l.topic_id AS text), count(*) FROM counted c "
+        "JOIN excerpts_excerpt_topics l ON l.excerpt_id = c.id GROUP BY 2"
+    )
+    with default_connection.cursor() as cursor:
+        cursor.execute(statement, params)
+        rows = cursor.fetchall()
+    counted, total = {}, 0
+    for facet, value, count in rows:
+        if facet == "count":
+            total = count
+        elif value is not None:
+            counted.setdefault(facet, {})[str(value)] = count
+    exact = total <= limit
+    return labelled(counted, total=min(total, limit), exact=exact)
+
+
+def labelled(counted, total, exact):
+    """The facets response from {facet: {value: count}}: slugs and names, largest first, years in order."""
+    names = {
+        "speaker": Speaker.objects.filter(pk__in=counted.get("speaker", {})).values_list("pk", "slug", "name"),
+        "topic": Topic.objects.filter(pk__in=counted.get("topic", {})).values_list("pk", "slug", "name"),
+        "event": Event.objects.filter(pk__in=counted.get("event", {})).values_list("pk", "slug", "name"),
+    }
     choices = {"kind": dict(Excerpt.Kind.choices), "attribution": dict(Excerpt.Attribution.choices)}
-    facets = {"count": base.count()}
-    facets["speaker"] = _grouped(base, "speaker__slug", "speaker__name")
-    # A join, not a subquery: a search's SQL names the excerpt table, which a subquery would alias.
-    facets["topic"] = _grouped(base, "topics__slug", "topics__name")
-    for name in ("kind", "attribution"):
-        facets[name] = [
-            {**row, "label": choices[name].get(row["value"], row["value"])} for row in _grouped(base, name)
+    facets = {"count": total, "count_exact": exact}
+    for facet in ("speaker", "topic", "kind", "attribution", "language", "event"):
+        counts = counted.get(facet, {})
+        if facet in names:
+            rows = [(slug, name, counts[str(pk)]) for pk, slug, name in names[facet]]
+        else:
+            rows = [(value, choices.get(facet, {}).get(value, value), count) for value, count in counts.items()]
+        facets[facet] = [
+            {"value": value, "label": label, "count": count}
+            for value, label, count in sorted(rows, key=lambda row: (-row[2], row[0]))
         ]
-    facets["language"] = _grouped(base, "language")
-    facets["event"] = _grouped(base, "event__slug", "event__name")
-    # Grouped by day (an index answers it) and summed per year here: extracting the year in SQL runs a
-    # Python function per row on SQLite.
-    years = {}
-    for row in base.values("date_start").annotate(count=Count("id")).order_by():
-        years[row["date_start"].year] = years.get(row["date_start"].year, 0) + row["count"]
-    facets["year"] = [{"value": str(y), "label": str(y), "count": n} for y, n in sorted(years.items())]
+    years = sorted((int(year), count) for year, count in counted.get("year", {}).items())
+    facets["year"] = [{"value": str(year), "label": str(year), "count": count} for year, count in years]
     decades = {}
-    for row in facets["year"]:
-        decade = int(row["value"]) // 10 * 10
-        decades[decade] = decades.get(decade, 0) + row["count"]
+    for year, count in years:
+        decades[year // 10 * 10] = decades.get(year // 10 * 10, 0) + count
     facets["decade"] = [{"value": str(d), "label": f"{d}s", "count": n} for d, n in sorted(decades.items())]
     return facets
 

@@ -178,6 +178,16 @@ def search(queryset, query):
 RELEVANCE_ORDER = ("-relevance", "-id")
 
 
+def newest_first(queryset):
+    """
+    Order a queryset newest first (by id, descending). A search on SQLite is ordered by the FTS5 rowid
+    (the same number), which FTS5 walks in that order: ordering by the excerpt id sorted every match.
+    """
+    if default_connection.vendor == "sqlite" and FTS_TABLE in queryset.query.extra_tables:
+        return queryset.order_by().extra(order_by=[f"-{FTS_TABLE}.rowid"])
+    return queryset.order_by("-id")
+
+
 def ranked_only(queryset, query):
     """
     Narrow a searched queryset to the matches inside the ranking window, which lead a relevance order.

@@ -7,6 +7,7 @@ from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_sc
 from rest_framework import serializers
 
 from . import citations
+from .facets import SCAN_LIMIT
 from .models import Event, Excerpt, Source, Speaker, Topic, validate_aliases
 
 
@@ -422,7 +423,16 @@ class FacetValueSerializer(serializers.Serializer):
 class FacetsSerializer(serializers.Serializer):
     """Counts of the filtered excerpts per facet value. Year and decade are those of date_start."""
 
-    count = serializers.IntegerField(help_text="Matching excerpts.")
+    count = serializers.IntegerField(
+        help_text=(
+            f"Matching excerpts, exact up to {SCAN_LIMIT:,} (always exact without filters). When more match, "
+            f"count is {SCAN_LIMIT:,}, count_exact is false and every facet counts the {SCAN_LIMIT:,} most "
+            "recently added matches."
+        )
+    )
+    count_exact = serializers.BooleanField(
+        help_text=f"False when more than {SCAN_LIMIT:,} excerpts match and only the most recent are counted."
+    )
     speaker = FacetValueSerializer(many=True)
     topic = FacetValueSerializer(many=True, help_text="An excerpt counts under each of its topics.")
     kind = FacetValueSerializer(many=True)

@@ -1,0 +1,282 @@
+"""
+The facet summary table against a full scan: every write path keeps it exact, and the endpoint reads it.
+
+Each test writes through one path, then compares the summary's counts with facet_counts() scanning the
+same excerpts, for the public (published) and for curators (every status).
+"""
+
+import json
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.urls import reverse
+
+from excerpts import facets
+from excerpts.models import Excerpt
+from tests.research_data import make_event, make_excerpt, make_source, make_speaker, make_topic
+
+pytestmark = pytest.mark.django_db
+EVERY_STATUS = list(Excerpt.Status.values)
+
+
+@pytest.fixture
+def corpus():
+    mao, zhou = make_speaker("mao-zedong", "Mao Zedong"), make_speaker("zhou-enlai", "Zhou Enlai")
+    works, daily = make_source("works", "Works"), make_source("daily", "People's Daily")
+    communes, leap = make_topic("communes", "Communes"), make_topic("great-leap", "Great Leap Forward")
+    lushan = make_event("lushan", "Lushan Conference")
+    return {
+        "mao": mao,
+        "zhou": zhou,
+        "works": works,
+        "communes": communes,
+        "leap": leap,
+        "lushan": lushan,
+        "steel": make_excerpt("Steel.", mao, works, topics=[communes, leap], date="1958-08", event=lushan),
+        "grain": make_excerpt("Grain.", mao, daily, topics=[leap], date="1959/1961", kind="letter", language="zh"),
+        "unity": make_excerpt("Unity.", zhou, works, date="1949-10-01", attribution="paraphrase"),
+        "draft": make_excerpt("Draft.", zhou, daily, topics=[communes], date="1970", status=Excerpt.Status.DRAFT),
+    }
+
+
+def counts_by_value(response):
+    """{facet: {value: count}} of a facets response, without labels and order."""
+    return {
+        facet: {row["value"]: row["count"] for row in rows}
+        for facet, rows in response.items()
+        if facet not in ("count", "count_exact")
+    }
+
+
+def assert_summary_matches_a_scan():
+    for statuses in ([Excerpt.Status.PUBLISHED], EVERY_STATUS, [Excerpt.Status.DRAFT]):
+        summary = facets.summary_counts(statuses)
+        scanned = facets.facet_counts(Excerpt.objects.filter(status__in=statuses))
+        assert summary == scanned, statuses
+    return facets.summary_counts([Excerpt.Status.PUBLISHED])
+
+
+def test_the_summary_counts_the_corpus_exactly(corpus):
+    published = assert_summary_matches_a_scan()
+    assert published["count"] == 3
+    assert counts_by_value(published)["topic"] == {"communes": 1, "great-leap": 2}
+    assert counts_by_value(published)["year"] == {"1949": 1, "1958": 1, "1959": 1}
+    assert counts_by_value(facets.summary_counts(EVERY_STATUS))["topic"] == {"communes": 2, "great-leap": 2}
+
+
+def change_fields(corpus):
+    grain = corpus["grain"]
+    grain.speaker, grain.event, grain.kind, grain.language, grain.date = (
+        corpus["zhou"],
+        corpus["lushan"],
+        "speech",
+        "ru",
+        "1962-03",
+    )
+    grain.save()
+    return {
+        "speaker": {"mao-zedong": 1, "zhou-enlai": 2},
+        "event": {"lushan": 2},
+        "year": {"1949": 1, "1958": 1, "1962": 1},
+    }
+
+
+def publish_a_draft(corpus):
+    corpus["draft"].status = Excerpt.Status.PUBLISHED
+    corpus["draft"].save()
+    return {"topic": {"communes": 2, "great-leap": 2}, "year": {"1949": 1, "1958": 1, "1959": 1, "1970": 1}}
+
+
+def bulk_unpublish(corpus):
+    Excerpt.objects.filter(pk=corpus["steel"].pk).update(status=Excerpt.Status.DRAFT)
+    return {"topic": {"great-leap": 1}, "event": {}}
+
+
+def delete_with_topics(corpus):
+    corpus["steel"].delete()
+    return {"topic": {"great-leap": 1}, "speaker": {"mao-zedong": 1, "zhou-enlai": 1}}
+
+
+def bulk_delete(corpus):
+    Excerpt.objects.filter(speaker=corpus["mao"]).delete()
+    return {"topic": {}, "speaker": {"zhou-enlai": 1}}
+
+
+def change_topics(corpus):
+    corpus["steel"].topics.remove(corpus["leap"])
+    corpus["unity"].topics.add(corpus["communes"], corpus["leap"])
+    return {"topic": {"communes": 2, "great-leap": 2}}
+
+
+def raw_sql_excerpt_before_its_links(corpus):
+    # The other order from Django's: the excerpt row goes first, its topic links after (constraints are deferred).
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM excerpts_excerpt WHERE id = %s", [corpus["steel"].pk])
+        cursor.execute("DELETE FROM excerpts_excerpt_topics WHERE excerpt_id = %s", [corpus["steel"].pk])
+    return {"topic": {"great-leap": 1}}
+
+
+def raw_sql_every_row(corpus):
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE excerpts_excerpt SET language = 'fr'")
+    return {"language": {"fr": 3}}
+
+
+def empty_the_links(corpus):
+    # Django's flush empties tables with TRUNCATE on PostgreSQL, which fires no per-row trigger.
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # TRUNCATE refuses pending foreign-key checks
+            cursor.execute("TRUNCATE excerpts_excerpt_topics")
+        else:
+            cursor.execute("DELETE FROM excerpts_excerpt_topics")
+    return {"topic": {}}
+
+
+def loaddata(corpus, tmp_path):
+    fixture = tmp_path / "more.json"
+    fields = {
+        "text": "Loaded.",
+        "kind": "report",
+        "attribution": "direct",
+        "speaker": corpus["zhou"].pk,
+        "date": "1960",
+        "date_start": "1960-01-01",
+        "date_end": "1960-12-31",
+        "date_display": "1960",
+        "source": corpus["works"].pk,
+        "language": "en",
+        "status": "published",
+        "topics": [corpus["leap"].pk],
+        "created": "2024-01-01T00:00:00Z",
+        "updated": "2024-01-01T00:00:00Z",
+    }
+    fixture.write_text(json.dumps([{"model": "excerpts.excerpt", "pk": 9001, "fields": fields}]))
+    call_command("loaddata", str(fixture), verbosity=0)
+    return {"kind": {"speech": 2, "letter": 1, "report": 1}, "topic": {"communes": 1, "great-leap": 3}}
+
+
+def import_csv(corpus, tmp_path):
+    call_command("export_excerpts", "--format", "csv", "--output", str(tmp_path / "all.csv"), stdout=StringIO())
+    lines = (tmp_path / "all.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    # Re-import every row as it is, and one more: the updates change nothing, the new row counts once.
+    row = lines[1].split(",")
+    row[header.index("id")] = ""
+    (tmp_path / "more.csv").write_text("\n".join([*lines, ",".join(row)]) + "\n", encoding="utf-8")
+    call_command("import_excerpts", str(tmp_path / "more.csv"), stdout=StringIO())
+    return {"speaker": {"mao-zedong": 3, "zhou-enlai": 1}}
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        change_fields,
+        publish_a_draft,
+        bulk_unpublish,
+        delete_with_topics,
+        bulk_delete,
+        change_topics,
+        raw_sql_excerpt_before_its_links,
+        raw_sql_every_row,
+        empty_the_links,
+        loaddata,
+        import_csv,
+    ],
+)
+def test_every_write_path_keeps_the_summary_exact(corpus, tmp_path, write):
+    expected = write(corpus, tmp_path) if write in (loaddata, import_csv) else write(corpus)
+    published = counts_by_value(assert_summary_matches_a_scan())
+    for facet, values in expected.items():
+        assert published[facet] == values, facet
+
+
+def test_the_endpoint_answers_the_whole_corpus_from_the_summary(client, corpus, monkeypatch):
+    monkeypatch.setattr(facets, "facet_counts", lambda queryset: pytest.fail("the corpus was scanned"))
+    body = client.get(reverse("excerpt-facets")).json()
+    assert (body["count"], body["count_exact"]) == (3, True)
+    assert body["speaker"] == [
+        {"value": "mao-zedong", "label": "Mao Zedong", "count": 2},
+        {"value": "zhou-enlai", "label": "Zhou Enlai", "count": 1},
+    ]
+    assert body["decade"] == [
+        {"value": "1940", "label": "1940s", "count": 1},
+        {"value": "1950", "label": "1950s", "count": 2},
+    ]
+
+
+def test_curators_see_every_status_in_the_summary_and_may_narrow_it(client_as, curator, corpus):
+    client = client_as(curator)
+    url = reverse("excerpt-facets")
+    assert client.get(url).json()["count"] == 4
+    drafts = client.get(url, {"status": "draft"}).json()
+    assert drafts["count"] == 1
+    assert drafts["topic"] == [{"value": "communes", "label": "Communes", "count": 1}]
+
+
+def test_the_public_asking_for_drafts_gets_none(client, corpus):
+    body = client.get(reverse("excerpt-facets"), {"status": "draft"}).json()
+    assert (body["count"], body["speaker"], body["year"]) == (0, [], [])
+
+
+def test_the_whole_corpus_costs_the_same_queries_for_any_number_of_excerpts(client, corpus, django_assert_num_queries):
+    # The summary, then the names of the speakers, topics and events it counts.
+    with django_assert_num_queries(4):
+        client.get(reverse("excerpt-facets"))
+    for i in range(20):
+        make_excerpt(f"More {i}.", corpus["zhou"], corpus["works"], topics=[corpus["leap"]], event=corpus["lushan"])
+    with django_assert_num_queries(4):
+        assert client.get(reverse("excerpt-facets")).json()["count"] == 23
+
+
+def test_a_filtered_set_over_the_limit_counts_its_newest_matches_and_says_so(client, corpus, monkeypatch):
+    monkeypatch.setattr(facets, "SCAN_LIMIT", 2)
+    newest = make_excerpt("Newest.", corpus["zhou"], corpus["works"], kind="report")
+    body = client.get(reverse("excerpt-facets"), {"language": "en"}).json()
+    assert (body["count"], body["count_exact"]) == (2, False)
+    # The two most recently added English excerpts: "unity" and "newest".
+    assert counts_by_value(body)["speaker"] == {"zhou-enlai": 2}
+    assert counts_by_value(body)["kind"] == {"speech": 1, "report": 1}
+    assert newest.pk > corpus["unity"].pk
+    exact = client.get(reverse("excerpt-facets"), {"language": "en", "speaker": "zhou-enlai"}).json()
+    assert (exact["count"], exact["count_exact"]) == (2, True)
+
+
+def test_a_search_over_the_limit_counts_its_newest_matches(corpus, monkeypatch):
+    from django.http import QueryDict
+
+    from excerpts.filtersets import ExcerptFilterSet
+
+    for i in range(3):
+        make_excerpt(f"Steel furnace {i}.", corpus["zhou"], corpus["works"], date=f"196{i}")
+    searched = ExcerptFilterSet(QueryDict("q=steel"), queryset=Excerpt.objects.published()).qs
+    counted = facets.facet_counts(searched, limit=3)
+    assert (counted["count"], counted["count_exact"]) == (3, False)
+    assert counts_by_value(counted)["year"] == {"1960": 1, "1961": 1, "1962": 1}
+    assert facets.facet_counts(searched, limit=4)["count_exact"] is True
+
+
+def test_postgresql_change_rows_are_folded_into_one_row_per_value(corpus, monkeypatch):
+    monkeypatch.setattr(facets, "FOLD_AFTER", 0)
+    for i in range(5):
+        make_excerpt(f"Filler {i}.", corpus["zhou"], corpus["works"])
+    before = facets.summary_counts(EVERY_STATUS)
+    assert facets.summary_counts(EVERY_STATUS) == before  # this read folds on PostgreSQL
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*), count(DISTINCT status || facet || value) FROM {facets.TABLE}")
+        rows, values = cursor.fetchone()
+    assert rows == values
+    assert before["count"] == 9
+    assert_summary_matches_a_scan()
+
+
+def test_rebuild_search_index_restores_a_lost_summary_and_counts_afresh(corpus):
+    # What a SQLite migration that remakes the excerpt table does to its triggers, and more.
+    facets.uninstall(connection)
+    make_excerpt("Written while nothing counted.", corpus["zhou"], corpus["works"], topics=[corpus["leap"]])
+    call_command("rebuild_search_index", stdout=StringIO())
+    assert counts_by_value(assert_summary_matches_a_scan())["topic"] == {"communes": 1, "great-leap": 3}
+    corpus["unity"].delete()  # the triggers are back
+    assert assert_summary_matches_a_scan()["count"] == 3
