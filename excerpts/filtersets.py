@@ -72,6 +72,11 @@ class StrictFilterBackend(DjangoFilterBackend):
             )
         return super().filter_queryset(request, queryset, view)
 
+    def get_filterset(self, request, queryset, view):
+        # The view reads what the filterset cleaned (the parsed search query) instead of parsing it again.
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset
+
 
 class PartialDateField(forms.CharField):
     """A YYYY, YYYY-MM or YYYY-MM-DD value, cleaned to its (first_day, last_day) period."""

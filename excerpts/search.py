@@ -29,10 +29,10 @@ ranking work as one found in ``RANK_WINDOW`` excerpts.
 
 import html
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection as default_connection
-from django.db.models import FloatField
+from django.db.models import Case, Expression, FloatField, IntegerField, Value, When
 from django.db.models.expressions import RawSQL
 
 MAX_TERMS = 12
@@ -59,9 +59,15 @@ class Term:
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """A parsed query: terms that must all match, and terms that must not."""
+    """
+    A parsed query: terms that must all match, and terms that must not.
+
+    ``memo`` keeps what the database told about this query while a request uses it (its ranking
+    window), so a request asks once however many of its queries use it.
+    """
 
     terms: tuple[Term, ...]
+    memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
     def included(self):
@@ -141,51 +147,74 @@ def window_start_sql(query):
     return f"SELECT min(rowid) FROM ({window})", [fts5_expression(query)]
 
 
+def window_start(query):
+    """
+    The smallest id in the ranking window of ``query``, or None when nothing matches.
+
+    Looked up once per parsed query: a page's relevance, its narrowing to the window and its cursor
+    share it (as a subquery, PostgreSQL computed it once per use, and a common term's window costs a
+    walk over every match).
+    """
+    if "window_start" not in query.memo:
+        sql, params = window_start_sql(query)
+        with default_connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            query.memo["window_start"] = cursor.fetchone()[0]
+    return query.memo["window_start"]
+
+
+class Deferred(Expression):
+    """A query parameter computed when the query is compiled: a query that never uses it never computes it."""
+
+    def __init__(self, compute, output_field):
+        super().__init__(output_field=output_field)
+        self.compute = compute
+
+    def as_sql(self, compiler, connection):
+        return "%s", [self.compute()]
+
+
 def search(queryset, query):
     """
     Filter an excerpt queryset to the matches of ``query`` and annotate each with ``relevance``.
 
-    Relevance is higher for better matches; matches outside the ranking window get 0.
+    Relevance is higher for better matches; matches outside the ranking window get 0. The window is
+    looked up only if the relevance is used (a count, facets or a random draw never look it up).
     """
+    start = Deferred(lambda: window_start(query), output_field=IntegerField())
     if default_connection.vendor == "postgresql":
         tsquery, params = tsquery_sql(query)
-        start, window_params = window_start_sql(query)
-        relevance = RawSQL(
-            f"CASE WHEN excerpts_excerpt.id >= ({start}) "
-            f"THEN ts_rank(excerpts_excerpt.search_vector, {tsquery})::float8 ELSE 0.0 END",
-            (*window_params, *params),
-            output_field=FloatField(),
-        )
+        rank = RawSQL(f"ts_rank(excerpts_excerpt.search_vector, {tsquery})::float8", params, output_field=FloatField())
         queryset = queryset.extra(where=[f"excerpts_excerpt.search_vector @@ {tsquery}"], params=params)
-        return queryset.annotate(relevance=relevance)
-    if default_connection.vendor == "sqlite":
-        expression = fts5_expression(query)
-        start, window_params = window_start_sql(query)
-        relevance = RawSQL(
-            f"CASE WHEN {FTS_TABLE}.rowid >= ({start}) THEN -{FTS_TABLE}.rank ELSE 0.0 END",
-            window_params,
-            output_field=FloatField(),
-        )
+    elif default_connection.vendor == "sqlite":
+        rank = RawSQL(f"-{FTS_TABLE}.rank", (), output_field=FloatField())
         queryset = queryset.extra(
             tables=[FTS_TABLE],
             where=[f"{FTS_TABLE}.rowid = excerpts_excerpt.id", f"{FTS_TABLE} MATCH %s"],
-            params=[expression],
+            params=[fts5_expression(query)],
         )
-        return queryset.annotate(relevance=relevance)
-    raise NotImplementedError(f"Full-text search is not implemented for {default_connection.vendor}.")
+    else:
+        raise NotImplementedError(f"Full-text search is not implemented for {default_connection.vendor}.")
+    relevance = Case(When(id__gte=start, then=rank), default=Value(0.0), output_field=FloatField())
+    return queryset.annotate(relevance=relevance)
 
 
 RELEVANCE_ORDER = ("-relevance", "-id")
 
 
-def newest_first(queryset):
+def by_id(queryset, descending=False, at_least=None):
     """
-    Order a queryset newest first (by id, descending). A search on SQLite is ordered by the FTS5 rowid
-    (the same number), which FTS5 walks in that order: ordering by the excerpt id sorted every match.
+    Order a queryset by id, optionally from ``at_least`` on. A search on SQLite is ordered and bounded
+    by the FTS5 rowid (the same number), which FTS5 walks in order and seeks to: on the excerpt id,
+    SQLite sorted every match first.
     """
     if default_connection.vendor == "sqlite" and FTS_TABLE in queryset.query.extra_tables:
-        return queryset.order_by().extra(order_by=[f"-{FTS_TABLE}.rowid"])
-    return queryset.order_by("-id")
+        if at_least is not None:
+            queryset = queryset.extra(where=[f"{FTS_TABLE}.rowid >= %s"], params=[at_least])
+        return queryset.order_by().extra(order_by=[f"{'-' if descending else ''}{FTS_TABLE}.rowid"])
+    if at_least is not None:
+        queryset = queryset.filter(id__gte=at_least)
+    return queryset.order_by("-id" if descending else "id")
 
 
 def ranked_only(queryset, query):
@@ -196,10 +225,15 @@ def ranked_only(queryset, query):
     other match 0, so the first rows of ``-relevance`` order are ranked ones. Sorting only these avoids
     sorting every match of a common term, and the database drives the query from at most RANK_WINDOW ids.
     """
-    start, params = window_start_sql(query)
+    start = window_start(query)
+    if start is None:
+        return queryset.none()
+    if default_connection.vendor == "postgresql":
+        # A constant, not a subquery: the planner sees how narrow the range is (a common term's window is
+        # a bitmap AND of the search and the id range, a rare term's a filter on its few matches).
+        return queryset.extra(where=["excerpts_excerpt.id >= %s"], params=[start])
     # On SQLite the range is on the FTS table's rowid, so FTS5 itself starts its doclist walk there.
-    column = "excerpts_excerpt.id" if default_connection.vendor == "postgresql" else f"{FTS_TABLE}.rowid"
-    return queryset.extra(where=[f"{column} >= ({start})"], params=params)
+    return queryset.extra(where=[f"{FTS_TABLE}.rowid >= %s"], params=[start])
 
 
 def highlights(query, ids):

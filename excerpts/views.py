@@ -2,7 +2,6 @@
 
 import secrets
 from collections import Counter
-from functools import cached_property
 
 from django.db.models import ProtectedError
 from django.http import Http404, HttpResponse
@@ -405,11 +404,11 @@ class ExcerptViewSet(CuratedViewSet):
         excerpts = [found[pk] for pk in ids]
         return Response({"seed": seed, "results": self.get_serializer(excerpts, many=True).data})
 
-    @cached_property
+    @property
     def search_query(self):
-        """The request's parsed q, or None (parsed once per request; the filterset has already refused a bad q)."""
-        text = self.request.query_params.get("q", "")
-        return search.parse_query(text) if text.strip() else None
+        """The request's q as the filterset parsed it (the same object its search uses), or None."""
+        filterset = getattr(self, "filterset", None)
+        return filterset.form.cleaned_data.get("q") if filterset is not None else None
 
     def ranked_only(self, queryset):
         """The request's search narrowed to its ranked matches, which the pagination tries first."""

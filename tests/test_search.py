@@ -182,11 +182,25 @@ class TestSearchOverHttp:
         speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
         for i in range(15):
             make_excerpt(f"Steel output {i}.", speaker, source)
-        # data version, count, page, topics, highlights
-        with django_assert_num_queries(5):
+        # data version, count, ranking window, page, topics, highlights
+        with django_assert_num_queries(6):
             assert len(client.get(reverse(LIST), {"q": "steel"}).json()["results"]) == 15
-        with django_assert_num_queries(5):
+        with django_assert_num_queries(6):
             assert len(client.get(reverse(LIST), {"q": "frightens"}).json()["results"]) == 1
+
+    def test_a_later_page_looks_up_the_ranking_window_once_for_its_relevance_cursor_and_narrowing(
+        self, client, corpus, django_assert_num_queries
+    ):
+        speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
+        for i in range(5):
+            make_excerpt(f"Steel output {i}.", speaker, source)
+        first = client.get(reverse(LIST), {"q": "steel", "page_size": 2}).json()
+        # data version (the count is cached), ranking window, page, topics, highlights
+        with django_assert_num_queries(5) as captured:
+            second = client.get(first["next"]).json()
+        assert sum("ranking_window" in q["sql"] or "ORDER BY rowid DESC" in q["sql"] for q in captured) == 1
+        assert len(second["results"]) == 2
+        assert {item["id"] for item in first["results"]}.isdisjoint(item["id"] for item in second["results"])
 
 
 class TestBadQueries:
