@@ -6,7 +6,8 @@ import math
 from django.core.exceptions import ValidationError
 from django.core.validators import MinLengthValidator, RegexValidator
 from django.db import connections, models
-from django.db.models import Count, Q
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
@@ -37,9 +38,18 @@ class SlugManager(models.Manager):
 
 class SpeakerQuerySet(models.QuerySet):
     def with_excerpt_count(self):
-        """Annotate each speaker with the number of its published excerpts."""
+        """
+        Annotate each speaker with the number of its published excerpts, read from the facet summary
+        table that triggers keep (excerpts/facets.py): an index seek per speaker, where counting the
+        excerpts themselves grouped a million rows for a page of twenty speakers.
+        """
         return self.annotate(
-            excerpt_count=Count("excerpts", filter=Q(excerpts__status=Excerpt.Status.PUBLISHED), distinct=True)
+            excerpt_count=RawSQL(
+                "SELECT CAST(coalesce(sum(c.count), 0) AS bigint) FROM excerpts_facet_count c "
+                "WHERE c.status = %s AND c.facet = 'speaker' AND c.value = CAST(excerpts_speaker.id AS text)",
+                (Excerpt.Status.PUBLISHED,),
+                output_field=models.BigIntegerField(),
+            )
         )
 
 

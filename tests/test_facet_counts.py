@@ -280,3 +280,17 @@ def test_rebuild_search_index_restores_a_lost_summary_and_counts_afresh(corpus):
     assert counts_by_value(assert_summary_matches_a_scan())["topic"] == {"communes": 1, "great-leap": 3}
     corpus["unity"].delete()  # the triggers are back
     assert assert_summary_matches_a_scan()["count"] == 3
+
+
+def test_a_speakers_excerpt_count_is_read_from_the_summary_and_follows_writes(client, corpus):
+    def excerpt_count():
+        return client.get(reverse("speaker-detail", args=["zhou-enlai"])).json()["excerpt_count"]
+
+    assert excerpt_count() == 1
+    corpus["draft"].status = Excerpt.Status.PUBLISHED
+    corpus["draft"].save()
+    assert excerpt_count() == 2
+    Excerpt.objects.filter(speaker=corpus["zhou"]).update(speaker=corpus["mao"])
+    assert excerpt_count() == 0
+    speakers = {item["slug"]: item["excerpt_count"] for item in client.get(reverse("speaker-list")).json()["results"]}
+    assert speakers == {"mao-zedong": 4, "zhou-enlai": 0}
