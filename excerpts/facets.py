@@ -22,14 +22,13 @@ Two ways to count, so that no facet request scans a million rows:
 import random
 
 from django.db import connection as default_connection
-from django.db.models import Max, Min
 
 from .models import Event, Excerpt, Speaker, Topic
 from .pagination import COUNT_LIMIT
-from .search import newest_first
+from .search import by_id
 
 FACETS = ["speaker", "topic", "kind", "attribution", "language", "event", "year", "decade"]
-SMALL_SET = 1000
+SAMPLE_ALL = COUNT_LIMIT  # a random draw reads a set this large whole
 SCAN_LIMIT = COUNT_LIMIT  # the same bound as a list's count
 TABLE = "excerpts_facet_count"
 # Change rows a PostgreSQL reader tolerates beyond one per value before it folds them together.
@@ -268,7 +267,7 @@ def facet_counts(queryset, limit=None):
     limit = SCAN_LIMIT if limit is None else limit
     vendor = default_connection.vendor
     values = ROW_VALUES["sqlite" if vendor == "sqlite" else "postgresql"]
-    matches = newest_first(queryset).values("id", *EXCERPT_COLUMNS)[: limit + 1]
+    matches = by_id(queryset, descending=True).values("id", *EXCERPT_COLUMNS)[: limit + 1]
     sql, params = matches.query.get_compiler(queryset.db).as_sql()
     grouped = " UNION ALL ".join(
         f"SELECT '{facet}', {values[facet].format(r='c')}, count(*) FROM counted c GROUP BY 2"
@@ -323,26 +322,42 @@ def labelled(counted, total, exact):
     return facets
 
 
+def _first(ids, at_least=None, descending=False):
+    """The smallest (or largest) id of ``ids``, a values_list of ids, optionally from ``at_least`` on; or None."""
+    probe = by_id(ids, descending=descending, at_least=at_least)[:1]
+    if default_connection.vendor != "sqlite":
+        return next(iter(probe), None)
+    # SQLite cannot tell that a wide filter (a decade of dates) matches many rows: it would walk that filter's
+    # index and sort every match. Walking the table in id order finds one within 1 / density rows, and only a
+    # dense set (more than SAMPLE_ALL match) is probed. NOT INDEXED says so; Django has no index hints, hence
+    # the edit of the compiled SQL. A search still starts from its FTS5 table.
+    sql, params = probe.query.sql_with_params()
+    sql = sql.replace('FROM "excerpts_excerpt"', 'FROM "excerpts_excerpt" NOT INDEXED', 1)
+    with default_connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
+
+
 def random_ids(queryset, count, seed):
     """
     Up to ``count`` distinct ids from ``queryset``, the same for the same seed and data.
 
-    A small set (at most SMALL_SET) is sampled exactly. A large one is probed: a seeded generator
-    draws a point in the id range and the first matching id at or after it is taken, one index seek
-    each, never a sort of the whole set. Ids after a gap in the numbering are a little likelier.
+    A set of at most SAMPLE_ALL is read whole and sampled exactly. A larger one is probed: a seeded
+    generator draws a point in its id range and the first matching id at or after it is taken, one
+    short walk each, never a sort of the whole set. Ids after a gap in the numbering are a little likelier.
     """
     rng = random.Random(seed)
-    ids = queryset.order_by("id").values_list("id", flat=True)
-    first = list(ids[: SMALL_SET + 1])
-    if len(first) <= SMALL_SET:
-        return rng.sample(first, min(count, len(first)))
-    bounds = ids.aggregate(low=Min("id"), high=Max("id"))
+    ids = queryset.order_by().values_list("id", flat=True)
+    every = sorted(ids[: SAMPLE_ALL + 1])  # in whatever order is cheapest, sorted here for the seed's sake
+    if len(every) <= SAMPLE_ALL:
+        return rng.sample(every, min(count, len(every)))
+    low, high = _first(ids), _first(ids, descending=True)
     chosen = []
     for _ in range(count * 4):
-        point = rng.randint(bounds["low"], bounds["high"])
-        found = list(ids.filter(id__gte=point)[:1]) or first[:1]
-        if found[0] not in chosen:
-            chosen.append(found[0])
+        found = _first(ids, at_least=rng.randint(low, high))
+        if found is not None and found not in chosen:
+            chosen.append(found)
             if len(chosen) == count:
                 break
     return chosen

@@ -94,7 +94,7 @@ def test_a_large_set_is_probed_deterministically_with_distinct_ids(corpus, monke
     speaker, source = corpus[0].speaker, corpus[0].source
     for i in range(30):
         make_excerpt(f"Filler {i}.", speaker, source)
-    monkeypatch.setattr(facets, "SMALL_SET", 5)
+    monkeypatch.setattr(facets, "SAMPLE_ALL", 5)
     queryset = Excerpt.objects.published()
     drawn = facets.random_ids(queryset, 10, seed=7)
     assert drawn == facets.random_ids(queryset, 10, seed=7)
