@@ -28,8 +28,8 @@ SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
 ORDERINGS = {
     "date": ("date_start", "id"),
     "-date": ("-date_start", "-id"),
-    "speaker": ("speaker__name", "date_start", "id"),
-    "-speaker": ("-speaker__name", "-date_start", "-id"),
+    "speaker": ("speaker_name", "date_start", "id"),
+    "-speaker": ("-speaker_name", "-date_start", "-id"),
     "relevance": search.RELEVANCE_ORDER,
 }
 

@@ -269,6 +269,12 @@ class Excerpt(models.Model):
     speaker = models.ForeignKey(
         Speaker, on_delete=models.PROTECT, related_name="excerpts", help_text="Who said or wrote it."
     )
+    speaker_name = models.CharField(
+        max_length=200,
+        default="",
+        editable=False,
+        help_text="A copy of the speaker's name for ordering=speaker, kept by database triggers (ordering.py).",
+    )
     date = models.CharField(
         max_length=50,
         validators=[validate_edtf],
@@ -318,7 +324,7 @@ class Excerpt(models.Model):
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
     # Who changed what and when, from the admin, the API or an import; topics are tracked too.
-    history = HistoricalRecords(m2m_fields=[topics])
+    history = HistoricalRecords(m2m_fields=[topics], excluded_fields=["speaker_name"])
 
     objects = ExcerptQuerySet.as_manager()
 
@@ -328,6 +334,8 @@ class Excerpt(models.Model):
             models.Index(fields=["date_start", "id"], name="excerpt_date_start_id"),
             models.Index(fields=["date_end"], name="excerpt_date_end"),
             models.Index(fields=["status", "date_start", "id"], name="excerpt_status_date_id"),
+            models.Index(fields=["speaker_name", "date_start", "id"], name="excerpt_speaker_date_id"),
+            models.Index(fields=["status", "speaker_name", "date_start", "id"], name="excerpt_status_speaker_date_id"),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(text=""), name="excerpt_text_not_empty"),
