@@ -11,7 +11,7 @@ from operator import or_
 
 import django_filters
 from django import forms
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Q
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
@@ -339,8 +339,10 @@ class ExcerptFilterSet(django_filters.FilterSet):
     def filter_topics(self, queryset, name, value: list[Topic]):
         if not value:
             return queryset
-        tagged = Excerpt.topics.through.objects.filter(excerpt_id=OuterRef("pk"), topic__in=value)
-        return queryset.filter(Exists(tagged))
+        # IN, not a correlated EXISTS: SQLite then reads a topic's excerpts from the links index instead of testing
+        # every excerpt in date order for a link (a count of a common topic's first 10,000 walked 270,000 rows).
+        tagged = Excerpt.topics.through.objects.filter(topic__in=value).values("excerpt_id")
+        return queryset.filter(id__in=tagged)
 
     def filter_date_after(self, queryset, name, value: tuple):
         return queryset.overlapping(start=value[0]) if value else queryset
