@@ -28,7 +28,8 @@ from .pagination import COUNT_LIMIT
 from .search import by_id
 
 FACETS = ["speaker", "topic", "kind", "attribution", "language", "event", "year", "decade"]
-SAMPLE_ALL = COUNT_LIMIT  # a random draw reads a set this large whole
+SAMPLE_ALL = 1000  # a random draw reads at most this many ids
+STRETCHES = 5
 SCAN_LIMIT = COUNT_LIMIT  # the same bound as a list's count
 TABLE = "excerpts_facet_count"
 # Change rows a PostgreSQL reader tolerates beyond one per value before it folds them together.
@@ -322,42 +323,46 @@ def labelled(counted, total, exact):
     return facets
 
 
-def _first(ids, at_least=None, descending=False):
-    """The smallest (or largest) id of ``ids``, a values_list of ids, optionally from ``at_least`` on; or None."""
-    probe = by_id(ids, descending=descending, at_least=at_least)[:1]
+def _sqlite_walk_by_id(queryset):
+    """
+    The SQL of ``queryset`` with SQLite told to walk the excerpt table in id order (NOT INDEXED).
+
+    SQLite cannot tell that a wide filter (a decade of dates) matches many rows: it walks that filter's
+    index and sorts every match. Only a dense set (more than SAMPLE_ALL match) is read by id, so walking
+    the table in id order meets a match within 1 / density rows. Django has no index hints, hence the edit
+    of the compiled SQL. A search still starts from its FTS5 table, and a topic from its links index.
+    """
+    sql, params = queryset.query.sql_with_params()
+    return sql.replace('FROM "excerpts_excerpt"', 'FROM "excerpts_excerpt" NOT INDEXED', 1), params
+
+
+def _ids(ids):
+    """Run a sliced, ordered values_list of ids (walking the table by id on SQLite)."""
     if default_connection.vendor != "sqlite":
-        return next(iter(probe), None)
-    # SQLite cannot tell that a wide filter (a decade of dates) matches many rows: it would walk that filter's
-    # index and sort every match. Walking the table in id order finds one within 1 / density rows, and only a
-    # dense set (more than SAMPLE_ALL match) is probed. NOT INDEXED says so; Django has no index hints, hence
-    # the edit of the compiled SQL. A search still starts from its FTS5 table.
-    sql, params = probe.query.sql_with_params()
-    sql = sql.replace('FROM "excerpts_excerpt"', 'FROM "excerpts_excerpt" NOT INDEXED', 1)
+        return list(ids)
     with default_connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        row = cursor.fetchone()
-    return row[0] if row else None
+        cursor.execute(*_sqlite_walk_by_id(ids))
+        return [row[0] for row in cursor.fetchall()]
 
 
 def random_ids(queryset, count, seed):
     """
     Up to ``count`` distinct ids from ``queryset``, the same for the same seed and data.
 
-    A set of at most SAMPLE_ALL is read whole and sampled exactly. A larger one is probed: a seeded
-    generator draws a point in its id range and the first matching id at or after it is taken, one
-    short walk each, never a sort of the whole set. Ids after a gap in the numbering are a little likelier.
+    A set of at most SAMPLE_ALL is read whole and sampled exactly. From a larger one, STRETCHES
+    stretches of consecutive matches (by id) are read from seeded random points in its id range,
+    SAMPLE_ALL in all, and the ids are drawn from those: bounded work, never a sort of the whole set.
     """
     rng = random.Random(seed)
     ids = queryset.order_by().values_list("id", flat=True)
     every = sorted(ids[: SAMPLE_ALL + 1])  # in whatever order is cheapest, sorted here for the seed's sake
     if len(every) <= SAMPLE_ALL:
         return rng.sample(every, min(count, len(every)))
-    low, high = _first(ids), _first(ids, descending=True)
-    chosen = []
-    for _ in range(count * 4):
-        found = _first(ids, at_least=rng.randint(low, high))
-        if found is not None and found not in chosen:
-            chosen.append(found)
-            if len(chosen) == count:
-                break
-    return chosen
+    (low,), (high,) = _ids(by_id(ids)[:1]), _ids(by_id(ids, descending=True)[:1])
+    pool, size = set(), SAMPLE_ALL // STRETCHES
+    for _ in range(STRETCHES):
+        stretch = _ids(by_id(ids, at_least=rng.randint(low, high))[:size])
+        if len(stretch) < size:  # the end of the set: go on from its start
+            stretch += _ids(by_id(ids)[: size - len(stretch)])
+        pool.update(stretch)
+    return rng.sample(sorted(pool), min(count, len(pool)))

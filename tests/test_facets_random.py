@@ -90,17 +90,26 @@ def test_random_respects_the_filters_and_says_its_seed(client, corpus):
     assert random_ids(client, count=5, seed=body["seed"], speaker="zhou-enlai") == [corpus[2].pk]
 
 
-def test_a_large_set_is_probed_deterministically_with_distinct_ids(corpus, monkeypatch):
-    speaker, source = corpus[0].speaker, corpus[0].source
-    for i in range(30):
-        make_excerpt(f"Filler {i}.", speaker, source)
-    monkeypatch.setattr(facets, "SAMPLE_ALL", 5)
-    queryset = Excerpt.objects.published()
-    drawn = facets.random_ids(queryset, 10, seed=7)
-    assert drawn == facets.random_ids(queryset, 10, seed=7)
-    assert len(set(drawn)) == 10
-    assert set(drawn) <= set(queryset.values_list("id", flat=True))
-    assert drawn != facets.random_ids(queryset, 10, seed=8)
+@pytest.mark.parametrize(
+    "params", [{}, {"q": "filler"}, {"date_after": "1958", "speaker": "mao-zedong"}, {"topic": "great-leap"}]
+)
+def test_a_large_set_is_drawn_from_seeded_stretches_deterministically(corpus, monkeypatch, params):
+    from django.http import QueryDict
+
+    from excerpts.filtersets import ExcerptFilterSet
+
+    speaker, source, leap = corpus[0].speaker, corpus[0].source, corpus[1].topics.get()
+    for i in range(40):
+        make_excerpt(f"Filler {i}.", speaker, source, topics=[leap], date="1960")
+    monkeypatch.setattr(facets, "SAMPLE_ALL", 10)
+    queryset = ExcerptFilterSet(QueryDict(mutable=True) | params, queryset=Excerpt.objects.published()).qs
+    matching = set(queryset.values_list("id", flat=True))
+    assert len(matching) > 10  # so the set is drawn from stretches, not read whole
+    drawn = facets.random_ids(queryset, 5, seed=7)
+    assert drawn == facets.random_ids(queryset, 5, seed=7)
+    assert len(set(drawn)) == 5
+    assert set(drawn) <= matching
+    assert drawn != facets.random_ids(queryset, 5, seed=8)
 
 
 @pytest.mark.parametrize(
