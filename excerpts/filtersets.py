@@ -353,7 +353,10 @@ class ExcerptFilterSet(django_filters.FilterSet):
     def filter_q(self, queryset, name, value: search.SearchQuery):
         if value is None:
             return queryset
-        # Relevance is the default order of a search; an explicit ordering, applied next, replaces it.
+        if self.form.cleaned_data.get("ordering") not in (None, "", "relevance"):
+            # Sorted by date or speaker (applied next): matches without a relevance to compute.
+            return search.matching(queryset, value)
+        # Relevance is the default order of a search.
         return search.search(queryset, value).order_by(*search.RELEVANCE_ORDER)
 
     def filter_ordering(self, queryset, name, value: str):

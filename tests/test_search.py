@@ -106,6 +106,23 @@ class TestSearchOverHttp:
         assert ids_for(client, q="commune") == [corpus["commune"].pk, corpus["cult"].pk]
         assert ids_for(client, q="commune", ordering="-date") == [corpus["cult"].pk, corpus["commune"].pk]
 
+    @pytest.mark.parametrize("common", [True, False])
+    def test_a_search_sorted_by_date_or_speaker_finds_the_same_whether_the_term_is_common_or_rare(
+        self, client, corpus, monkeypatch, django_assert_max_num_queries, common
+    ):
+        # Common: found in at least 1 in a billion excerpts. Rare: found in fewer than every excerpt.
+        monkeypatch.setattr(search, "COMMON_TERM", 10**9 if common else 1)
+        with django_assert_max_num_queries(8) as captured:
+            assert ids_for(client, q="tiger", ordering="-date") == [corpus["reversed"].pk, corpus["tiger"].pk]
+        tested_per_excerpt = any("EXISTS (SELECT 1 FROM excerpts_excerpt_search" in q["sql"] for q in captured)
+        assert tested_per_excerpt == (common and connection.vendor == "sqlite")
+        assert ids_for(client, q="tiger", ordering="speaker") == [corpus["tiger"].pk, corpus["reversed"].pk]
+        assert ids_for(client, q="tiger -frightens", ordering="date") == [corpus["tiger"].pk]
+        assert corpus["draft"].pk not in ids_for(client, q="draft communes", ordering="date")
+        # No relevance is computed, and the passages are still marked.
+        body = client.get(reverse(LIST), {"q": "tiger", "ordering": "date"}).json()
+        assert "<mark>" in body["results"][0]["highlight"]
+
     def test_more_occurrences_rank_higher(self, client, corpus):
         speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
         once = make_excerpt("One word about famine here, among many other words of the speech.", speaker, source)
