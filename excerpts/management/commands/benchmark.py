@@ -30,7 +30,8 @@ def timed(client, url, params=None, cold=False, **headers):
 class Command(BaseCommand):
     help = (
         "Time the research endpoints through the whole Django stack on the current database (after seed_synthetic) "
-        "and print the figures: search p50/p95 for rare terms, the slowest queries, facets, and export peak memory."
+        "and print the figures: search p50/p95 for rare terms, the slowest queries, facets, a sweep over every kind "
+        "of request, and export peak memory."
     )
 
     def add_arguments(self, parser):
@@ -63,7 +64,8 @@ class Command(BaseCommand):
             f"search {common!r}, page 1 ({page['count']} matches)",
             [timed(client, url, {"q": common}, cold=True)[0] for _ in range(5)],
         )
-        self.report(f"search {common!r}, page 2", [timed(client, page["next"], cold=True)[0] for _ in range(5)])
+        if page["next"]:  # a small corpus may have one page only
+            self.report(f"search {common!r}, page 2", [timed(client, page["next"], cold=True)[0] for _ in range(5)])
 
         for label, params in [
             ("list, first page", {}),
@@ -78,10 +80,13 @@ class Command(BaseCommand):
         page = client.get(url, {"page_size": 100}).json()
         following = []
         for _ in range(5):
+            if not page["next"]:
+                break
             elapsed, response = timed(client, page["next"])
             following.append(elapsed)
             page = response.json()
-        self.report("list, following pages (100 a page)", following)
+        if following:
+            self.report("list, following pages (100 a page)", following)
         facets = reverse("excerpt-facets")
         self.report("facets, whole corpus, uncached", [timed(client, facets, cold=True)[0] for _ in range(3)])
         self.report("facets, whole corpus, cached", [timed(client, facets)[0] for _ in range(5)])
@@ -91,6 +96,7 @@ class Command(BaseCommand):
         self.report(
             "facets, common term, uncached", [timed(client, facets, {"q": common}, cold=True)[0] for _ in range(3)]
         )
+        self.sweep(client)
         if export:
             before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             elapsed, _ = timed(client, url, {"format": "csv"})
@@ -98,6 +104,59 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"export CSV of all {total}: {elapsed / 1000:.0f} s, peak RSS {peak:.0f} MB (before: {before:.0f} MB)"
             )
+
+    def sweep(self, client):
+        """Every endpoint, ordering and kind of filter, uncached: the slowest ones, and how many exceed 300 ms."""
+        speaker, topic, event = "synthetic-speaker-7", "synthetic-topic-3", "synthetic-event-3"
+        newest = Excerpt.objects.order_by("-id").values_list("id", flat=True).first()
+        excerpts, random, facets = reverse("excerpt-list"), reverse("excerpt-random"), reverse("excerpt-facets")
+        filters = [
+            {},
+            {"speaker": speaker},
+            {"topic": topic},
+            {"event": event},
+            {"kind": "letter"},
+            {"language": "ru"},
+            {"source": "5"},
+            {"date_after": "1960", "date_before": "1961-06"},
+            {"date_after": "1950", "date_before": "1960"},
+            {"date_before": "1946"},
+            {"topic": topic, "speaker": speaker},
+            {"q": "people"},
+            {"q": "the"},
+            {"q": '"people party"'},
+            {"q": '"the of" -and'},
+            {"q": "the of and to in"},
+            {"q": "people", "speaker": speaker},
+            {"q": "people", "date_after": "1960", "date_before": "1961"},
+        ]
+        requests = []
+        for params in filters:
+            for ordering in ("date", "-date", "speaker", "-speaker"):
+                requests.append((excerpts, {**params, "ordering": ordering}))
+            requests += [(facets, params), (random, {**params, "count": 50, "seed": 1})]
+        requests += [
+            (reverse("excerpt-detail", args=[newest]), {}),
+            (reverse("excerpt-cite", args=[newest]), {"style": "bibtex"}),
+            (reverse("excerpt-cite-list"), {"speaker": speaker, "date_after": "1970-06", "style": "ris"}),
+            (reverse("speaker-list"), {"page_size": 100}),
+            (reverse("speaker-detail", args=[speaker]), {}),
+            (reverse("topic-list"), {}),
+            (reverse("source-list"), {"page_size": 100}),
+            (reverse("event-list"), {"page_size": 100}),
+        ]
+        timings = sorted(
+            ((timed(client, url, params, cold=True)[0], url, params) for url, params in requests),
+            key=lambda row: -row[0],
+        )
+        over = [row for row in timings if row[0] > 300]
+        median = statistics.median(elapsed for elapsed, _, _ in timings)
+        self.stdout.write(
+            f"sweep of {len(timings)} kinds of request, uncached: median {median:.0f} ms, {len(over)} over 300 ms; "
+            "the slowest:"
+        )
+        for elapsed, url, params in timings[:8]:
+            self.stdout.write(f"  {elapsed:5.0f} ms  {url} {params}")
 
     def report(self, label, times):
         times = sorted(times)
