@@ -245,6 +245,7 @@ class ExcerptFilterSet(django_filters.FilterSet):
         field_name="speaker",
         to_field_name="slug",
         queryset=Speaker.objects.all(),
+        method="filter_speakers",
         label="Speaker slug (e.g. mao-zedong). Repeat for any of several speakers.",
     )
     topic = SlugMultipleFilter(
@@ -335,6 +336,13 @@ class ExcerptFilterSet(django_filters.FilterSet):
         model = Excerpt
         form = ExcerptFilterForm
         fields = []
+
+    def filter_speakers(self, queryset, name, value: list[Speaker]):
+        if not value:
+            return queryset
+        # The copied names say the same again, so the speaker-ordering index can lead: without them PostgreSQL
+        # walked that index from the first name to the asked speaker's for ordering=speaker (1.5 s at 1M).
+        return queryset.filter(speaker__in=value, speaker_name__in={speaker.name for speaker in value})
 
     def filter_topics(self, queryset, name, value: list[Topic]):
         if not value:

@@ -45,6 +45,9 @@ def test_renaming_a_speaker_renames_the_copies_and_reorders(client, corpus):
     corpus["mao"].save()
     assert copied_names()["Steel."] == "Zhu Mao"
     assert speaker_order(client) == ["Grain.", "Steel."]
+    # The speaker filter also narrows by the copied name: it still finds the renamed speaker's excerpts.
+    found = client.get(reverse("excerpt-list"), {"speaker": ["mao-zedong", "zhou-enlai"], "ordering": "-speaker"})
+    assert [item["text"] for item in found.json()["results"]] == ["Steel.", "Grain."]
 
 
 def test_moving_an_excerpt_to_another_speaker_copies_the_new_name(corpus):
