@@ -25,11 +25,13 @@ from django.db import connection as default_connection
 
 from .models import Event, Excerpt, Speaker, Topic
 from .pagination import COUNT_LIMIT
-from .search import by_id
+from .search import FTS_TABLE, by_id
 
 FACETS = ["speaker", "topic", "kind", "attribution", "language", "event", "year", "decade"]
 SAMPLE_ALL = 1000  # a random draw reads at most this many ids
 STRETCHES = 5
+# On SQLite a filtered set with at least 1 in DENSE of the newest DENSITY_SAMPLE excerpts is read by walking the table.
+DENSE, DENSITY_SAMPLE = 20, 4000
 SCAN_LIMIT = COUNT_LIMIT  # the same bound as a list's count
 TABLE = "excerpts_facet_count"
 # Change rows a PostgreSQL reader tolerates beyond one per value before it folds them together.
@@ -270,6 +272,9 @@ def facet_counts(queryset, limit=None):
     values = ROW_VALUES["sqlite" if vendor == "sqlite" else "postgresql"]
     matches = by_id(queryset, descending=True).values("id", *EXCERPT_COLUMNS)[: limit + 1]
     sql, params = matches.query.get_compiler(queryset.db).as_sql()
+    # A search on SQLite is already read newest first from its FTS5 table.
+    if vendor == "sqlite" and FTS_TABLE not in queryset.query.extra_tables and _dense(queryset):
+        sql = _walk_by_id(sql)
     grouped = " UNION ALL ".join(
         f"SELECT '{facet}', {values[facet].format(r='c')}, count(*) FROM counted c GROUP BY 2"
         for facet in ("speaker", "event", "kind", "attribution", "language", "year")
@@ -323,25 +328,35 @@ def labelled(counted, total, exact):
     return facets
 
 
-def _sqlite_walk_by_id(queryset):
+def _walk_by_id(sql):
     """
-    The SQL of ``queryset`` with SQLite told to walk the excerpt table in id order (NOT INDEXED).
+    SQLite SQL over the excerpt table changed to walk the table in id order (NOT INDEXED).
 
     SQLite cannot tell that a wide filter (a decade of dates) matches many rows: it walks that filter's
-    index and sorts every match. Only a dense set (more than SAMPLE_ALL match) is read by id, so walking
-    the table in id order meets a match within 1 / density rows. Django has no index hints, hence the edit
-    of the compiled SQL. A search still starts from its FTS5 table, and a topic from its links index.
+    index and sorts every match by id. In a dense set, walking the table in id order meets a match every
+    1 / density rows. Django has no index hints, hence the edit of the compiled SQL. A search still
+    starts from its FTS5 table, and a topic from its links index.
     """
-    sql, params = queryset.query.sql_with_params()
-    return sql.replace('FROM "excerpts_excerpt"', 'FROM "excerpts_excerpt" NOT INDEXED', 1), params
+    return sql.replace('FROM "excerpts_excerpt"', 'FROM "excerpts_excerpt" NOT INDEXED', 1)
+
+
+def _dense(queryset):
+    """Whether at least 1 in DENSE of the newest DENSITY_SAMPLE excerpts match (SQLite; a walk of that many rows)."""
+    top = Excerpt.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    sql, params = queryset.order_by().filter(id__gt=top - DENSITY_SAMPLE).values("id").query.sql_with_params()
+    with default_connection.cursor() as cursor:
+        cursor.execute(f"SELECT count(*) FROM ({_walk_by_id(sql)}) AS sample", params)
+        return cursor.fetchone()[0] * DENSE >= DENSITY_SAMPLE
 
 
 def _ids(ids):
     """Run a sliced, ordered values_list of ids (walking the table by id on SQLite)."""
     if default_connection.vendor != "sqlite":
         return list(ids)
+    # Only a set of more than SAMPLE_ALL is read by id: dense enough to walk the table.
+    sql, params = ids.query.sql_with_params()
     with default_connection.cursor() as cursor:
-        cursor.execute(*_sqlite_walk_by_id(ids))
+        cursor.execute(_walk_by_id(sql), params)
         return [row[0] for row in cursor.fetchall()]
 
 

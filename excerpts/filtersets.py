@@ -21,6 +21,7 @@ from .dates import query_period
 from .models import LANGUAGE_TAG_PATTERN, Event, Excerpt, Source, Speaker, Topic
 
 MAX_Q_LENGTH = 200
+UNORDERED_ACTIONS = {"facets", "random"}
 MAX_BIGINT = 2**63 - 1
 LANGUAGE_TAG = re.compile(LANGUAGE_TAG_PATTERN)
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
@@ -73,9 +74,13 @@ class StrictFilterBackend(DjangoFilterBackend):
         return super().filter_queryset(request, queryset, view)
 
     def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            # Whether the rows are read in the asked order (a page, an export) or only counted or drawn from.
+            filterset.unordered = getattr(view, "action", None) in UNORDERED_ACTIONS
         # The view reads what the filterset cleaned (the parsed search query) instead of parsing it again.
-        view.filterset = super().get_filterset(request, queryset, view)
-        return view.filterset
+        view.filterset = filterset
+        return filterset
 
 
 class PartialDateField(forms.CharField):
@@ -241,6 +246,7 @@ def text_search(*fields, label):
 
 
 class ExcerptFilterSet(django_filters.FilterSet):
+    unordered = False  # set by the backend for facets and random draws, which ignore the ordering
     speaker = SlugMultipleFilter(
         field_name="speaker",
         to_field_name="slug",
@@ -361,7 +367,7 @@ class ExcerptFilterSet(django_filters.FilterSet):
     def filter_q(self, queryset, name, value: search.SearchQuery):
         if value is None:
             return queryset
-        if self.form.cleaned_data.get("ordering") not in (None, "", "relevance"):
+        if self.form.cleaned_data.get("ordering") not in (None, "", "relevance") and not self.unordered:
             # Sorted by date or speaker (applied next): matches without a relevance to compute.
             return search.matching(queryset, value)
         # Relevance is the default order of a search.

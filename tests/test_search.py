@@ -122,6 +122,13 @@ class TestSearchOverHttp:
         # No relevance is computed, and the passages are still marked.
         body = client.get(reverse(LIST), {"q": "tiger", "ordering": "date"}).json()
         assert "<mark>" in body["results"][0]["highlight"]
+        # Facets and random draws ignore the ordering: they read the matches from the index, never per excerpt.
+        with django_assert_max_num_queries(8) as captured:
+            facets = client.get(reverse("excerpt-facets"), {"q": "tiger", "ordering": "-date"}).json()
+            drawn = client.get(reverse("excerpt-random"), {"q": "tiger", "ordering": "-date", "count": 5}).json()
+        assert not any("EXISTS (SELECT 1 FROM excerpts_excerpt_search" in q["sql"] for q in captured)
+        assert facets == client.get(reverse("excerpt-facets"), {"q": "tiger"}).json()
+        assert sorted(item["id"] for item in drawn["results"]) == sorted([corpus["tiger"].pk, corpus["reversed"].pk])
 
     def test_more_occurrences_rank_higher(self, client, corpus):
         speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
