@@ -75,11 +75,13 @@ class StrictFilterBackend(DjangoFilterBackend):
 
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
+        counting = getattr(view, "counting", False)
         if filterset is not None:
             # Whether the rows are read in the asked order (a page, an export) or only counted or drawn from.
-            filterset.unordered = getattr(view, "action", None) in UNORDERED_ACTIONS
-        # The view reads what the filterset cleaned (the parsed search query) instead of parsing it again.
-        view.filterset = filterset
+            filterset.unordered = counting or getattr(view, "action", None) in UNORDERED_ACTIONS
+        if not counting:
+            # The view reads what the filterset cleaned (the parsed search query) instead of parsing it again.
+            view.filterset = filterset
         return filterset
 
 
@@ -246,7 +248,8 @@ def text_search(*fields, label):
 
 
 class ExcerptFilterSet(django_filters.FilterSet):
-    unordered = False  # set by the backend for facets and random draws, which ignore the ordering
+    unordered = False  # set by the backend for counts, facets and random draws, which ignore the ordering
+    tested_per_excerpt = False  # whether q is tested per excerpt (see search.matching)
     speaker = SlugMultipleFilter(
         field_name="speaker",
         to_field_name="slug",
@@ -369,7 +372,8 @@ class ExcerptFilterSet(django_filters.FilterSet):
             return queryset
         if self.form.cleaned_data.get("ordering") not in (None, "", "relevance") and not self.unordered:
             # Sorted by date or speaker (applied next): matches without a relevance to compute.
-            return search.matching(queryset, value)
+            self.tested_per_excerpt = search.tested_per_excerpt(value)
+            return search.matching(queryset, value, per_excerpt=self.tested_per_excerpt)
         # Relevance is the default order of a search.
         return search.search(queryset, value).order_by(*search.RELEVANCE_ORDER)
 

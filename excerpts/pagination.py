@@ -136,10 +136,14 @@ class KeysetPagination(BasePagination):
         cursor = self.decode_cursor(request, self.keys)
         # Every page of a list repeats the same total; it is counted once per data version (see caching.py).
         parts = caching.request_parts(request, ignore={self.cursor_query_param, self.page_size_query_param})
+
         # Counted up to COUNT_LIMIT + 1 rows only: an exact count of a million matches costs more than the page.
-        counted = caching.cached(
-            "count", parts, lambda: queryset.order_by().values("pk")[: self.count_limit + 1].count()
-        )
+        def count():
+            # The view may count another form of the same filters (see ExcerptViewSet.counted).
+            counted_queryset = view.counted(queryset) if hasattr(view, "counted") else queryset
+            return counted_queryset.order_by().values("pk")[: self.count_limit + 1].count()
+
+        counted = caching.cached("count", parts, count)
         self.count_exact = counted <= self.count_limit
         self.count = min(counted, self.count_limit)
 

@@ -205,15 +205,32 @@ COMMON_TERM = 4
 COMMON_SAMPLE = 4000
 
 
-def matching(queryset, query):
+def tested_per_excerpt(query):
+    """
+    Whether a list sorted by date or speaker should test each excerpt for ``query`` (see matching()):
+    on SQLite, when the term is in at least one in COMMON_TERM of the newest COMMON_SAMPLE excerpts.
+    """
+    if default_connection.vendor != "sqlite":
+        return False
+    with default_connection.cursor() as cursor:
+        # A seek and a short doclist walk.
+        cursor.execute(
+            f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
+            f"AND rowid > (SELECT max(rowid) FROM {FTS_TABLE}) - %s",
+            [fts5_expression(query), COMMON_SAMPLE],
+        )
+        return cursor.fetchone()[0] * COMMON_TERM >= COMMON_SAMPLE
+
+
+def matching(queryset, query, per_excerpt=False):
     """
     Filter an excerpt queryset to the matches of ``query``, without ranking them (the list is sorted by
     date or speaker instead).
 
     On SQLite a join leads with the FTS5 table: all matches are found, then sorted. For a common term
-    that sorted most of the corpus (half a second at a million); there each excerpt is tested instead
-    (EXISTS), so the walk down the order's index stops after a page. A rarer term keeps the join, which
-    finds its few matches at once where the walk would pass many excerpts between two matches.
+    that sorted most of the corpus (half a second at a million); ``per_excerpt`` tests each excerpt
+    instead (EXISTS), so the walk down the order's index stops after a page. A rarer term keeps the
+    join, which finds its few matches at once where the walk would pass many excerpts between two.
     """
     if default_connection.vendor == "postgresql":
         tsquery, params = tsquery_sql(query)
@@ -221,15 +238,7 @@ def matching(queryset, query):
     if default_connection.vendor != "sqlite":
         raise NotImplementedError(f"Full-text search is not implemented for {default_connection.vendor}.")
     expression = fts5_expression(query)
-    with default_connection.cursor() as cursor:
-        # How common the term is among the newest COMMON_SAMPLE excerpts: a seek and a short doclist walk.
-        cursor.execute(
-            f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
-            f"AND rowid > (SELECT max(rowid) FROM {FTS_TABLE}) - %s",
-            [expression, COMMON_SAMPLE],
-        )
-        common = cursor.fetchone()[0] * COMMON_TERM >= COMMON_SAMPLE
-    if common:
+    if per_excerpt:
         return queryset.extra(
             where=[f"EXISTS (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid = excerpts_excerpt.id)"],
             params=[expression],

@@ -410,6 +410,21 @@ class ExcerptViewSet(CuratedViewSet):
         filterset = getattr(self, "filterset", None)
         return filterset.form.cleaned_data.get("q") if filterset is not None else None
 
+    def counted(self, queryset):
+        """
+        The queryset the list's total counts. A search tested per excerpt (a common term sorted by date on
+        SQLite) is counted through the FTS5 join instead, which finds its first 10,000 matches at once
+        where testing each excerpt cost a probe per row (0.8 s for five common words).
+        """
+        filterset = getattr(self, "filterset", None)
+        if not getattr(filterset, "tested_per_excerpt", False):
+            return queryset
+        self.counting = True
+        try:
+            return self.filter_queryset(self.get_queryset())
+        finally:
+            self.counting = False
+
     def ranked_only(self, queryset):
         """The request's search narrowed to its ranked matches, which the pagination tries first."""
         return search.ranked_only(queryset, self.search_query)
