@@ -27,7 +27,6 @@ from .models import Event, Excerpt, Speaker, Topic
 from .pagination import COUNT_LIMIT
 from .search import FTS_TABLE, by_id
 
-FACETS = ["speaker", "topic", "kind", "attribution", "language", "event", "year", "decade"]
 SAMPLE_ALL = 1000  # a random draw reads at most this many ids
 STRETCHES = 5
 # On SQLite a filtered set with at least 1 in DENSE of the newest DENSITY_SAMPLE excerpts is read by walking the table.

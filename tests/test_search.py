@@ -135,6 +135,23 @@ class TestSearchOverHttp:
         assert facets == client.get(reverse("excerpt-facets"), {"q": "tiger"}).json()
         assert sorted(item["id"] for item in drawn["results"]) == sorted([corpus["tiger"].pk, corpus["reversed"].pk])
 
+    @pytest.mark.parametrize("rare", [True, False])
+    def test_a_phrase_finds_the_same_whether_it_is_looked_up_first_or_tested_per_row(
+        self, client, corpus, monkeypatch, django_assert_max_num_queries, rare
+    ):
+        if rare:  # fewer than a thousand matches in the sample make a phrase rare
+            monkeypatch.setattr(search, "RARE_PHRASE", 10**9)
+            monkeypatch.setattr(search, "PHRASE_SAMPLE", 10**12)
+        else:  # an empty sample: no phrase is rare
+            monkeypatch.setattr(search, "PHRASE_SAMPLE", 0)
+        with django_assert_max_num_queries(30) as captured:  # four requests
+            assert ids_for(client, q='"paper tigers"') == [corpus["tiger"].pk]
+            assert ids_for(client, q='"made of paper" -nobody') == []
+            assert ids_for(client, q='"made of paper"', ordering="speaker") == [corpus["reversed"].pk]
+            assert ids_for(client, q="tiger paper", ordering="-date") == [corpus["reversed"].pk, corpus["tiger"].pk]
+        looked_up_first = any("ANY(ARRAY(SELECT id FROM excerpts_excerpt" in q["sql"] for q in captured)
+        assert looked_up_first == (rare and connection.vendor == "postgresql")
+
     def test_more_occurrences_rank_higher(self, client, corpus):
         speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
         once = make_excerpt("One word about famine here, among many other words of the speech.", speaker, source)

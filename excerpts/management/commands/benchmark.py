@@ -137,7 +137,7 @@ class Command(BaseCommand):
         ]
         requests = []
         for params in filters:
-            for ordering in ("date", "-date", "speaker", "-speaker"):
+            for ordering in ("relevance" if "q" in params else "date", "-date", "speaker", "-speaker"):
                 requests.append((excerpts, {**params, "ordering": ordering}))
             requests += [(facets, params), (random, {**params, "count": 50, "seed": 1})]
         requests += [

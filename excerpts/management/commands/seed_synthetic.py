@@ -8,7 +8,7 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from excerpts import search
+from excerpts import facets, search
 from excerpts.dates import MONTHS
 from excerpts.models import Event, Excerpt, Source, Speaker, Topic
 
@@ -245,11 +245,15 @@ class Command(BaseCommand):
                     cursor.execute(statement)
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # CREATE INDEX refuses pending foreign-key checks
                 cursor.execute("CREATE INDEX excerpt_search_vector ON excerpts_excerpt USING gin (search_vector)")
+                # Each statement appended its facet changes as rows; one row per value is what readers want.
+                facets.recount(connection)
             else:
                 search.rebuild(connection)
         with connection.cursor() as cursor:
             # Fresh statistics: without them SQLite drives a search from the status index, not the FTS table.
-            cursor.execute("ANALYZE")
+            # PostgreSQL is also vacuumed (outside a transaction only), so index-only scans need not visit rows.
+            vacuum = postgresql and not connection.in_atomic_block
+            cursor.execute("VACUUM ANALYZE" if vacuum else "ANALYZE")
         self.stdout.write(
             f"Added {count} excerpts and rebuilt the search index in {time.monotonic() - started:.0f} s."
         )
