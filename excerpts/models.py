@@ -331,8 +331,8 @@ class Excerpt(models.Model):
     class Meta:
         ordering = ["date_start", "id"]
         indexes = [
-            # The date order's indexes also carry the unindexed filter columns, so a count of several such
-            # filters reads the index alone instead of every row it passes (0.6 s -> 40 ms at 1M on SQLite).
+            # The date and speaker orders' indexes also carry the unindexed filter columns, so a count or a page
+            # of such filters reads the index alone instead of every row it passes (0.6 s -> 40 ms at 1M on SQLite).
             models.Index(
                 fields=["date_start", "id", "date_end", "kind", "language", "attribution", "status"],
                 name="excerpt_date_covering",
@@ -342,8 +342,14 @@ class Excerpt(models.Model):
                 fields=["status", "date_start", "id", "date_end", "kind", "language", "attribution"],
                 name="excerpt_status_date_covering",
             ),
-            models.Index(fields=["speaker_name", "date_start", "id"], name="excerpt_speaker_date_id"),
-            models.Index(fields=["status", "speaker_name", "date_start", "id"], name="excerpt_status_speaker_date_id"),
+            models.Index(
+                fields=["speaker_name", "date_start", "id", "date_end", "kind", "language", "attribution", "status"],
+                name="excerpt_speaker_covering",
+            ),
+            models.Index(
+                fields=["status", "speaker_name", "date_start", "id", "date_end", "kind", "language", "attribution"],
+                name="excerpt_status_speaker_cover",
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=~Q(text=""), name="excerpt_text_not_empty"),
