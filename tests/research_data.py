@@ -28,3 +28,27 @@ def make_excerpt(text, speaker, source, topics=(), **fields):
     excerpt = Excerpt.objects.create(text=text, speaker=speaker, source=source, **fields)
     excerpt.topics.set(topics)
     return excerpt
+
+
+def excerpt_fixture(pk, speaker, source, year="1958", **fields):
+    """A fixture entry for one published excerpt dated ``year``, as loaddata reads it (raw, no save())."""
+    return {
+        "model": "excerpts.excerpt",
+        "pk": pk,
+        "fields": {
+            "text": "Loaded.",
+            "kind": "speech",
+            "attribution": "direct",
+            "speaker": speaker,
+            "date": year,
+            "date_start": f"{year}-01-01",
+            "date_end": f"{year}-12-31",
+            "date_display": year,
+            "source": source,
+            "language": "en",
+            "status": "published",
+            "created": "2024-01-01T00:00:00Z",
+            "updated": "2024-01-01T00:00:00Z",
+            **fields,
+        },
+    }

@@ -12,7 +12,7 @@ from excerpts import facets as facets_module
 from excerpts.models import Excerpt
 from excerpts.pagination import KeysetPagination
 from excerpts.resources import COLUMNS
-from tests.research_data import make_excerpt, make_source, make_speaker, make_topic
+from tests.research_data import excerpt_fixture, make_excerpt, make_source, make_speaker, make_topic
 
 pytestmark = pytest.mark.django_db
 
@@ -119,25 +119,7 @@ def import_csv(corpus, tmp_path):
 
 def loaddata(corpus, tmp_path):
     fixture = tmp_path / "more.json"
-    excerpt = {
-        "model": "excerpts.excerpt",
-        "pk": 9001,
-        "fields": {
-            "text": "Loaded.",
-            "kind": "speech",
-            "attribution": "direct",
-            "speaker": corpus["zhou"].pk,
-            "date": "1958",
-            "date_start": "1958-01-01",
-            "date_end": "1958-12-31",
-            "date_display": "1958",
-            "source": corpus["source"].pk,
-            "language": "en",
-            "status": "published",
-            "created": "2024-01-01T00:00:00Z",
-            "updated": "2024-01-01T00:00:00Z",
-        },
-    }
+    excerpt = excerpt_fixture(9001, corpus["zhou"].pk, corpus["source"].pk)
     fixture.write_text(json.dumps([excerpt]))
     call_command("loaddata", str(fixture), verbosity=0)
     return {"mao-zedong": 2, "zhou-enlai": 1}

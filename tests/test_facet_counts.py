@@ -15,7 +15,7 @@ from django.urls import reverse
 
 from excerpts import facets
 from excerpts.models import Excerpt
-from tests.research_data import make_event, make_excerpt, make_source, make_speaker, make_topic
+from tests.research_data import excerpt_fixture, make_event, make_excerpt, make_source, make_speaker, make_topic
 
 pytestmark = pytest.mark.django_db
 EVERY_STATUS = list(Excerpt.Status.values)
@@ -137,23 +137,10 @@ def empty_the_links(corpus):
 
 def loaddata(corpus, tmp_path):
     fixture = tmp_path / "more.json"
-    fields = {
-        "text": "Loaded.",
-        "kind": "report",
-        "attribution": "direct",
-        "speaker": corpus["zhou"].pk,
-        "date": "1960",
-        "date_start": "1960-01-01",
-        "date_end": "1960-12-31",
-        "date_display": "1960",
-        "source": corpus["works"].pk,
-        "language": "en",
-        "status": "published",
-        "topics": [corpus["leap"].pk],
-        "created": "2024-01-01T00:00:00Z",
-        "updated": "2024-01-01T00:00:00Z",
-    }
-    fixture.write_text(json.dumps([{"model": "excerpts.excerpt", "pk": 9001, "fields": fields}]))
+    excerpt = excerpt_fixture(
+        9001, corpus["zhou"].pk, corpus["works"].pk, "1960", kind="report", topics=[corpus["leap"].pk]
+    )
+    fixture.write_text(json.dumps([excerpt]))
     call_command("loaddata", str(fixture), verbosity=0)
     return {"kind": {"speech": 2, "letter": 1, "report": 1}, "topic": {"communes": 1, "great-leap": 3}}
 

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from excerpts import ordering
 from excerpts.models import Excerpt
-from tests.research_data import make_excerpt, make_source, make_speaker
+from tests.research_data import excerpt_fixture, make_excerpt, make_source, make_speaker
 
 pytestmark = pytest.mark.django_db
 
@@ -64,25 +64,7 @@ def test_a_copy_written_by_hand_is_put_right(corpus):
 
 
 def test_loaddata_of_an_excerpt_before_its_speaker_copies_the_name(corpus, tmp_path):
-    excerpt = {
-        "model": "excerpts.excerpt",
-        "pk": 9001,
-        "fields": {
-            "text": "Loaded.",
-            "kind": "speech",
-            "attribution": "direct",
-            "speaker": 9001,
-            "date": "1960",
-            "date_start": "1960-01-01",
-            "date_end": "1960-12-31",
-            "date_display": "1960",
-            "source": corpus["works"].pk,
-            "language": "en",
-            "status": "published",
-            "created": "2024-01-01T00:00:00Z",
-            "updated": "2024-01-01T00:00:00Z",
-        },
-    }
+    excerpt = excerpt_fixture(9001, 9001, corpus["works"].pk, "1960")
     speaker = {"model": "excerpts.speaker", "pk": 9001, "fields": {"slug": "peng", "name": "Peng Dehuai"}}
     (tmp_path / "more.json").write_text(json.dumps([excerpt, speaker]))
     call_command("loaddata", str(tmp_path / "more.json"), verbosity=0)
