@@ -278,13 +278,6 @@ def matching(queryset, query, per_excerpt=False):
     )
 
 
-def id_column(queryset):
-    """The column to order and bound ids by: a search on SQLite uses the FTS5 rowid (see by_id)."""
-    if default_connection.vendor == "sqlite" and FTS_TABLE in queryset.query.extra_tables:
-        return f"{FTS_TABLE}.rowid"
-    return "excerpts_excerpt.id"
-
-
 def by_id(queryset, descending=False, at_least=None):
     """
     Order a queryset by id, optionally from ``at_least`` on. A search on SQLite is ordered and bounded
