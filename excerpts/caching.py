@@ -89,7 +89,8 @@ STATEMENTS = {
 }
 
 
-def _run(connection, statements):
+def run_statements(connection, statements):
+    """Run SQL statements in order on ``connection`` (the install and uninstall lists of the trigger modules)."""
     with connection.cursor() as cursor:
         for statement in statements:
             cursor.execute(statement)
@@ -97,11 +98,11 @@ def _run(connection, statements):
 
 def install(connection):
     """Create the version table and its triggers (idempotent). Migrations and rebuild_search_index call this."""
-    _run(connection, STATEMENTS[connection.vendor][0])
+    run_statements(connection, STATEMENTS[connection.vendor][0])
 
 
 def uninstall(connection):
-    _run(connection, STATEMENTS[connection.vendor][1])
+    run_statements(connection, STATEMENTS[connection.vendor][1])
 
 
 def data_version():

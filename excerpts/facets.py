@@ -23,6 +23,7 @@ import random
 
 from django.db import connection as default_connection
 
+from .caching import run_statements
 from .models import Event, Excerpt, Speaker, Topic
 from .pagination import COUNT_LIMIT
 from .search import FTS_TABLE, by_id
@@ -210,25 +211,19 @@ STATEMENTS = {
 }
 
 
-def _run(connection, statements):
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-
-
 def install(connection):
     """Create the summary table and its triggers (idempotent) and count every excerpt into it."""
-    _run(connection, STATEMENTS[connection.vendor]["install"])
+    run_statements(connection, STATEMENTS[connection.vendor]["install"])
     recount(connection)
 
 
 def uninstall(connection):
-    _run(connection, STATEMENTS[connection.vendor]["uninstall"])
+    run_statements(connection, STATEMENTS[connection.vendor]["uninstall"])
 
 
 def recount(connection):
     """Count every excerpt into the summary table afresh (after a load that bypassed the triggers)."""
-    _run(connection, [f"DELETE FROM {TABLE}", _count_all(connection.vendor)])
+    run_statements(connection, [f"DELETE FROM {TABLE}", _count_all(connection.vendor)])
 
 
 def summary_counts(statuses):

@@ -10,6 +10,8 @@ Triggers keep the copy on every write path: an excerpt written with a new speake
 excerpts (``loaddata`` defers constraints) copy the current name. Django never has to set it.
 """
 
+from .caching import run_statements
+
 SPEAKER_NAME = "coalesce((SELECT s.name FROM excerpts_speaker s WHERE s.id = {speaker_id}), '')"
 
 SQLITE_TRIGGERS = {
@@ -77,16 +79,10 @@ COPY_ALL = "UPDATE excerpts_excerpt SET speaker_name = " + SPEAKER_NAME.format(
 )
 
 
-def _run(connection, statements):
-    with connection.cursor() as cursor:
-        for statement in statements:
-            cursor.execute(statement)
-
-
 def install(connection):
     """Create the triggers (idempotent) and copy every excerpt's speaker name."""
-    _run(connection, [*STATEMENTS[connection.vendor]["install"], COPY_ALL])
+    run_statements(connection, [*STATEMENTS[connection.vendor]["install"], COPY_ALL])
 
 
 def uninstall(connection):
-    _run(connection, STATEMENTS[connection.vendor]["uninstall"])
+    run_statements(connection, STATEMENTS[connection.vendor]["uninstall"])

@@ -65,7 +65,7 @@ class SearchQuery:
     A parsed query: terms that must all match, and terms that must not.
 
     ``memo`` keeps what the database told about this query while a request uses it (its ranking
-    window), so a request asks once however many of its queries use it.
+    window, whether a phrase is rare), so a request asks once however many of its queries use it.
     """
 
     terms: tuple[Term, ...]
