@@ -8,12 +8,9 @@ excerpt dated "1959/1961" counts in 1959 only, so every excerpt counts exactly o
 Two ways to count, so that no facet request scans a million rows:
 
 - The whole corpus (no filter but the status) is read from a summary table, ``excerpts_facet_count``,
-  one row per (status, facet, value) with its count. Database triggers keep it on every write path,
-  like the search index: the ORM, the admin's bulk actions, imports, ``loaddata`` and raw SQL.
-  On SQLite (one writer at a time) the triggers add to and subtract from each counter in place. On
-  PostgreSQL each writing statement appends its net changes as rows (statement-level triggers with
-  transition tables), so concurrent writers never wait on a shared counter row or deadlock on two;
-  readers sum the rows per value, and fold them back into one row per value once enough accumulate.
+  one row per (status, facet, value) with its count, that database triggers keep on every write path
+  (``excerpts.db.facet_summary``). On PostgreSQL writers append change rows, and readers sum the rows
+  per value and fold them back into one row per value once enough accumulate.
 - A filtered set is counted in one pass over its matches, all facets in one query. At most
   ``SCAN_LIMIT`` matches are counted: when more match, ``count_exact`` is false, ``count`` is the
   limit and every facet counts the ``SCAN_LIMIT`` most recently added matches.
@@ -23,7 +20,7 @@ import random
 
 from django.db import connection as default_connection
 
-from .caching import run_statements
+from .db.facet_summary import EXCERPT_COLUMNS, ROW_VALUES, TABLE
 from .models import Event, Excerpt, Speaker, Topic
 from .pagination import COUNT_LIMIT
 from .search import FTS_TABLE, by_id
@@ -33,197 +30,8 @@ STRETCHES = 5
 # On SQLite a filtered set with at least 1 in DENSE of the newest DENSITY_SAMPLE excerpts is read by walking the table.
 DENSE, DENSITY_SAMPLE = 20, 4000
 SCAN_LIMIT = COUNT_LIMIT  # the same bound as a list's count
-TABLE = "excerpts_facet_count"
 # Change rows a PostgreSQL reader tolerates beyond one per value before it folds them together.
 FOLD_AFTER = 2000
-EXCERPT_COLUMNS = ["status", "speaker_id", "event_id", "kind", "attribution", "language", "date_start"]
-
-# The value of each facet for one excerpt row {r}, per engine; topics come from the links table.
-ROW_VALUES = {
-    "sqlite": {
-        "speaker": "CAST({r}.speaker_id AS text)",
-        "event": "CAST({r}.event_id AS text)",
-        "kind": "{r}.kind",
-        "attribution": "{r}.attribution",
-        "language": "{r}.language",
-        "year": "CAST(CAST(substr({r}.date_start, 1, 4) AS integer) AS text)",
-    },
-    "postgresql": {
-        "speaker": "{r}.speaker_id::text",
-        "event": "{r}.event_id::text",
-        "kind": "{r}.kind::text",
-        "attribution": "{r}.attribution::text",
-        "language": "{r}.language::text",
-        "year": "extract(year FROM {r}.date_start)::int::text",
-    },
-}
-
-
-def excerpt_values_sql(vendor, rows):
-    """
-    SELECT (status, facet, value) for every facet value of the excerpt rows ``rows``: a table, a
-    PostgreSQL transition table, or a SQLite trigger's NEW or OLD row.
-    """
-    values = ROW_VALUES[vendor]
-    if rows in ("NEW", "OLD"):  # a SQLite trigger's row: no FROM of its own
-        singles = " UNION ALL ".join(
-            f"SELECT {rows}.status AS status, '{facet}' AS facet, {sql.format(r=rows)} AS value"
-            for facet, sql in values.items()
-        )
-        topics = (
-            f"SELECT {rows}.status, 'topic', CAST(l.topic_id AS text) FROM excerpts_excerpt_topics l "
-            f"WHERE l.excerpt_id = {rows}.id"
-        )
-    else:
-        singles = " UNION ALL ".join(
-            f"SELECT r.status AS status, '{facet}' AS facet, {sql.format(r='r')} AS value FROM {rows} r"
-            for facet, sql in values.items()
-        )
-        topics = (
-            f"SELECT r.status, 'topic', CAST(l.topic_id AS text) FROM {rows} r "
-            "JOIN excerpts_excerpt_topics l ON l.excerpt_id = r.id"
-        )
-    return f"SELECT status, facet, value FROM ({singles} UNION ALL {topics}) AS v WHERE value IS NOT NULL"
-
-
-def link_values_sql(links):
-    """SELECT (status, 'topic', value) for topic links ``links`` whose excerpt exists (mid-delete it may not)."""
-    if links in ("NEW", "OLD"):
-        return (
-            f"SELECT e.status AS status, 'topic' AS facet, CAST({links}.topic_id AS text) AS value "
-            "FROM excerpts_excerpt e "
-            f"WHERE e.id = {links}.excerpt_id"
-        )
-    return (
-        f"SELECT e.status AS status, 'topic' AS facet, CAST(l.topic_id AS text) AS value FROM {links} l "
-        "JOIN excerpts_excerpt e ON e.id = l.excerpt_id"
-    )
-
-
-def _sqlite_add(values_sql, sign):
-    """Add (+) or subtract (-) one for each (status, facet, value) the SQL selects, in place."""
-    return (
-        f"INSERT INTO {TABLE} (status, facet, value, count) SELECT status, facet, value, {sign}1 "
-        f"FROM ({values_sql}) WHERE true "
-        "ON CONFLICT (status, facet, value) DO UPDATE SET count = count + excluded.count"
-    )
-
-
-def _postgresql_append(*parts):
-    """Append the net change of (values SQL, +1 or -1) parts as rows; changes that cancel out append none."""
-    union = " UNION ALL ".join(
-        f"SELECT status, facet, value, {sign} AS delta FROM ({sql}) AS v" for sql, sign in parts
-    )
-    return (
-        f"INSERT INTO {TABLE} (status, facet, value, count) SELECT status, facet, value, sum(delta) "
-        f"FROM ({union}) AS changes GROUP BY status, facet, value HAVING sum(delta) <> 0"
-    )
-
-
-def _count_all(vendor):
-    return (
-        f"INSERT INTO {TABLE} (status, facet, value, count) SELECT status, facet, value, count(*) "
-        f"FROM ({excerpt_values_sql(vendor, 'excerpts_excerpt')}) AS v GROUP BY status, facet, value"
-    )
-
-
-def _plpgsql(name, body):
-    """A trigger function (its result is ignored: the triggers run after the statement)."""
-    return (
-        f"CREATE OR REPLACE FUNCTION {name}() RETURNS trigger LANGUAGE plpgsql AS $$\n"
-        f"BEGIN\n{body}\n    RETURN NULL;\nEND\n$$"
-    )
-
-
-# Per watched table: how its rows' facet values are selected, for each engine.
-WATCHED = {
-    "excerpts_excerpt": lambda vendor, rows: excerpt_values_sql(vendor, rows),
-    "excerpts_excerpt_topics": lambda vendor, rows: link_values_sql(rows),
-}
-# What each write does to the counts: subtract the old row's values, add the new row's.
-CHANGES = {"INSERT": [("NEW", "+")], "UPDATE": [("OLD", "-"), ("NEW", "+")], "DELETE": [("OLD", "-")]}
-TRANSITION_TABLES = {"NEW": "new_rows", "OLD": "old_rows"}
-
-SQLITE_INSTALL = [
-    f"CREATE TABLE IF NOT EXISTS {TABLE} (status text NOT NULL, facet text NOT NULL, value text NOT NULL, "
-    "count integer NOT NULL, PRIMARY KEY (status, facet, value)) WITHOUT ROWID",
-    *(
-        f"CREATE TRIGGER IF NOT EXISTS {table}_facet_{operation.lower()} AFTER {operation}"
-        # Only a change to a counted column moves a count (an edit of the text does not).
-        + (f" OF {', '.join(EXCERPT_COLUMNS)}" if (table, operation) == ("excerpts_excerpt", "UPDATE") else "")
-        + f" ON {table} BEGIN "
-        + " ".join(f"{_sqlite_add(values('sqlite', row), sign)};" for row, sign in steps)
-        + " END"
-        for table, values in WATCHED.items()
-        for operation, steps in CHANGES.items()
-    ),
-]
-SQLITE_UNINSTALL = [
-    *(f"DROP TRIGGER IF EXISTS {table}_facet_{operation.lower()}" for table in WATCHED for operation in CHANGES),
-    f"DROP TABLE IF EXISTS {TABLE}",
-]
-POSTGRESQL_INSTALL = [
-    f"CREATE TABLE IF NOT EXISTS {TABLE} (status text NOT NULL, facet text NOT NULL, value text NOT NULL, "
-    "count bigint NOT NULL)",
-    f"CREATE INDEX IF NOT EXISTS {TABLE}_value ON {TABLE} (status, facet, value)",
-    *(
-        _plpgsql(
-            f"{table}_facet_trigger",
-            "\n".join(
-                f"    IF TG_OP = '{operation}' THEN\n        "
-                + _postgresql_append(
-                    *((values("postgresql", TRANSITION_TABLES[row]), int(f"{sign}1")) for row, sign in steps)
-                )
-                + ";\n    END IF;"
-                for operation, steps in CHANGES.items()
-            ),
-        )
-        for table, values in WATCHED.items()
-    ),
-    # TRUNCATE (Django's flush between tests) has no transition tables: count everything again.
-    _plpgsql("excerpts_facet_recount_trigger", f"    DELETE FROM {TABLE};\n    {_count_all('postgresql')};"),
-    *(
-        f"CREATE OR REPLACE TRIGGER {table}_facet_{operation.lower()} AFTER {operation} ON {table} REFERENCING "
-        + " ".join(f"{row} TABLE AS {TRANSITION_TABLES[row]}" for row, _ in steps)
-        + f" FOR EACH STATEMENT EXECUTE FUNCTION {table}_facet_trigger()"
-        for table in WATCHED
-        for operation, steps in CHANGES.items()
-    ),
-    *(
-        f"CREATE OR REPLACE TRIGGER {table}_facet_truncate AFTER TRUNCATE ON {table} "
-        "FOR EACH STATEMENT EXECUTE FUNCTION excerpts_facet_recount_trigger()"
-        for table in WATCHED
-    ),
-]
-POSTGRESQL_UNINSTALL = [
-    *(
-        f"DROP TRIGGER IF EXISTS {table}_facet_{operation} ON {table}"
-        for table in WATCHED
-        for operation in ("insert", "update", "delete", "truncate")
-    ),
-    *(f"DROP FUNCTION IF EXISTS {table}_facet_trigger()" for table in WATCHED),
-    "DROP FUNCTION IF EXISTS excerpts_facet_recount_trigger()",
-    f"DROP TABLE IF EXISTS {TABLE}",
-]
-STATEMENTS = {
-    "sqlite": {"install": SQLITE_INSTALL, "uninstall": SQLITE_UNINSTALL},
-    "postgresql": {"install": POSTGRESQL_INSTALL, "uninstall": POSTGRESQL_UNINSTALL},
-}
-
-
-def install(connection):
-    """Create the summary table and its triggers (idempotent) and count every excerpt into it."""
-    run_statements(connection, STATEMENTS[connection.vendor]["install"])
-    recount(connection)
-
-
-def uninstall(connection):
-    run_statements(connection, STATEMENTS[connection.vendor]["uninstall"])
-
-
-def recount(connection):
-    """Count every excerpt into the summary table afresh (after a load that bypassed the triggers)."""
-    run_statements(connection, [f"DELETE FROM {TABLE}", _count_all(connection.vendor)])
 
 
 def summary_counts(statuses):

@@ -40,7 +40,7 @@ class SpeakerQuerySet(models.QuerySet):
     def with_excerpt_count(self):
         """
         Annotate each speaker with the number of its published excerpts, read from the facet summary
-        table that triggers keep (excerpts/facets.py): an index seek per speaker, where counting the
+        table that triggers keep (excerpts/db/facet_summary.py): an index seek per speaker, where counting the
         excerpts themselves grouped a million rows for a page of twenty speakers.
         """
         return self.annotate(
@@ -273,7 +273,7 @@ class Excerpt(models.Model):
         max_length=200,
         default="",
         editable=False,
-        help_text="A copy of the speaker's name for ordering=speaker, kept by database triggers (ordering.py).",
+        help_text="A copy of the speaker's name for ordering=speaker, kept by triggers (excerpts/db/speaker_name.py).",
     )
     date = models.CharField(
         max_length=50,

@@ -10,16 +10,8 @@ of plain words, and each engine gets an expression built from those words only, 
 raw syntax: FTS5 MATCH receives double-quoted strings of word characters, PostgreSQL receives the
 words as parameters of ``plainto_tsquery``/``phraseto_tsquery`` joined with ``&&`` and ``!!``.
 
-The index lives in the database and is kept current by triggers, so every write path (the ORM,
-bulk_create, raw SQL, ``loaddata`` with its raw saves, another branch's import) keeps it right:
-
-- SQLite: an FTS5 table ``excerpts_excerpt_search`` (porter stemmer) whose rowid is the excerpt id.
-- PostgreSQL: a ``search_vector`` tsvector column on ``excerpts_excerpt``, stored and filled by a
-  trigger, with a GIN index. It is not a model field: Django never reads or writes it.
-
-Triggers on the speaker and source tables refresh the excerpts that show a changed name, alias
-list or title. ``manage.py rebuild_search_index`` drops and re-creates all of it (for example after
-a SQLite migration that remakes the excerpt table, which drops the table's triggers).
+The index lives in the database and triggers keep it current on every write path
+(``excerpts.db.search_index``): an FTS5 table on SQLite, a tsvector column with a GIN index on PostgreSQL.
 
 Ranking is bounded: only the ``RANK_WINDOW`` most recently added matches of a query are ranked by
 relevance (BM25 on SQLite, ``ts_rank`` on PostgreSQL); older matches of a very common query follow
@@ -35,11 +27,12 @@ from django.db import connection as default_connection
 from django.db.models import Case, Expression, FloatField, IntegerField, Value, When
 from django.db.models.expressions import RawSQL
 
+from .db.search_index import FTS_TABLE
+
 MAX_TERMS = 12
 # On PostgreSQL a phrase in fewer than one in RARE_PHRASE of the newest PHRASE_SAMPLE excerpts is looked up first.
 RARE_PHRASE, PHRASE_SAMPLE = 100, 4000
 RANK_WINDOW = 2000
-FTS_TABLE = "excerpts_excerpt_search"
 HIGHLIGHT_START, HIGHLIGHT_END = "\ue000", "\ue001"  # private-use marks, HTML-escaped around, then <mark>
 HIGHLIGHT_WORDS = 32
 
@@ -343,196 +336,3 @@ def marked(passage):
     """Escape a passage for HTML and turn the engine's hit marks into <mark> elements."""
     escaped = html.escape(passage or "", quote=False)
     return escaped.replace(HIGHLIGHT_START, "<mark>").replace(HIGHLIGHT_END, "</mark>")
-
-
-# The index, per engine. Each statement list is run in order; install() drops before creating.
-
-SQLITE_SPEAKER_DOCUMENT = (
-    "(SELECT sp.name || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(sp.aliases)), '') "
-    "FROM excerpts_speaker sp WHERE sp.id = {speaker_id})"
-)
-SQLITE_SOURCE_DOCUMENT = "(SELECT so.title FROM excerpts_source so WHERE so.id = {source_id})"
-
-
-def _sqlite_insert(prefix, where=""):
-    return (
-        f"INSERT INTO {FTS_TABLE}(rowid, text, original_text, context, speaker, source_title) "
-        f"SELECT {prefix}id, {prefix}text, {prefix}original_text, {prefix}context, "
-        f"{SQLITE_SPEAKER_DOCUMENT.format(speaker_id=prefix + 'speaker_id')}, "
-        f"{SQLITE_SOURCE_DOCUMENT.format(source_id=prefix + 'source_id')}{where}"
-    )
-
-
-SQLITE_DROP_TRIGGERS = [
-    "DROP TRIGGER IF EXISTS excerpts_excerpt_search_insert",
-    "DROP TRIGGER IF EXISTS excerpts_excerpt_search_update",
-    "DROP TRIGGER IF EXISTS excerpts_excerpt_search_delete",
-    "DROP TRIGGER IF EXISTS excerpts_speaker_search_insert",
-    "DROP TRIGGER IF EXISTS excerpts_speaker_search_update",
-    "DROP TRIGGER IF EXISTS excerpts_source_search_insert",
-    "DROP TRIGGER IF EXISTS excerpts_source_search_update",
-]
-SQLITE_DROP_TABLE = [f"DROP TABLE IF EXISTS {FTS_TABLE}"]
-SQLITE_TABLE = [
-    f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5("
-    "text, original_text, context, speaker, source_title, tokenize = 'porter unicode61 remove_diacritics 2')",
-    # BM25 column weights: the words themselves count most, then who said them and where.
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('rank', 'bm25(4.0, 1.0, 1.0, 2.0, 2.0)')",
-]
-SQLITE_SPEAKER_REFRESH = (
-    f"UPDATE {FTS_TABLE} SET speaker = {SQLITE_SPEAKER_DOCUMENT.format(speaker_id='NEW.id')} "
-    f"WHERE rowid IN (SELECT id FROM excerpts_excerpt WHERE speaker_id = NEW.id)"
-)
-SQLITE_SOURCE_REFRESH = (
-    f"UPDATE {FTS_TABLE} SET source_title = NEW.title "
-    f"WHERE rowid IN (SELECT id FROM excerpts_excerpt WHERE source_id = NEW.id)"
-)
-SQLITE_TRIGGERS = [
-    f"CREATE TRIGGER excerpts_excerpt_search_insert AFTER INSERT ON excerpts_excerpt BEGIN "
-    f"{_sqlite_insert('NEW.')}; END",
-    f"CREATE TRIGGER excerpts_excerpt_search_update "
-    f"AFTER UPDATE OF text, original_text, context, speaker_id, source_id ON excerpts_excerpt BEGIN "
-    f"DELETE FROM {FTS_TABLE} WHERE rowid = OLD.id; {_sqlite_insert('NEW.')}; END",
-    f"CREATE TRIGGER excerpts_excerpt_search_delete AFTER DELETE ON excerpts_excerpt BEGIN "
-    f"DELETE FROM {FTS_TABLE} WHERE rowid = OLD.id; END",
-    # loaddata may insert an excerpt before its speaker or source (constraints are deferred).
-    f"CREATE TRIGGER excerpts_speaker_search_insert AFTER INSERT ON excerpts_speaker BEGIN "
-    f"{SQLITE_SPEAKER_REFRESH}; END",
-    f"CREATE TRIGGER excerpts_speaker_search_update AFTER UPDATE OF name, aliases ON excerpts_speaker "
-    f"WHEN OLD.name IS NOT NEW.name OR OLD.aliases IS NOT NEW.aliases BEGIN {SQLITE_SPEAKER_REFRESH}; END",
-    f"CREATE TRIGGER excerpts_source_search_insert AFTER INSERT ON excerpts_source BEGIN {SQLITE_SOURCE_REFRESH}; END",
-    f"CREATE TRIGGER excerpts_source_search_update AFTER UPDATE OF title ON excerpts_source "
-    f"WHEN OLD.title IS NOT NEW.title BEGIN {SQLITE_SOURCE_REFRESH}; END",
-]
-SQLITE_FILL = [
-    _sqlite_insert("e.", " FROM excerpts_excerpt e"),
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}) VALUES ('optimize')",
-]
-
-POSTGRESQL_DROP_TRIGGERS = [
-    "DROP TRIGGER IF EXISTS excerpts_excerpt_search ON excerpts_excerpt",
-    "DROP TRIGGER IF EXISTS excerpts_speaker_search ON excerpts_speaker",
-    "DROP TRIGGER IF EXISTS excerpts_source_search ON excerpts_source",
-    "DROP FUNCTION IF EXISTS excerpts_excerpt_search_trigger()",
-    "DROP FUNCTION IF EXISTS excerpts_speaker_search_trigger()",
-    "DROP FUNCTION IF EXISTS excerpts_source_search_trigger()",
-    "DROP FUNCTION IF EXISTS excerpts_search_document(text, text, text, bigint, bigint)",
-]
-POSTGRESQL_DROP_TABLE = [
-    "DROP INDEX IF EXISTS excerpt_search_vector",
-    "ALTER TABLE excerpts_excerpt DROP COLUMN IF EXISTS search_vector",
-]
-POSTGRESQL_TABLE = [
-    "ALTER TABLE excerpts_excerpt ADD COLUMN search_vector tsvector",
-    "CREATE INDEX excerpt_search_vector ON excerpts_excerpt USING gin (search_vector)",
-]
-POSTGRESQL_TRIGGERS = [
-    # Weights: the words themselves (A), who said them and where (B), the curator's note (C), the original (D).
-    """
-    CREATE FUNCTION excerpts_search_document(
-        body text, original text, note text, speaker bigint, source bigint
-    ) RETURNS tsvector LANGUAGE sql STABLE AS $$
-        SELECT setweight(to_tsvector('english', coalesce(body, '')), 'A')
-            || setweight(coalesce((
-                SELECT to_tsvector('english', sp.name) || to_tsvector('english', sp.aliases)
-                FROM excerpts_speaker sp WHERE sp.id = speaker), ''::tsvector), 'B')
-            || setweight(coalesce((
-                SELECT to_tsvector('english', so.title) FROM excerpts_source so WHERE so.id = source
-            ), ''::tsvector), 'B')
-            || setweight(to_tsvector('english', coalesce(note, '')), 'C')
-            || setweight(to_tsvector('english', coalesce(original, '')), 'D')
-    $$
-    """,
-    """
-    CREATE FUNCTION excerpts_excerpt_search_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        NEW.search_vector := excerpts_search_document(
-            NEW.text, NEW.original_text, NEW.context, NEW.speaker_id, NEW.source_id);
-        RETURN NEW;
-    END
-    $$
-    """,
-    "CREATE TRIGGER excerpts_excerpt_search BEFORE INSERT OR UPDATE OF text, original_text, context, speaker_id, "
-    "source_id ON excerpts_excerpt FOR EACH ROW EXECUTE FUNCTION excerpts_excerpt_search_trigger()",
-    """
-    CREATE FUNCTION excerpts_speaker_search_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'INSERT' OR OLD.name IS DISTINCT FROM NEW.name OR OLD.aliases IS DISTINCT FROM NEW.aliases THEN
-            UPDATE excerpts_excerpt SET search_vector = excerpts_search_document(
-                text, original_text, context, speaker_id, source_id) WHERE speaker_id = NEW.id;
-        END IF;
-        RETURN NULL;
-    END
-    $$
-    """,
-    "CREATE TRIGGER excerpts_speaker_search AFTER INSERT OR UPDATE OF name, aliases ON excerpts_speaker "
-    "FOR EACH ROW EXECUTE FUNCTION excerpts_speaker_search_trigger()",
-    """
-    CREATE FUNCTION excerpts_source_search_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
-    BEGIN
-        IF TG_OP = 'INSERT' OR OLD.title IS DISTINCT FROM NEW.title THEN
-            UPDATE excerpts_excerpt SET search_vector = excerpts_search_document(
-                text, original_text, context, speaker_id, source_id) WHERE source_id = NEW.id;
-        END IF;
-        RETURN NULL;
-    END
-    $$
-    """,
-    "CREATE TRIGGER excerpts_source_search AFTER INSERT OR UPDATE OF title ON excerpts_source "
-    "FOR EACH ROW EXECUTE FUNCTION excerpts_source_search_trigger()",
-]
-POSTGRESQL_FILL = [
-    "UPDATE excerpts_excerpt SET search_vector = excerpts_search_document("
-    "text, original_text, context, speaker_id, source_id)",
-]
-
-STATEMENTS = {
-    "sqlite": {
-        "drop_triggers": SQLITE_DROP_TRIGGERS,
-        "drop_table": SQLITE_DROP_TABLE,
-        "table": SQLITE_TABLE,
-        "triggers": SQLITE_TRIGGERS,
-        # FTS5 has no "delete everything but keep the settings" short of dropping the table.
-        "empty": SQLITE_DROP_TABLE + SQLITE_TABLE,
-        "fill": SQLITE_FILL,
-    },
-    "postgresql": {
-        "drop_triggers": POSTGRESQL_DROP_TRIGGERS,
-        "drop_table": POSTGRESQL_DROP_TABLE,
-        "table": POSTGRESQL_TABLE,
-        "triggers": POSTGRESQL_TRIGGERS,
-        # The column stays: ALTER TABLE is refused inside a transaction with pending constraint checks.
-        "empty": [],
-        "fill": POSTGRESQL_FILL,
-    },
-}
-
-
-def _run(connection, *steps):
-    statements = STATEMENTS.get(connection.vendor)
-    if statements is None:
-        raise NotImplementedError(f"Full-text search is not implemented for {connection.vendor}.")
-    with connection.cursor() as cursor:
-        for step in steps:
-            for statement in statements[step]:
-                cursor.execute(statement)
-
-
-def install(connection):
-    """Create the index and its triggers and index the excerpts already there. Migrations call this."""
-    _run(connection, "drop_triggers", "drop_table", "table", "triggers", "fill")
-
-
-def uninstall(connection):
-    """Drop the index and its triggers."""
-    _run(connection, "drop_triggers", "drop_table")
-
-
-def rebuild(connection):
-    """Re-create the triggers and index every excerpt again."""
-    _run(connection, "drop_triggers", "empty", "triggers", "fill")
-
-
-def drop_triggers(connection):
-    """Stop maintaining the index, for a bulk load; call rebuild() afterwards."""
-    _run(connection, "drop_triggers")

@@ -108,7 +108,13 @@ DATABASES = {
     )
 }
 
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+# Django's backends, with schema changes that keep the triggers and indexes of excerpts.db (see each base.py).
+DATABASES["default"]["ENGINE"] = {
+    "django.db.backends.sqlite3": "excerpts.db.backends.sqlite3",
+    "django.db.backends.postgresql": "excerpts.db.backends.postgresql",
+}.get(DATABASES["default"]["ENGINE"], DATABASES["default"]["ENGINE"])
+
+if DATABASES["default"]["ENGINE"] == "excerpts.db.backends.sqlite3":
     # Concurrent curators on the embedded default: WAL lets readers run beside the writer, IMMEDIATE takes
     # the write lock when a transaction begins (a deferred one that reads, then writes, fails at once with
     # "database is locked" when another writer got in between), and the timeout waits for the lock.

@@ -13,7 +13,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from excerpts import facets
+from excerpts import db, facets
+from excerpts.db import facet_summary
 from excerpts.models import Excerpt
 from tests.research_data import excerpt_fixture, make_event, make_excerpt, make_source, make_speaker, make_topic
 
@@ -261,11 +262,11 @@ def test_postgresql_change_rows_are_folded_into_one_row_per_value(corpus, monkey
     assert_summary_matches_a_scan()
 
 
-def test_rebuild_search_index_restores_a_lost_summary_and_counts_afresh(corpus):
+def test_repair_database_restores_a_lost_summary_and_counts_afresh(corpus):
     # What a SQLite migration that remakes the excerpt table does to its triggers, and more.
-    facets.uninstall(connection)
+    db.run(connection, db.uninstall_statements(connection.vendor, [facet_summary]))
     make_excerpt("Written while nothing counted.", corpus["zhou"], corpus["works"], topics=[corpus["leap"]])
-    call_command("rebuild_search_index", stdout=StringIO())
+    call_command("repair_database", stdout=StringIO())
     assert counts_by_value(assert_summary_matches_a_scan())["topic"] == {"communes": 1, "great-leap": 3}
     corpus["unity"].delete()  # the triggers are back
     assert assert_summary_matches_a_scan()["count"] == 3

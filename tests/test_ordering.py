@@ -1,13 +1,15 @@
 """ordering=speaker reads a copy of each excerpt's speaker name: every write path keeps the copy current."""
 
 import json
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from excerpts import ordering
+from excerpts import db
+from excerpts.db import speaker_name
 from excerpts.models import Excerpt
 from tests.research_data import excerpt_fixture, make_excerpt, make_source, make_speaker
 
@@ -71,12 +73,12 @@ def test_loaddata_of_an_excerpt_before_its_speaker_copies_the_name(corpus, tmp_p
     assert copied_names()["Loaded."] == "Peng Dehuai"
 
 
-def test_rebuild_search_index_restores_lost_triggers_and_copies_afresh(corpus):
-    ordering.uninstall(connection)
+def test_repair_database_restores_lost_triggers_and_copies_afresh(corpus):
+    db.run(connection, db.uninstall_statements(connection.vendor, [speaker_name]))
     corpus["mao"].name = "Chairman Mao"
     corpus["mao"].save()
     assert copied_names()["Steel."] == "Mao Zedong"  # nothing kept the copy
-    call_command("rebuild_search_index", verbosity=0)
+    call_command("repair_database", stdout=StringIO())
     assert copied_names()["Steel."] == "Chairman Mao"
     corpus["zhou"].name = "Chou En-lai"
     corpus["zhou"].save()

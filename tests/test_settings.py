@@ -59,7 +59,7 @@ def test_a_debug_value_that_is_not_a_boolean_is_refused():
 def test_with_no_environment_at_all_the_project_runs_on_sqlite_in_debug():
     code = "from django.conf import settings; print(settings.DEBUG, settings.DATABASES['default']['ENGINE'])"
     result = run_python(code, {})
-    assert result.stdout.split() == ["True", "django.db.backends.sqlite3"], result.stderr
+    assert result.stdout.split() == ["True", "excerpts.db.backends.sqlite3"], result.stderr
 
 
 def test_with_debug_off_the_admin_and_the_docs_still_load_their_css_and_javascript(tmp_path):

@@ -1,16 +1,14 @@
 """
-A copy of each excerpt's speaker name, kept by triggers, and the indexes that answer ordering=speaker
-(see excerpts/ordering.py). The copy is filled for the excerpts already there before the indexes are built.
+A copy of each excerpt's speaker name, kept by triggers, and the indexes that answer ordering=speaker.
+The copy is filled for the excerpts already there before the indexes are built.
+
+Its SQL is written out here, as the code of its day produced it, so that it means the same thing forever;
+0012 brings the objects to their current declarations in excerpts/db/.
 """
 
 from django.db import migrations, models
 
-
-def copy_names(apps, schema_editor):
-    from excerpts import ordering
-
-    if schema_editor.connection.vendor in ordering.STATEMENTS:
-        ordering.install(schema_editor.connection)
+from excerpts.db.operations import InstallDatabaseObjects
 
 
 def refresh_statistics(apps, schema_editor):
@@ -21,13 +19,6 @@ def refresh_statistics(apps, schema_editor):
             cursor.execute("SELECT count(*) FROM sqlite_master WHERE name = 'sqlite_stat1'")
             if cursor.fetchone()[0]:
                 cursor.execute("ANALYZE excerpts_excerpt")
-
-
-def drop_triggers(apps, schema_editor):
-    from excerpts import ordering
-
-    if schema_editor.connection.vendor in ordering.STATEMENTS:
-        ordering.uninstall(schema_editor.connection)
 
 
 class Migration(migrations.Migration):
@@ -60,7 +51,55 @@ class Migration(migrations.Migration):
                 )
             ],
         ),
-        migrations.RunPython(copy_names, drop_triggers, elidable=False),
+        InstallDatabaseObjects(
+            forwards={
+                'sqlite': [
+                    "CREATE TRIGGER IF NOT EXISTS excerpts_excerpt_speaker_name_insert AFTER INSERT ON excerpts_excerpt BEGIN UPDATE excerpts_excerpt SET speaker_name = coalesce((SELECT s.name FROM excerpts_speaker s WHERE s.id = NEW.speaker_id), '') WHERE id = NEW.id; END",
+                    "CREATE TRIGGER IF NOT EXISTS excerpts_excerpt_speaker_name_update AFTER UPDATE OF speaker_id, speaker_name ON excerpts_excerpt BEGIN UPDATE excerpts_excerpt SET speaker_name = coalesce((SELECT s.name FROM excerpts_speaker s WHERE s.id = NEW.speaker_id), '') WHERE id = NEW.id; END",
+                    'CREATE TRIGGER IF NOT EXISTS excerpts_speaker_name_copy_insert AFTER INSERT ON excerpts_speaker BEGIN UPDATE excerpts_excerpt SET speaker_name = NEW.name WHERE speaker_id = NEW.id; END',
+                    'CREATE TRIGGER IF NOT EXISTS excerpts_speaker_name_copy_update AFTER UPDATE OF name ON excerpts_speaker WHEN OLD.name IS NOT NEW.name BEGIN UPDATE excerpts_excerpt SET speaker_name = NEW.name WHERE speaker_id = NEW.id; END',
+                    "UPDATE excerpts_excerpt SET speaker_name = coalesce((SELECT s.name FROM excerpts_speaker s WHERE s.id = excerpts_excerpt.speaker_id), '')",
+                ],
+                'postgresql': [
+                    """
+    CREATE OR REPLACE FUNCTION excerpts_excerpt_speaker_name_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        NEW.speaker_name := coalesce((SELECT s.name FROM excerpts_speaker s WHERE s.id = NEW.speaker_id), '');
+        RETURN NEW;
+    END
+    $$
+    """,
+                    'CREATE OR REPLACE TRIGGER excerpts_excerpt_speaker_name BEFORE INSERT OR UPDATE OF speaker_id, speaker_name ON excerpts_excerpt FOR EACH ROW EXECUTE FUNCTION excerpts_excerpt_speaker_name_trigger()',
+                    """
+    CREATE OR REPLACE FUNCTION excerpts_speaker_name_copy_trigger() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN
+        IF TG_OP = 'INSERT' OR OLD.name IS DISTINCT FROM NEW.name THEN
+            UPDATE excerpts_excerpt SET speaker_name = NEW.name WHERE speaker_id = NEW.id;
+        END IF;
+        RETURN NULL;
+    END
+    $$
+    """,
+                    'CREATE OR REPLACE TRIGGER excerpts_speaker_name_copy AFTER INSERT OR UPDATE OF name ON excerpts_speaker FOR EACH ROW EXECUTE FUNCTION excerpts_speaker_name_copy_trigger()',
+                    "UPDATE excerpts_excerpt SET speaker_name = coalesce((SELECT s.name FROM excerpts_speaker s WHERE s.id = excerpts_excerpt.speaker_id), '')",
+                ],
+            },
+            backwards={
+                'sqlite': [
+                    'DROP TRIGGER IF EXISTS excerpts_excerpt_speaker_name_insert',
+                    'DROP TRIGGER IF EXISTS excerpts_excerpt_speaker_name_update',
+                    'DROP TRIGGER IF EXISTS excerpts_speaker_name_copy_insert',
+                    'DROP TRIGGER IF EXISTS excerpts_speaker_name_copy_update',
+                ],
+                'postgresql': [
+                    'DROP TRIGGER IF EXISTS excerpts_excerpt_speaker_name ON excerpts_excerpt',
+                    'DROP TRIGGER IF EXISTS excerpts_speaker_name_copy ON excerpts_speaker',
+                    'DROP FUNCTION IF EXISTS excerpts_excerpt_speaker_name_trigger()',
+                    'DROP FUNCTION IF EXISTS excerpts_speaker_name_copy_trigger()',
+                ],
+            },
+            description='Install the speaker-name triggers and copy every name',
+        ),
         migrations.AddIndex(
             model_name="excerpt",
             index=models.Index(fields=["speaker_name", "date_start", "id"], name="excerpt_speaker_date_id"),

@@ -8,8 +8,9 @@ from django.db import connection, transaction
 from django.db.models import Max
 from django.utils import timezone
 
-from excerpts import facets, search
+from excerpts import db
 from excerpts.dates import MONTHS
+from excerpts.db import facet_summary, search_index
 from excerpts.models import Event, Excerpt, Source, Speaker, Topic
 
 COMMON = [
@@ -197,9 +198,10 @@ class Command(BaseCommand):
         with transaction.atomic(), connection.cursor() as cursor:
             if postgresql:
                 # The trigger computes each tsvector on insert; the GIN index is built once, after the load.
-                cursor.execute("DROP INDEX IF EXISTS excerpt_search_vector")
+                cursor.execute(search_index.GIN_INDEX.drop("postgresql"))
             else:
-                search.drop_triggers(connection)
+                # The FTS5 table and its triggers go, and come back filled once, after the load.
+                db.run(connection, db.uninstall_statements("sqlite", [search_index]))
             next_id = (Excerpt.objects.aggregate(top=Max("id"))["top"] or 0) + 1
             made = 0
             while made < count:
@@ -244,11 +246,11 @@ class Command(BaseCommand):
                 for statement in connection.ops.sequence_reset_sql(no_style(), [Excerpt]):
                     cursor.execute(statement)
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")  # CREATE INDEX refuses pending foreign-key checks
-                cursor.execute("CREATE INDEX excerpt_search_vector ON excerpts_excerpt USING gin (search_vector)")
+                db.run(connection, search_index.GIN_INDEX.create_statements("postgresql"))
                 # Each statement appended its facet changes as rows; one row per value is what readers want.
-                facets.recount(connection)
+                db.run(connection, facet_summary.RECOUNT["postgresql"])
             else:
-                search.rebuild(connection)
+                db.run(connection, db.install_statements("sqlite", [search_index]))
         with connection.cursor() as cursor:
             # Fresh statistics: without them SQLite drives a search from the status index, not the FTS table.
             # PostgreSQL is also vacuumed (outside a transaction only), so index-only scans need not visit rows.

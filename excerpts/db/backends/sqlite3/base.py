@@ -1,0 +1,50 @@
+"""
+Django's SQLite backend, with table remakes that keep the triggers and indexes Django does not manage.
+
+SQLite cannot alter most columns, so Django remakes the table: it creates a copy, moves the rows, drops
+the original and renames the copy. That drops the table's triggers and the indexes Django does not know
+of (``excerpt_date_span``), and a trigger on another table that names the remade one stops the rename
+("error in trigger ...: no such table"). Around each remake, this editor sets those triggers and indexes
+aside and re-creates them exactly as they were, so an ordinary AddField or AlterField keeps working.
+"""
+
+import re
+
+from django.db.backends.sqlite3 import base, schema
+
+
+class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
+    def _remake_table(self, model, create_field=None, delete_field=None, alter_fields=None):
+        table = model._meta.db_table
+        kept = self._set_aside(table)
+        super()._remake_table(model, create_field=create_field, delete_field=delete_field, alter_fields=alter_fields)
+        for name, sql in kept:
+            if not self._exists(name):  # Django re-created the indexes it knows of itself
+                self.execute(sql, params=None)
+
+    def _set_aside(self, table):
+        """Drop every trigger that names ``table``, and list them with its unmanaged indexes, to re-create."""
+        mentions = re.compile(rf"\b{re.escape(table)}\b", re.IGNORECASE)
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT type, name, tbl_name, sql FROM sqlite_master "
+                "WHERE type IN ('trigger', 'index') AND sql IS NOT NULL ORDER BY type DESC, rowid"
+            )
+            rows = cursor.fetchall()
+        kept = []
+        for kind, name, owner, sql in rows:
+            if kind == "trigger" and mentions.search(sql):
+                self.execute(f"DROP TRIGGER {self.quote_name(name)}", params=None)
+                kept.append((name, sql))
+            elif kind == "index" and owner == table:
+                kept.append((name, sql))  # indexes go with the old table; Django's own come back by themselves
+        return kept
+
+    def _exists(self, name):
+        with self.connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM sqlite_master WHERE name = %s", [name])
+            return cursor.fetchone() is not None
+
+
+class DatabaseWrapper(base.DatabaseWrapper):
+    SchemaEditorClass = DatabaseSchemaEditor

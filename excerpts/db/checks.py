@@ -1,0 +1,111 @@
+"""
+The system check that compares the database with the declarations: every object missing or different
+is an error naming the command that repairs it. It runs with ``manage.py check`` and at start-up.
+
+SQLite keeps each object's CREATE statement, which is compared as written. PostgreSQL keeps each
+object's comment, set to a digest of its definition when it is created; a missing or other digest
+(an object from an earlier version, or replaced by hand) differs, and a disabled trigger is reported too.
+"""
+
+from django.core import checks
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.migrations.executor import MigrationExecutor
+
+from . import VENDORS, declared
+from .objects import MARK
+
+REPAIR = "manage.py repair_database"
+
+
+def _sqlite_problems(connection, objects):
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT type, name, sql FROM sqlite_master")
+        found = {(kind, name): sql for kind, name, sql in cursor.fetchall()}
+    for obj in objects:
+        sql = found.get(("table" if obj.kind == "virtual table" else obj.kind, obj.name))
+        if sql is None:
+            yield obj, "missing"
+        elif _words(sql) != _words(obj.create[0]):
+            yield obj, "different from its declaration"
+
+
+POSTGRESQL_LOOKUPS = {
+    "table": "SELECT obj_description(c.oid, 'pg_class'), true FROM pg_class c WHERE c.oid = to_regclass(%s)",
+    "index": "SELECT obj_description(c.oid, 'pg_class'), true FROM pg_class c WHERE c.oid = to_regclass(%s)",
+    "function": (
+        "SELECT obj_description(p.oid, 'pg_proc'), true, p.prosrc FROM pg_proc p WHERE p.oid = to_regprocedure(%s)"
+    ),
+    "column": (
+        "SELECT col_description(a.attrelid, a.attnum), true FROM pg_attribute a "
+        "WHERE a.attrelid = to_regclass(%s) AND a.attname = %s AND NOT a.attisdropped"
+    ),
+    "trigger": (
+        "SELECT obj_description(t.oid, 'pg_trigger'), t.tgenabled <> 'D' FROM pg_trigger t "
+        "WHERE t.tgrelid = to_regclass(%s) AND t.tgname = %s AND NOT t.tgisinternal"
+    ),
+}
+
+
+def _words(sql):
+    return " ".join(sql.split())
+
+
+def _body(function):
+    """The body of a declared function, between its $$ quotes, as PostgreSQL keeps it (prosrc)."""
+    definition = function.create[0]
+    return _words(definition[definition.index("$$") + 2 : definition.rindex("$$")])
+
+
+def _postgresql_problems(connection, objects):
+    with connection.cursor() as cursor:
+        for obj in objects:
+            if obj.kind in ("column", "trigger"):
+                params = [obj.table, obj.name]
+            else:
+                params = [obj.signature or (f"{obj.name}()" if obj.kind == "function" else obj.name)]
+            cursor.execute(POSTGRESQL_LOOKUPS[obj.kind], params)
+            row = cursor.fetchone()
+            if row is None:
+                yield obj, "missing"
+            elif row[0] != f"{MARK}{obj.digest}" or (obj.kind == "function" and _words(row[2]) != _body(obj)):
+                # CREATE OR REPLACE FUNCTION keeps the comment: a function's body is compared too.
+                yield obj, "different from its declaration"
+            elif not row[1]:
+                yield obj, "disabled"
+
+
+def problems(connection):
+    """(object, what is wrong) for every declared object that the database lacks or holds otherwise."""
+    objects = declared(connection.vendor)
+    inspect = _sqlite_problems if connection.vendor == "sqlite" else _postgresql_problems
+    return list(inspect(connection, objects))
+
+
+def _migrated(connection):
+    """Whether every migration is applied (before then, migrate is what brings the objects)."""
+    executor = MigrationExecutor(connection)
+    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+
+
+@checks.register()
+def check_database_objects(app_configs=None, databases=None, **kwargs):
+    """Report each trigger, function, table, column or index the database should have and lacks or differs."""
+    if app_configs is not None and not any(config.name == "excerpts" for config in app_configs):
+        return []
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor not in VENDORS:
+        return []
+    try:
+        if not _migrated(connection):
+            return []
+        found = problems(connection)
+    except DatabaseError as error:
+        return [checks.Warning(f"The database could not be inspected: {error}", id="excerpts.W001")]
+    return [
+        checks.Error(
+            f"The database's {obj.label} is {problem}.",
+            hint=f"Run `{REPAIR}` to recreate every trigger, function, table and index from the declarations.",
+            id="excerpts.E001",
+        )
+        for obj, problem in found
+    ]
