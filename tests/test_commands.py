@@ -1,6 +1,7 @@
-"""create_curator: a staff user in the curators group with a token that re-running rotates."""
+"""create_curator: a staff user in the curators group with a token that re-running rotates; all or nothing."""
 
 from io import StringIO
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -41,3 +42,29 @@ def test_running_create_curator_again_rotates_the_token(corpus):
     assert client.patch(url, {"locator": "p. 1"}, format="json").status_code == 401
     client.credentials(HTTP_AUTHORIZATION=f"Token {new}")
     assert client.patch(url, {"locator": "p. 1"}, format="json").status_code == 200
+
+
+class TokenLost(Exception):
+    """The failure injected where the token is written, after the user and its group membership."""
+
+
+def test_create_curator_that_fails_at_the_token_leaves_no_user_behind():
+    with (
+        mock.patch.object(Token.objects, "create", side_effect=TokenLost),
+        pytest.raises(TokenLost),
+    ):
+        create_curator("alice")
+
+    assert not get_user_model().objects.filter(username="alice").exists()
+
+
+def test_a_token_rotation_that_fails_keeps_the_old_token_working():
+    old = create_curator("alice")
+
+    with (
+        mock.patch.object(Token.objects, "create", side_effect=TokenLost),
+        pytest.raises(TokenLost),
+    ):
+        create_curator("alice")
+
+    assert list(Token.objects.filter(user__username="alice").values_list("key", flat=True)) == [old]
