@@ -15,15 +15,18 @@ from django.db.backends.sqlite3 import base, schema
 
 class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
     def _remake_table(self, model, create_field=None, delete_field=None, alter_fields=None):
-        table = model._meta.db_table
-        kept = self._set_aside(table)
+        kept = self._set_aside(model)
         super()._remake_table(model, create_field=create_field, delete_field=delete_field, alter_fields=alter_fields)
         for name, sql in kept:
-            if not self._exists(name):  # Django re-created the indexes it knows of itself
+            if not self._exists(name):  # a unique_together index, re-created by Django under the same name
                 self.execute(sql, params=None)
 
-    def _set_aside(self, table):
-        """Drop every trigger that names ``table``, and list them with its unmanaged indexes, to re-create."""
+    def _set_aside(self, model):
+        """Drop every trigger that names the model's table; list them and its unmanaged indexes, to re-create."""
+        table = model._meta.db_table
+        # Django re-creates (or, for a removed field, drops) the indexes it manages itself.
+        managed = {str(statement.parts["name"]).strip('"') for statement in self._model_indexes_sql(model)}
+        managed.update(constraint.name for constraint in model._meta.constraints)
         mentions = re.compile(rf"\b{re.escape(table)}\b", re.IGNORECASE)
         with self.connection.cursor() as cursor:
             cursor.execute(
@@ -36,8 +39,8 @@ class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
             if kind == "trigger" and mentions.search(sql):
                 self.execute(f"DROP TRIGGER {self.quote_name(name)}", params=None)
                 kept.append((name, sql))
-            elif kind == "index" and owner == table:
-                kept.append((name, sql))  # indexes go with the old table; Django's own come back by themselves
+            elif kind == "index" and owner == table and name not in managed:
+                kept.append((name, sql))  # goes with the old table, unknown to Django
         return kept
 
     def _exists(self, name):
