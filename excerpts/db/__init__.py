@@ -46,16 +46,12 @@ def install_statements(vendor, modules=MODULES):
     Storage is created first, then filled, then indexed and given its triggers, so the fill fires no trigger.
     """
     objects = declared(vendor, modules)
-    created = [
-        statement
-        for kinds in (STORAGE_KINDS, DERIVED_KINDS)
-        for obj in objects
-        if obj.kind in kinds
-        for statement in obj.create_statements(vendor)
-    ]
-    storage = sum(len(obj.create_statements(vendor)) for obj in objects if obj.kind in STORAGE_KINDS)
+
+    def created(kinds):
+        return [statement for obj in objects if obj.kind in kinds for statement in obj.create_statements(vendor)]
+
     fill = [statement for module in modules for statement in module.FILL.get(vendor, ())]
-    return [*uninstall_statements(vendor, modules), *created[:storage], *fill, *created[storage:]]
+    return [*uninstall_statements(vendor, modules), *created(STORAGE_KINDS), *fill, *created(DERIVED_KINDS)]
 
 
 def run(connection, statements):
