@@ -3,13 +3,14 @@
 import datetime
 
 from django.contrib import admin, messages
+from django.db import router, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.utils import bulk_update_with_history
 
+from .history import record_versions
 from .models import Event, Excerpt, Source, Speaker, Topic
 from .resources import ExcerptResource
 
@@ -105,12 +106,17 @@ class ExcerptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
         return ", ".join(topic.name for topic in excerpt.topics.all())
 
     def set_status(self, request, queryset, status):
-        # One bulk UPDATE, with a history entry per excerpt naming who did it.
-        changed = list(queryset.exclude(status=status))
-        now = timezone.now()
-        for excerpt in changed:
-            excerpt.status, excerpt.updated = status, now
-        bulk_update_with_history(changed, Excerpt, ["status", "updated"], default_user=request.user)
+        # One bulk UPDATE, with a history entry per excerpt naming who did it; both land or neither does. The rows
+        # are read again inside the transaction (locked on PostgreSQL) so each entry records what was saved.
+        with transaction.atomic(using=router.db_for_write(Excerpt)):
+            changed = list(
+                Excerpt.objects.select_for_update().filter(pk__in=queryset.values("pk")).exclude(status=status)
+            )
+            now = timezone.now()
+            for excerpt in changed:
+                excerpt.status, excerpt.updated = status, now
+            Excerpt.objects.bulk_update(changed, ["status", "updated"])
+            record_versions(Excerpt, changed, user=request.user)
         self.message_user(request, f"{len(changed)} excerpt(s) marked {status}.", messages.SUCCESS)
 
     @admin.action(description="Publish the selected excerpts", permissions=["change"])
