@@ -10,7 +10,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON
 from simple_history.admin import SimpleHistoryAdmin
 
-from .history import record_versions
+from .history import one_version, record_versions
 from .models import Event, Excerpt, Source, Speaker, Topic
 from .resources import ExcerptResource
 
@@ -104,6 +104,13 @@ class ExcerptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     @admin.display(description="topics")
     def topic_list(self, excerpt):
         return ", ".join(topic.name for topic in excerpt.topics.all())
+
+    def save_model(self, request, obj, form, change):
+        # The change form saves the topics after the row, and each step left a history entry of its own.
+        # Save both here, as one version with the final topics; Django's save_m2m() then finds nothing to change.
+        with one_version(obj, created=not change):
+            super().save_model(request, obj, form, change)
+            form.save_m2m()
 
     def set_status(self, request, queryset, status):
         # One bulk UPDATE, with a history entry per excerpt naming who did it; both land or neither does. The rows

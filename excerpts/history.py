@@ -4,6 +4,7 @@ a list of entries, each with who, when and which fields changed.
 """
 
 from collections import defaultdict
+from contextlib import contextmanager
 
 from django.forms.models import model_to_dict
 from simple_history.utils import get_history_manager_for_model
@@ -44,12 +45,40 @@ def _record_links(field, link_history, versions):
     )
 
 
+@contextmanager
+def one_version(obj, *, created=False):
+    """
+    Record the saves of ``obj`` inside the block (its row, then each change to its topics) as a single history
+    entry, made at the end with the final topics.
+
+    Left to the signals, one edit leaves an entry per step, and since Django's ``set()`` removes links before it
+    adds the new ones, changing topics {A} to {B} records a version with no topics that nobody ever saw (and that
+    the admin offers to revert to). Nothing is recorded if the block raises.
+    """
+    obj.skip_history_when_saving = True
+    try:
+        yield obj
+    finally:
+        del obj.skip_history_when_saving
+    record_versions(type(obj), [obj], created=created)
+
+
 def _plain(field, value):
     """Many-to-many rows (through-table dicts) become the sorted ids of the related objects."""
     if isinstance(value, list) and all(isinstance(row, dict) for row in value):
         related = field.m2m_reverse_field_name()
         return sorted(row[related] for row in value)
     return value
+
+
+def _first_values(record):
+    """The fields an object was created with, its many-to-many links as sorted ids."""
+    names = [field.name for field in record.tracked_fields if field.editable and not field.primary_key]
+    values = model_to_dict(record, fields=names)
+    for field in record._history_m2m_fields:
+        links = getattr(record, field.name).values_list(field.m2m_reverse_field_name(), flat=True)
+        values[field.name] = sorted(links)
+    return values
 
 
 def history_entries(obj):
@@ -59,8 +88,7 @@ def history_entries(obj):
     previous = None
     for record in records:
         if previous is None:
-            names = [field.name for field in record.tracked_fields if field.editable and not field.primary_key]
-            values = model_to_dict(record, fields=names)
+            values = _first_values(record)
             changes = [{"field": name, "old": None, "new": values[name]} for name in sorted(values) if values[name]]
         else:
             delta = record.diff_against(previous)

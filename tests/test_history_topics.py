@@ -8,6 +8,7 @@ from unittest import mock
 import pytest
 import tablib
 from django.db import DatabaseError, connection
+from django.forms.models import BaseModelForm
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -119,6 +120,41 @@ def test_an_edit_after_a_bulk_publish_does_not_show_the_topics_coming_back(corpu
         [{"field": "context", "old": "", "new": "Said in Moscow."}],
         [{"field": "status", "old": "draft", "new": "published"}],
     ]
+
+
+def test_changing_topics_in_the_admin_records_one_entry_from_the_old_topics_to_the_new(
+    corpus, curator_client, flowers, split
+):
+    excerpt = corpus["draft"]
+    before = excerpt.history.count()
+
+    edit_in_admin(curator_client, excerpt, topics=[flowers.pk, split.pk], locator="p. 1")
+
+    assert excerpt.history.count() == before + 1
+    assert history_entries(excerpt)[0]["changes"] == [
+        {"field": "locator", "old": "", "new": "p. 1"},
+        {"field": "topics", "old": [corpus["topic"].pk], "new": topic_ids([flowers, split])},
+    ]
+
+
+def test_adding_in_the_admin_records_one_entry_that_lists_the_topics(corpus, curator_client, flowers):
+    add_url = reverse("admin:excerpts_excerpt_add")
+    values = form_values(
+        curator_client.get(add_url),
+        text="Let a hundred flowers bloom.",
+        kind="speech",
+        speaker=corpus["mao"].pk,
+        date="1957-02-27",
+        source=corpus["daily"].pk,
+        language="zh",
+        topics=[flowers.pk],
+    )
+
+    curator_client.post(add_url, values)
+
+    entries = history_entries(Excerpt.objects.get(text="Let a hundred flowers bloom."))
+    assert [entry["history_type"] for entry in entries] == ["+"]
+    assert {"field": "topics", "old": None, "new": [flowers.pk]} in entries[0]["changes"]
 
 
 # Each write path, as the given curator, creates an excerpt or changes the corpus's draft (which has one topic);
@@ -286,5 +322,21 @@ def test_a_bulk_action_that_fails_writing_history_changes_no_excerpt(corpus, cur
             reverse("admin:excerpts_excerpt_changelist"),
             {"action": "publish", "_selected_action": [corpus["draft"].pk, corpus["published"].pk]},
         )
+
+    assert snapshot() == before
+
+
+@committing
+def test_a_change_form_whose_topics_fail_to_save_leaves_the_excerpt_as_it_was(corpus, curator_client, flowers):
+    excerpt = corpus["draft"]
+    url = reverse("admin:excerpts_excerpt_change", args=[excerpt.pk])
+    values = form_values(curator_client.get(url), text="Half an edit.", topics=[flowers.pk])
+    before = snapshot()
+
+    with (
+        mock.patch.object(BaseModelForm, "_save_m2m", side_effect=DatabaseError("disk full")),
+        pytest.raises(DatabaseError),
+    ):
+        curator_client.post(url, values)
 
     assert snapshot() == before
