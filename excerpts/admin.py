@@ -9,6 +9,7 @@ from django.utils import timezone
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON
 from simple_history.admin import SimpleHistoryAdmin
+from simple_history.models import to_historic
 
 from .history import one_version, record_versions
 from .models import Event, Excerpt, Source, Speaker, Topic
@@ -105,12 +106,34 @@ class ExcerptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     def topic_list(self, excerpt):
         return ", ".join(topic.name for topic in excerpt.topics.all())
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        version = to_historic(obj) if obj is not None else None
+        if version is None:
+            return form
+        # simple-history's revert form is filled from the version's fields, but a many-to-many field is read from
+        # the excerpt as it is now: without this, reverting would keep today's topics and not the version's.
+        topics = sorted(version.topics.values_list("topic", flat=True))
+
+        class VersionForm(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **{**kwargs, "initial": {"topics": topics, **(kwargs.get("initial") or {})}})
+
+        return VersionForm
+
     def save_model(self, request, obj, form, change):
-        # The change form saves the topics after the row, and each step left a history entry of its own.
-        # Save both here, as one version with the final topics; Django's save_m2m() then finds nothing to change.
+        # The change form and the revert form save the topics after the row, and each step left a history entry
+        # of its own. Save both here, as one version with the final topics; Django's save_m2m() then finds nothing
+        # left to change.
         with one_version(obj, created=not change):
             super().save_model(request, obj, form, change)
             form.save_m2m()
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Django's change form runs in a transaction; simple-history's revert form does not, and a failure
+        # saving the topics would leave the excerpt half reverted.
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, object_id, version_id, extra_context)
 
     def set_status(self, request, queryset, status):
         # One bulk UPDATE, with a history entry per excerpt naming who did it; both land or neither does. The rows

@@ -294,6 +294,36 @@ def test_the_newest_history_entry_records_the_topics_the_excerpt_has(corpus, cur
     assert recorded_topic_ids(newest_record(excerpt)) == topic_ids([flowers, split])
 
 
+def test_reverting_in_the_admin_restores_the_text_and_topics_of_the_version_chosen(
+    corpus, curator_client, flowers, split
+):
+    excerpt = corpus["draft"]
+    edit_in_admin(curator_client, excerpt, text="The east wind prevails.", topics=[corpus["topic"].pk])
+    chosen = newest_record(excerpt)
+    edit_in_admin(curator_client, excerpt, text="The west wind prevails.", topics=[flowers.pk, split.pk])
+
+    revert_url = reverse("admin:excerpts_excerpt_simple_history", args=[excerpt.pk, chosen.history_id])
+    response = curator_client.post(revert_url, form_values(curator_client.get(revert_url)))
+
+    assert response.status_code == 302
+    excerpt.refresh_from_db()
+    assert excerpt.text == "The east wind prevails."
+    assert topic_ids(excerpt.topics.all()) == [corpus["topic"].pk]
+    assert recorded_topic_ids(newest_record(excerpt)) == [corpus["topic"].pk]
+
+
+def test_reverting_to_a_version_made_by_a_bulk_publish_keeps_its_topics(corpus, curator_client, flowers):
+    excerpt = corpus["draft"]
+    run_action(curator_client, "publish", excerpt)
+    published = newest_record(excerpt)
+    edit_in_admin(curator_client, excerpt, topics=[flowers.pk])
+
+    revert_url = reverse("admin:excerpts_excerpt_simple_history", args=[excerpt.pk, published.history_id])
+    curator_client.post(revert_url, form_values(curator_client.get(revert_url)))
+
+    assert topic_ids(excerpt.topics.all()) == [corpus["topic"].pk]
+
+
 # Faults. These run outside the test's own transaction so that the admin's transactions commit or roll back
 # for real, as they do in production.
 
@@ -338,5 +368,23 @@ def test_a_change_form_whose_topics_fail_to_save_leaves_the_excerpt_as_it_was(co
         pytest.raises(DatabaseError),
     ):
         curator_client.post(url, values)
+
+    assert snapshot() == before
+
+
+@committing
+def test_a_revert_whose_topics_fail_to_save_leaves_the_excerpt_as_it_was(corpus, curator_client, flowers):
+    excerpt = corpus["draft"]
+    first = excerpt.history.order_by("history_date", "history_id").first()
+    edit_in_admin(curator_client, excerpt, text="A later text.", topics=[flowers.pk])
+    revert_url = reverse("admin:excerpts_excerpt_simple_history", args=[excerpt.pk, first.history_id])
+    values = form_values(curator_client.get(revert_url))
+    before = snapshot()
+
+    with (
+        mock.patch.object(BaseModelForm, "_save_m2m", side_effect=DatabaseError("disk full")),
+        pytest.raises(DatabaseError),
+    ):
+        curator_client.post(revert_url, values)
 
     assert snapshot() == before
