@@ -3,13 +3,15 @@
 import datetime
 
 from django.contrib import admin, messages
+from django.db import router, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import CSV, JSON
 from simple_history.admin import SimpleHistoryAdmin
-from simple_history.utils import bulk_update_with_history
+from simple_history.models import to_historic
 
+from .history import one_version, record_versions
 from .models import Event, Excerpt, Source, Speaker, Topic
 from .resources import ExcerptResource
 
@@ -104,13 +106,47 @@ class ExcerptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     def topic_list(self, excerpt):
         return ", ".join(topic.name for topic in excerpt.topics.all())
 
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        version = to_historic(obj) if obj is not None else None
+        if version is None:
+            return form
+        # simple-history's revert form is filled from the version's fields, but a many-to-many field is read from
+        # the excerpt as it is now: without this, reverting would keep today's topics and not the version's.
+        topics = sorted(version.topics.values_list("topic", flat=True))
+
+        class VersionForm(form):
+            def __init__(self, *args, **kwargs):
+                super().__init__(*args, **{**kwargs, "initial": {"topics": topics, **(kwargs.get("initial") or {})}})
+
+        return VersionForm
+
+    def save_model(self, request, obj, form, change):
+        # The change form and the revert form save the topics after the row, and each step left a history entry
+        # of its own. Save both here, as one version with the final topics; Django's save_m2m() then finds nothing
+        # left to change.
+        with one_version(obj, created=not change):
+            super().save_model(request, obj, form, change)
+            form.save_m2m()
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        # Django's change form runs in a transaction; simple-history's revert form does not, and a failure
+        # saving the topics would leave the excerpt half reverted.
+        with transaction.atomic(using=router.db_for_write(self.model)):
+            return super().history_form_view(request, object_id, version_id, extra_context)
+
     def set_status(self, request, queryset, status):
-        # One bulk UPDATE, with a history entry per excerpt naming who did it.
-        changed = list(queryset.exclude(status=status))
-        now = timezone.now()
-        for excerpt in changed:
-            excerpt.status, excerpt.updated = status, now
-        bulk_update_with_history(changed, Excerpt, ["status", "updated"], default_user=request.user)
+        # One bulk UPDATE, with a history entry per excerpt naming who did it; both land or neither does. The rows
+        # are read again inside the transaction (locked on PostgreSQL) so each entry records what was saved.
+        with transaction.atomic(using=router.db_for_write(Excerpt)):
+            changed = list(
+                Excerpt.objects.select_for_update().filter(pk__in=queryset.values("pk")).exclude(status=status)
+            )
+            now = timezone.now()
+            for excerpt in changed:
+                excerpt.status, excerpt.updated = status, now
+            Excerpt.objects.bulk_update(changed, ["status", "updated"])
+            record_versions(Excerpt, changed, user=request.user)
         self.message_user(request, f"{len(changed)} excerpt(s) marked {status}.", messages.SUCCESS)
 
     @admin.action(description="Publish the selected excerpts", permissions=["change"])
