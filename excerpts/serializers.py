@@ -8,6 +8,7 @@ from rest_framework import serializers
 
 from . import citations
 from .facets import SCAN_LIMIT
+from .history import one_version
 from .models import Event, Excerpt, Source, Speaker, Topic, validate_aliases
 
 
@@ -347,6 +348,20 @@ class ExcerptWriteSerializer(WriteSerializer):
             "context",
             "status",
         ]
+
+    # The row and its topics are saved in two steps, each of which simple-history would record: one version,
+    # with the final topics, is what happened (see history.one_version).
+    def create(self, validated_data):
+        topics = validated_data.pop("topics", [])
+        excerpt = Excerpt(**validated_data)
+        with one_version(excerpt, created=True):
+            excerpt.save()
+            excerpt.topics.set(topics)
+        return excerpt
+
+    def update(self, instance, validated_data):
+        with one_version(instance):
+            return super().update(instance, validated_data)
 
 
 class SpeakerWriteSerializer(WriteSerializer):

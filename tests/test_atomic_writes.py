@@ -14,6 +14,7 @@ from django.apps import apps
 from django.db.models import QuerySet
 from django.urls import reverse
 from rest_framework.test import APIClient
+from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
 from excerpts.models import Event, Excerpt, Source, Speaker, Topic
@@ -61,6 +62,16 @@ def failing_history():
     return mock.patch.object(
         HistoricalRecords,
         "create_historical_record",
+        autospec=True,
+        side_effect=InjectedFault("the history entry was not written"),
+    )
+
+
+def failing_excerpt_history():
+    """An excerpt's entry is written once its row and topics are saved (history.one_version), in bulk."""
+    return mock.patch.object(
+        HistoryManager,
+        "bulk_history_create",
         autospec=True,
         side_effect=InjectedFault("the history entry was not written"),
     )
@@ -134,13 +145,13 @@ def test_a_change_whose_topic_links_fail_keeps_the_old_text_and_the_old_topics(
 def test_a_new_excerpt_whose_history_entry_fails_is_not_written_at_all(corpus, second_topic, curator, api_as):
     before = database_state()
 
-    with failing_history() as history:
+    with failing_excerpt_history() as history:
         response = api_as(curator).post(reverse("excerpt-list"), excerpt_body(corpus), format="json")
 
     assert response.status_code == 500
-    # The history entry is written after the row (in post_save): the row had an id when it failed.
-    recorded, history_type = history.call_args.args[1:3]
-    assert (recorded.text, recorded.pk is not None, history_type) == (NEW_TEXT, True, "+")
+    # The history entry is written after the row and its topics: the row had an id when it failed.
+    [recorded] = history.call_args.args[1]
+    assert (recorded.text, recorded.pk is not None, history.call_args.kwargs["update"]) == (NEW_TEXT, True, False)
     assert database_state() == before
 
 
@@ -148,7 +159,7 @@ def test_a_patch_whose_history_entry_fails_keeps_the_old_text(corpus, second_top
     published = corpus["published"]
     before = database_state()
 
-    with failing_history():
+    with failing_excerpt_history():
         response = api_as(curator).patch(
             reverse("excerpt-detail", kwargs={"pk": published.pk}),
             {"text": NEW_TEXT, "topics": ["de-stalinization"]},

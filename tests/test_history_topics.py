@@ -388,3 +388,26 @@ def test_a_revert_whose_topics_fail_to_save_leaves_the_excerpt_as_it_was(corpus,
         curator_client.post(revert_url, values)
 
     assert snapshot() == before
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        write_with_admin_add_form,
+        write_with_admin_change_form,
+        write_with_api_create,
+        write_with_api_patch,
+        write_with_api_put,
+    ],
+    ids=lambda write: write.__name__.removeprefix("write_with_"),
+)
+def test_each_write_records_one_version_never_an_intermediate_one_without_topics(
+    corpus, curator, flowers, split, write
+):
+    # (A bulk action is tested above: its test setup changes the topics through the ORM first.)
+    last = HistoricalExcerpt.objects.order_by("-history_id").values_list("history_id", flat=True).first()
+
+    excerpt = write(corpus, curator, [flowers, split])
+
+    written = list(excerpt.history.filter(history_id__gt=last))
+    assert [recorded_topic_ids(record) for record in written] == [topic_ids([flowers, split])]
