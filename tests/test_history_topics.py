@@ -3,16 +3,19 @@ History tells the truth about topics on every write path (admin forms, bulk acti
 the admin restores a version's topics exactly, and an admin write lands whole or not at all.
 """
 
+import importlib
 from unittest import mock
 
 import pytest
 import tablib
+from django.apps import apps as django_apps
 from django.db import DatabaseError, connection
 from django.forms.models import BaseModelForm
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
+from simple_history.utils import bulk_update_with_history
 
 from excerpts.history import history_entries
 from excerpts.models import Excerpt
@@ -411,3 +414,29 @@ def test_each_write_records_one_version_never_an_intermediate_one_without_topics
 
     written = list(excerpt.history.filter(history_id__gt=last))
     assert [recorded_topic_ids(record) for record in written] == [topic_ids([flowers, split])]
+
+
+def test_the_upgrade_gives_entries_of_earlier_bulk_actions_the_topics_they_left_out(corpus, curator, flowers, split):
+    excerpt = corpus["draft"]
+    excerpt.topics.set([flowers, split])
+    excerpt.refresh_from_db()
+    excerpt.status = Excerpt.Status.PUBLISHED
+    bulk_update_with_history([excerpt], Excerpt, ["status", "updated"], default_user=curator)  # the old action
+    bulk_entry = newest_record(excerpt)
+    excerpt.status = Excerpt.Status.DRAFT
+    bulk_update_with_history([excerpt], Excerpt, ["status", "updated"], default_user=curator)
+    untouched = corpus["published"]  # no topics: its status change is an entry without links, and rightly so
+    untouched.status = Excerpt.Status.DRAFT
+    untouched.save()
+    assert recorded_topic_ids(bulk_entry) == []  # what the upgrade mends
+
+    upgrade = importlib.import_module("excerpts.migrations.0013_bulk_history_topics")
+    upgrade.restore_bulk_action_topics(django_apps, None)
+
+    assert recorded_topic_ids(bulk_entry) == topic_ids([flowers, split])
+    assert recorded_topic_ids(newest_record(excerpt)) == topic_ids([flowers, split])
+    assert [entry["changes"] for entry in history_entries(excerpt)[:2]] == [
+        [{"field": "status", "old": "published", "new": "draft"}],
+        [{"field": "status", "old": "draft", "new": "published"}],
+    ]
+    assert HistoricalTopicLink.objects.filter(history__id=untouched.pk).count() == 0
