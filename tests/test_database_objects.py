@@ -164,7 +164,7 @@ SCHEMA_CHANGE = [
 ]
 
 
-@pytest.mark.django_db(transaction=True)
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_an_ordinary_add_field_and_alter_field_on_excerpt_keep_every_object(client):
     loader = MigrationLoader(connection)
     (leaf,) = [node for node in loader.graph.leaf_nodes() if node[0] == "excerpts"]
