@@ -39,7 +39,7 @@ import ijson
 from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.color import no_style
-from django.db import connection, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from edtf import Date
 from import_export import fields, resources, widgets
@@ -133,7 +133,6 @@ CHECKED_APART = {"date", *RELATED}
 
 BATCH_SIZE = 1000  # rows checked, and written, at a time
 MAX_PROBLEMS = 200  # problems reported one by one; the rest are counted
-CHANGE_REASON_LENGTH = 100  # the history's change reason column
 
 NEW, UPDATE, UNCHANGED = "new", "update", "unchanged"
 
@@ -364,7 +363,9 @@ class References:
         problems = []
         for model, known in self.slugs.items():
             found = {slug: pk for slug, pk in known.items() if pk is not None}
-            now = dict(model.objects.filter(slug__in=list(found)).values_list("slug", "pk")) if found else {}
+            now = {}
+            for part in chunks(list(found)):
+                now.update(model.objects.filter(slug__in=part).values_list("slug", "pk"))
             problems.extend(
                 f"The {model._meta.verbose_name} {slug!r} was deleted or given another slug after the file was "
                 "checked."
@@ -373,13 +374,20 @@ class References:
             )
         for model, known in self.ids.items():
             found = [pk for pk, exists in known.items() if exists]
-            now = set(model.objects.filter(pk__in=found).values_list("pk", flat=True)) if found else set()
+            now = set()
+            for part in chunks(found):
+                now.update(model.objects.filter(pk__in=part).values_list("pk", flat=True))
             problems.extend(
                 f"The {model._meta.verbose_name} with the id {pk} was deleted after the file was checked."
                 for pk in sorted(found)
                 if pk not in now
             )
         return problems
+
+
+def chunks(items, size=BATCH_SIZE):
+    """``items`` (a list) in lists of at most ``size``, for IN (...) lists that stay well within SQLite's limit."""
+    return [items[start : start + size] for start in range(0, len(items), size)]
 
 
 @dataclass
@@ -616,7 +624,8 @@ class ExcerptImport:
 
     def __init__(self, user=None, reason=None):
         self.user = user
-        self.reason = reason[:CHANGE_REASON_LENGTH] if reason else reason
+        length = Excerpt.history.model._meta.get_field("history_change_reason").max_length
+        self.reason = reason[:length] if reason else reason
         self.checker = RowChecker()
         self.totals = Totals()
         self.problems = []  # up to MAX_PROBLEMS (row number, column or None, message)
@@ -698,10 +707,21 @@ class ExcerptImport:
             raise ValueError("The rows have problems: nothing can be written.")
         if connection.vendor not in ("sqlite", "postgresql"):
             raise NotImplementedError(f"Imports write to SQLite and PostgreSQL, not {connection.vendor}.")
+        try:
+            return self._write(progress, written)
+        except IntegrityError as error:
+            # On PostgreSQL a speaker deleted (say) after _write's checks and before its insert is caught here.
+            raise ImportConflict([f"The database refused the rows, as the data changed meanwhile: {error}"]) from error
+
+    def _write(self, progress, written):
         now = timezone.now()
         done = 0
         with transaction.atomic():
             # On SQLite the transaction holds the write lock from here: nothing changes under the checks below.
+            # PostgreSQL checks each foreign key as it is written, not at the commit, so the refusal is ours to report.
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
             problems = self.checker.references.changes() + self._conflicts()
             if problems:
                 raise ImportConflict(problems)

@@ -518,3 +518,17 @@ def test_the_quick_reading_of_plain_dates_agrees_with_parse_bounds(year, month, 
             return error.messages
 
     assert outcome(resources.date_bounds) == outcome(parse_bounds)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's write lock keeps the data still meanwhile")
+def test_a_speaker_deleted_after_the_last_check_is_refused_by_the_database_and_reported(corpus, monkeypatch):
+    zhou = Speaker.objects.create(slug="zhou-enlai", name="Zhou Enlai")
+    importer = checked(new_row(speaker="zhou-enlai"))
+    monkeypatch.setattr(resources.References, "changes", lambda self: [])  # as if it went just after the checks
+    zhou.delete()
+
+    with pytest.raises(ImportConflict) as raised:
+        importer.write()
+
+    assert raised.value.problems[0].startswith("The database refused the rows, as the data changed meanwhile:")
+    assert not Excerpt.objects.filter(text="Words.").exists()
