@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from excerpts import resources
+from excerpts import facets, resources
 from excerpts.dates import parse_bounds
 from excerpts.history import history_entries
 from excerpts.models import Event, Excerpt, HistoricalExcerpt, Source, Speaker, Topic
@@ -532,3 +532,22 @@ def test_a_speaker_deleted_after_the_last_check_is_refused_by_the_database_and_r
 
     assert raised.value.problems[0].startswith("The database refused the rows, as the data changed meanwhile:")
     assert not Excerpt.objects.filter(text="Words.").exists()
+
+
+def test_an_import_keeps_the_search_index_the_facet_summary_and_the_speaker_copy_in_step(corpus, client):
+    published = corpus["published"]
+    changed = {"id": published.pk, "text": "Paper tigers everywhere.", "speaker": "mao-zedong"}
+    importer = checked(
+        {**changed, "topics": "great-leap-forward"},
+        new_row(text="Imperialists are paper tigers.", status="published", date="1958-10"),
+    )
+
+    importer.write()
+
+    found = client.get(reverse("excerpt-list"), {"q": "tigers"}).json()
+    assert sorted(item["text"] for item in found["results"]) == [
+        "Imperialists are paper tigers.",
+        "Paper tigers everywhere.",
+    ]
+    assert facets.summary_counts([Excerpt.Status.PUBLISHED]) == facets.facet_counts(Excerpt.objects.published())
+    assert set(Excerpt.objects.values_list("speaker_name", flat=True)) == {"Mao Zedong"}
