@@ -39,7 +39,7 @@ import ijson
 from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.core.management.color import no_style
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.utils import timezone
 from edtf import Date
 from import_export import fields, resources, widgets
@@ -888,9 +888,17 @@ def unlogged_cursor():
 
 
 def _prepared(fields, rows):
-    return [
-        [field.get_db_prep_save(value, connection) for field, value in zip(fields, row, strict=True)] for row in rows
-    ]
+    """``rows`` with each value as the database takes it: only dates and times need converting (text, ids do not)."""
+    converted = [index for index, field in enumerate(fields) if isinstance(field, models.DateField)]
+    if not converted:
+        return rows
+    prepared = []
+    for row in rows:
+        row = list(row)
+        for index in converted:
+            row[index] = fields[index].get_db_prep_save(row[index], connection)
+        prepared.append(row)
+    return prepared
 
 
 def insert_rows(model, names, rows):
