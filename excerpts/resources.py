@@ -577,10 +577,10 @@ class RowChecker:
 
 
 class Spool:
-    """Checked rows waiting to be written, pickled to a temporary file a batch at a time."""
+    """Checked rows waiting to be written, pickled to a temporary file a batch at a time (made for a second batch)."""
 
     def __init__(self):
-        self.file = tempfile.TemporaryFile()  # noqa: SIM115 - open until close(), after the write
+        self.file = None
         self.pending = []
         self.count = 0
 
@@ -591,22 +591,26 @@ class Spool:
             self._flush()
 
     def _flush(self):
-        if self.pending:
-            pickle.dump(self.pending, self.file, protocol=pickle.HIGHEST_PROTOCOL)
-            self.pending = []
+        if self.file is None:
+            self.file = tempfile.TemporaryFile()  # noqa: SIM115 - open until close(), after the write
+        pickle.dump(self.pending, self.file, protocol=pickle.HIGHEST_PROTOCOL)
+        self.pending = []
 
     def batches(self):
         """Every batch added, in order; may be read more than once."""
-        self._flush()
-        self.file.seek(0)
-        while True:
-            try:
-                yield pickle.load(self.file)
-            except EOFError:
-                return
+        if self.file is not None:
+            self.file.seek(0)
+            while True:
+                try:
+                    yield pickle.load(self.file)
+                except EOFError:
+                    break
+        if self.pending:
+            yield self.pending
 
     def close(self):
-        self.file.close()
+        if self.file is not None:
+            self.file.close()
 
 
 @dataclass

@@ -445,7 +445,11 @@ def test_rows_are_checked_a_batch_at_a_time(corpus, monkeypatch):
     importer.check(enumerate([new_row(text=f"Words {n}.") for n in range(5)], 1), progress=reported.append)
 
     assert reported == [2, 4, 5]
-    assert importer.creates.count == 5
+    # Kept for the write a batch at a time, in a file, and read back in order.
+    spooled = [values[0] for batch in importer.creates.batches() for _, _, values, _ in batch]
+    assert spooled == [f"Words {n}." for n in range(5)]
+    assert importer.creates.file is not None
+    importer.close()
 
 
 def test_a_speaker_deleted_after_the_check_stops_the_write_and_is_named(corpus):
