@@ -654,7 +654,7 @@ class ExcerptImport:
                     progress(self.checked)
         if batch:
             self._check_batch(batch)
-        if progress:
+        if progress and (batch or not self.checked):
             progress(self.checked)
 
     def _check_batch(self, batch):
