@@ -152,9 +152,10 @@ def test_api_writes_during_an_import_of_20000_rows_wait_their_turn_and_all_succe
         threads = [threading.Thread(target=writer, args=(n,)) for n in range(WRITERS)]
         for thread in threads:
             thread.start()
-        phases = {}
+        phases, errors = {}, []
         for line in importer.stderr:  # "Checked ... rows in ..." then, after the write, "Wrote them in ..."
-            phases[line.split()[0]] = time.monotonic()
+            phases[line.split()[0] if line.strip() else ""] = time.monotonic()
+            errors.append(line)
         output = importer.stdout.read()
         importer.wait(timeout=120)
         time.sleep(0.5)  # a few writes after the import too
@@ -162,7 +163,7 @@ def test_api_writes_during_an_import_of_20000_rows_wait_their_turn_and_all_succe
         for thread in threads:
             thread.join(timeout=90)
 
-    assert importer.returncode == 0, output
+    assert importer.returncode == 0, "".join(errors)
     assert f"{IMPORT_ROWS} new, 0 updated" in output
     statuses = [status for status, *_ in results]
     assert statuses and set(statuses) == {201}, [result for result in results if result[0] != 201][:3]
