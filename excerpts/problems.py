@@ -4,10 +4,16 @@ RFC 9457 problem details for every error the API returns.
 Each error body is ``application/problem+json`` with ``type``, ``title``, ``status`` and ``detail``;
 validation errors add ``errors``, a list of ``{"name": parameter or field, "reason": message}``, so a
 client can point at the exact input that was refused.
+
+A write that waited for SQLite's write lock longer than the busy timeout (another writer, such as an import,
+held it) is a 503 with ``Retry-After``, not a 500: nothing was written and the same request may succeed later.
 """
 
+import sqlite3
+
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, JsonResponse
+from django.db import OperationalError
+from django.http import Http404, HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -28,6 +34,7 @@ TITLES = {
     415: "Unsupported media type",
     429: "Too many requests",
     500: "Server error",
+    503: "Service unavailable",
 }
 TYPES = {
     400: "invalid-request",
@@ -41,7 +48,12 @@ TYPES = {
     415: "unsupported-media-type",
     429: "throttled",
     500: "server-error",
+    503: "database-busy",
 }
+# Seconds a client is asked to wait before it tries a refused write again.
+DATABASE_BUSY_RETRY_AFTER = 5
+# SQLite's primary result codes for a lock another connection holds: the database file, or a table of it.
+SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
 
 
 def problem(status_code, detail, errors=None, instance=None):
@@ -79,12 +91,25 @@ def flatten_errors(data, prefix=""):
     return [{"name": prefix or "request", "reason": str(data)}]
 
 
+def database_busy(error):
+    """Whether a database error is SQLite giving up on a lock that another connection held past the busy timeout."""
+    if not isinstance(error, OperationalError):
+        return False
+    cause = error.__cause__
+    if isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorcode", None) is not None:
+        # An extended result code keeps the primary one in its low byte.
+        return cause.sqlite_errorcode & 0xFF in SQLITE_BUSY_CODES
+    return str(error).startswith(("database is locked", "database table is locked"))
+
+
 def problem_exception_handler(exc, context):
     """DRF exception handler answering every error with RFC 9457 problem details."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
+    elif database_busy(exc):
+        exc = DatabaseBusy()
     if not isinstance(exc, exceptions.APIException):
         return None
 
@@ -118,6 +143,35 @@ def api_not_found(request, exception=None):
     )
 
 
+def database_busy_response(request):
+    """503 with Retry-After for a request whose write found the database locked: problem details under /api/."""
+    detail = DatabaseBusy.default_detail
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            problem(503, detail, instance=request.get_full_path()), status=503, content_type=PROBLEM_CONTENT_TYPE
+        )
+    else:
+        response = HttpResponse(detail, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER)
+    return response
+
+
+class DatabaseBusyMiddleware:
+    """
+    Answer a view's "database is locked" with a 503 and Retry-After instead of a 500, for the views outside DRF
+    (the admin); DRF's views get the same from problem_exception_handler.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        return database_busy_response(request) if database_busy(exception) else None
+
+
 def api_server_error(request):
     """500 as problem details; the traceback goes to the log, never to the client."""
     return JsonResponse(
@@ -133,3 +187,15 @@ class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "The request conflicts with the current state of the data."
     default_code = "conflict"
+
+
+class DatabaseBusy(exceptions.APIException):
+    """503: another writer (an import, say) held the database past the busy timeout; nothing was written."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = (
+        "The database is busy with another write (an import, perhaps) and this one could not wait any longer. "
+        "Nothing was written; try again in a few seconds."
+    )
+    default_code = "database_busy"
+    wait = DATABASE_BUSY_RETRY_AFTER

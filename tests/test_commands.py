@@ -1,14 +1,19 @@
-"""create_curator: a staff user in the curators group with a token that re-running rotates; all or nothing."""
+"""
+create_curator: a staff user in the curators group with a token that re-running rotates, all or nothing;
+import_excerpts' progress.
+"""
 
 from io import StringIO
 from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
+
+from excerpts import resources
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +73,52 @@ def test_a_token_rotation_that_fails_keeps_the_old_token_working():
         create_curator("alice")
 
     assert list(Token.objects.filter(user__username="alice").values_list("key", flat=True)) == [old]
+
+
+class Terminal(StringIO):
+    """A stderr that says it is a terminal."""
+
+    def isatty(self):
+        return True
+
+
+def import_file(tmp_path, *rows):
+    path = tmp_path / "excerpts.csv"
+    header = "text,kind,speaker,date,source,language"
+    path.write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return path
+
+
+def test_import_excerpts_shows_rows_checked_then_written_on_a_terminal(corpus, tmp_path):
+    path = import_file(
+        tmp_path, "One.,speech,mao-zedong,1958,peoples-daily,zh", "Two.,speech,mao-zedong,1959,peoples-daily,zh"
+    )
+    terminal = Terminal()
+
+    call_command("import_excerpts", str(path), stdout=StringIO(), stderr=terminal)
+
+    assert terminal.getvalue() == "\rChecked 2 / 2 rows\n\rWritten 2 / 2 rows\n"
+
+
+def test_import_excerpts_writes_no_progress_where_stderr_is_not_a_terminal(corpus, tmp_path):
+    path = import_file(tmp_path, "One.,speech,mao-zedong,1958,peoples-daily,zh")
+    stderr = StringIO()
+
+    call_command("import_excerpts", str(path), stdout=StringIO(), stderr=stderr)
+
+    assert stderr.getvalue() == ""
+
+
+def test_import_excerpts_lists_the_first_problems_and_counts_the_rest(corpus, tmp_path, monkeypatch):
+    monkeypatch.setattr(resources, "MAX_PROBLEMS", 2)
+    path = import_file(tmp_path, *[f"Words.,speech,nobody-{n},1958,peoples-daily,zh" for n in range(4)])
+
+    with pytest.raises(CommandError) as raised:
+        call_command("import_excerpts", str(path), stdout=StringIO(), stderr=StringIO())
+
+    assert str(raised.value).splitlines()[1:] == [
+        "  row 1, column speaker: No speaker has the slug 'nobody-0'.",
+        "  row 2, column speaker: No speaker has the slug 'nobody-1'.",
+        "  ... and 2 more.",
+    ]
+    assert "nothing was imported; 4 problem(s)" in str(raised.value)

@@ -1,8 +1,15 @@
 """Bad input gets a clear RFC 9457 problem detail naming the problem: never a 500, never silence."""
 
+import sqlite3
+
 import pytest
+from django.db import OperationalError
+from django.db.utils import DatabaseErrorWrapper
 from django.urls import reverse
 
+from excerpts.admin import ExcerptAdmin
+from excerpts.problems import database_busy
+from excerpts.views import CuratedViewSet
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -113,3 +120,66 @@ def test_a_malformed_session_cookie_is_ignored_and_the_public_list_answers(clien
     response = client.get(reverse("excerpt-list"))
     assert response.status_code == 200
     assert response.json()["count"] == 1
+
+
+def locked_error(tmp_path):
+    """A real "database is locked" from SQLite, as Django raises it: another connection holds the write lock."""
+    path = tmp_path / "locked.sqlite3"
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN IMMEDIATE")
+    waiter = sqlite3.connect(path, timeout=0, isolation_level=None)
+    try:
+        with DatabaseErrorWrapper(type("Wrapper", (), {"Database": sqlite3})()):
+            waiter.execute("INSERT INTO t VALUES (1)")
+    except OperationalError as error:
+        return error
+    finally:
+        waiter.close()
+        holder.close()
+    raise AssertionError("the write did not wait for the lock")
+
+
+def test_database_busy_tells_a_locked_sqlite_database_from_other_database_errors(tmp_path):
+    assert database_busy(locked_error(tmp_path))
+    assert not database_busy(OperationalError("no such table: excerpts_excerpt"))
+    assert not database_busy(ValueError("database is locked"))
+
+
+def test_a_write_that_finds_the_database_locked_is_a_503_problem_with_retry_after(
+    corpus, curator, client_as, monkeypatch, tmp_path
+):
+    error = locked_error(tmp_path)
+
+    def locked(self, serializer):
+        raise error
+
+    monkeypatch.setattr(CuratedViewSet, "perform_create", locked)
+    body = {"text": "Words.", "kind": "speech", "speaker": "mao-zedong", "date": "1958", "language": "zh"}
+    body["source"] = corpus.source_id
+
+    response = client_as(curator).post(reverse("excerpt-list"), body, format="json")
+
+    problem_body = problem(response, 503)
+    assert response["Retry-After"] == "5"
+    assert problem_body["type"] == "https://excerpts.invalid/problems/database-busy"
+    assert "try again in a few seconds" in problem_body["detail"]
+
+
+def test_outside_the_api_the_middleware_answers_a_locked_database_with_a_503(
+    client, superuser, settings, monkeypatch, tmp_path
+):
+    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "excerpts.problems.DatabaseBusyMiddleware"]
+    error = locked_error(tmp_path)
+
+    def locked(self, request):
+        raise error
+
+    monkeypatch.setattr(ExcerptAdmin, "get_queryset", locked)
+    client.force_login(superuser)
+
+    response = client.get(reverse("admin:excerpts_excerpt_changelist"))
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert "try again in a few seconds" in response.content.decode()
