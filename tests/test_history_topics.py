@@ -7,7 +7,6 @@ import importlib
 from unittest import mock
 
 import pytest
-import tablib
 from django.apps import apps as django_apps
 from django.db import DatabaseError, connection
 from django.forms.models import BaseModelForm
@@ -19,7 +18,7 @@ from simple_history.utils import bulk_update_with_history
 
 from excerpts.history import history_entries
 from excerpts.models import Excerpt
-from excerpts.resources import COLUMNS, import_excerpts
+from excerpts.resources import COLUMNS, ExcerptImport
 
 from . import factories
 
@@ -246,7 +245,6 @@ def write_with_api_put(corpus, curator, topics):
 
 
 def import_row(excerpt_id, text, topics):
-    dataset = tablib.Dataset(headers=COLUMNS)
     values = {
         "id": excerpt_id or "",
         "text": text,
@@ -259,20 +257,24 @@ def import_row(excerpt_id, text, topics):
         "language": "zh",
         "status": "draft",
     }
-    dataset.append([values.get(column, "") for column in COLUMNS])
-    return dataset
+    return {column: values.get(column, "") for column in COLUMNS}
+
+
+def import_rows(curator, *rows):
+    importer = ExcerptImport(user=curator, reason="a test")
+    importer.check(enumerate(rows, 1))
+    assert importer.messages() == []
+    importer.write()
 
 
 def write_with_import_create(corpus, curator, topics):
-    _, errors = import_excerpts(import_row(None, "Imported.", topics), user=curator)
-    assert errors == []
+    import_rows(curator, import_row(None, "Imported.", topics))
     return Excerpt.objects.get(text="Imported.")
 
 
 def write_with_import_update(corpus, curator, topics):
     excerpt = corpus["draft"]
-    _, errors = import_excerpts(import_row(excerpt.pk, excerpt.text, topics), user=curator)
-    assert errors == []
+    import_rows(curator, import_row(excerpt.pk, excerpt.text, topics))
     return excerpt
 
 
@@ -401,6 +403,8 @@ def test_a_revert_whose_topics_fail_to_save_leaves_the_excerpt_as_it_was(corpus,
         write_with_api_create,
         write_with_api_patch,
         write_with_api_put,
+        write_with_import_create,
+        write_with_import_update,
     ],
     ids=lambda write: write.__name__.removeprefix("write_with_"),
 )
