@@ -78,6 +78,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the request's user on every history entry written while it is served (admin and API).
     "simple_history.middleware.HistoryRequestMiddleware",
+    # A write that found SQLite locked past the busy timeout is a 503 with Retry-After, not a 500 (the admin's
+    # views; DRF's exception handler does the same for the API).
+    "excerpts.problems.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"

@@ -166,10 +166,7 @@ def test_a_write_that_finds_the_database_locked_is_a_503_problem_with_retry_afte
     assert "try again in a few seconds" in problem_body["detail"]
 
 
-def test_outside_the_api_the_middleware_answers_a_locked_database_with_a_503(
-    client, superuser, settings, monkeypatch, tmp_path
-):
-    settings.MIDDLEWARE = [*settings.MIDDLEWARE, "excerpts.problems.DatabaseBusyMiddleware"]
+def test_outside_the_api_the_middleware_answers_a_locked_database_with_a_503(client, superuser, monkeypatch, tmp_path):
     error = locked_error(tmp_path)
 
     def locked(self, request):
