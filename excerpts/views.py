@@ -102,6 +102,14 @@ PROBLEM_409 = OpenApiResponse(
     ],
 )
 
+PROBLEM_503 = OpenApiResponse(
+    ProblemSerializer,
+    description=(
+        "The database stayed locked by another writer (an import, on SQLite) past the wait; nothing was written. "
+        "Send the request again after the seconds in the `Retry-After` header."
+    ),
+)
+
 
 def problem_responses(responses):
     """Key problem-detail responses by (status, media type), so the schema says application/problem+json."""
@@ -110,10 +118,10 @@ def problem_responses(responses):
 
 LIST_RESPONSES = problem_responses({400: PROBLEM_400})
 DETAIL_RESPONSES = problem_responses({400: PROBLEM_400, 404: PROBLEM_404})
-WRITE_RESPONSES = problem_responses({400: PROBLEM_400_BODY, 401: PROBLEM_401, 403: PROBLEM_403})
+WRITE_RESPONSES = problem_responses({400: PROBLEM_400_BODY, 401: PROBLEM_401, 403: PROBLEM_403, 503: PROBLEM_503})
 CHANGE_RESPONSES = {**WRITE_RESPONSES, **problem_responses({404: PROBLEM_404})}
 DELETE_RESPONSES = problem_responses(
-    {400: PROBLEM_400, 401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404, 409: PROBLEM_409}
+    {400: PROBLEM_400, 401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404, 409: PROBLEM_409, 503: PROBLEM_503}
 )
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 ID_PATTERN = r"[0-9]{1,18}"
