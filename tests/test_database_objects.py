@@ -19,6 +19,7 @@ from django.urls import reverse
 from excerpts import db
 from excerpts.db.checks import check_database_objects, problems
 from excerpts.db.operations import InstallDatabaseObjects
+from excerpts.management.commands.makedbmigration import statements_source
 from excerpts.models import Excerpt
 from tests.research_data import make_excerpt, make_source, make_speaker, make_topic
 
@@ -188,3 +189,9 @@ def test_an_ordinary_add_field_and_alter_field_on_excerpt_keep_every_object(clie
         with connection.schema_editor() as editor:
             migration.unapply(before.clone(), editor)
     assert reported() == set()
+
+
+def test_makedbmigration_writes_the_declared_sql_back_exactly():
+    # The migration it writes must run exactly the statements declared: multi-line SQL, quotes and all.
+    statements = {vendor: db.install_statements(vendor) for vendor in db.VENDORS}
+    assert ast.literal_eval(statements_source(statements)) == statements

@@ -1,5 +1,8 @@
 """Write a migration that installs today's database objects, their SQL copied into the file."""
 
+from importlib import import_module
+from pathlib import Path
+
 from django.core.management.base import BaseCommand
 from django.db.migrations.loader import MigrationLoader
 
@@ -70,7 +73,8 @@ class Command(BaseCommand):
         source = TEMPLATE.format(
             doc=doc, previous=previous, forwards=forwards, description="Install today's database-kept objects"
         )
-        path = loader.migrations_module("excerpts")[0].replace(".", "/") + f"/{number:04d}_{name}.py"
+        folder = Path(import_module(loader.migrations_module("excerpts")[0]).__file__).parent
+        path = folder / f"{number:04d}_{name}.py"
         with open(path, "x", encoding="utf-8") as file:
             file.write(source)
         self.stdout.write(f"Wrote {path}.")
