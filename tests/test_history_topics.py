@@ -139,22 +139,10 @@ def test_changing_topics_in_the_admin_records_one_entry_from_the_old_topics_to_t
     ]
 
 
-def test_adding_in_the_admin_records_one_entry_that_lists_the_topics(corpus, curator_client, flowers):
-    add_url = reverse("admin:excerpts_excerpt_add")
-    values = form_values(
-        curator_client.get(add_url),
-        text="Let a hundred flowers bloom.",
-        kind="speech",
-        speaker=corpus["mao"].pk,
-        date="1957-02-27",
-        source=corpus["daily"].pk,
-        language="zh",
-        topics=[flowers.pk],
-    )
+def test_adding_in_the_admin_records_one_entry_that_lists_the_topics(corpus, curator, flowers):
+    excerpt = write_with_admin_add_form(corpus, curator, [flowers])
 
-    curator_client.post(add_url, values)
-
-    entries = history_entries(Excerpt.objects.get(text="Let a hundred flowers bloom."))
+    entries = history_entries(excerpt)
     assert [entry["history_type"] for entry in entries] == ["+"]
     assert {"field": "topics", "old": None, "new": [flowers.pk]} in entries[0]["changes"]
 
