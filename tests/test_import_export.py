@@ -181,22 +181,7 @@ def test_export_writes_the_columns_in_csv_and_json_with_drafts(corpus):
 
 @pytest.mark.parametrize("format", ["csv", "json"])
 def test_export_then_import_into_an_empty_database_reproduces_the_excerpts(corpus, tmp_path, format):
-    extra = Excerpt.objects.create(
-        text='He said: "one, two; three"\nand more.',
-        kind=Excerpt.Kind.EDITORIAL,
-        attribution=Excerpt.Attribution.PARAPHRASE,
-        speaker=corpus["mao"],
-        date="1958-22",
-        source=corpus["daily"],
-        quoted_in=corpus["speech"],
-        quoted_in_locator="pp. 321-322",
-        language="zh-Hant",
-        original_text="東風壓倒西風",
-        translator="Foreign Languages Press",
-        context="A note.",
-        status=Excerpt.Status.PUBLISHED,
-    )
-    extra.topics.add(corpus["topic"], Topic.objects.create(slug="east-wind", name="East wind"))
+    extra_excerpt(corpus)
     before = snapshot()
     excerpts_file = tmp_path / f"excerpts.{format}"
     reference_file = tmp_path / "reference.json"
