@@ -65,6 +65,8 @@ INSTALLED_APPS = [
     "simple_history",
     "import_export",
     "excerpts",
+    # Development tools: seed_synthetic, benchmark, benchmark_import (they write no tables of their own).
+    "bench",
 ]
 
 MIDDLEWARE = [
@@ -80,7 +82,7 @@ MIDDLEWARE = [
     "simple_history.middleware.HistoryRequestMiddleware",
     # A write that found SQLite locked past the busy timeout is a 503 with Retry-After, not a 500 (the admin's
     # views; DRF's exception handler does the same for the API).
-    "excerpts.problems.DatabaseBusyMiddleware",
+    "excerpts.api.problems.DatabaseBusyMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -129,7 +131,7 @@ if DATABASES["default"]["ENGINE"] == "excerpts.db.backends.sqlite3":
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
-SESSION_ENGINE = "excerpts.authentication"
+SESSION_ENGINE = "excerpts.api.authentication"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -165,14 +167,14 @@ REST_FRAMEWORK = {
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     # Token first, so an anonymous write is a 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "excerpts.authentication.StrictTokenAuthentication",
+        "excerpts.api.authentication.StrictTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
-    "DEFAULT_FILTER_BACKENDS": ["excerpts.filtersets.StrictFilterBackend"],
-    "DEFAULT_PAGINATION_CLASS": "excerpts.pagination.KeysetPagination",
-    "EXCEPTION_HANDLER": "excerpts.problems.problem_exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "excerpts.schema.ExcerptsAutoSchema",
+    "DEFAULT_FILTER_BACKENDS": ["excerpts.api.filters.StrictFilterBackend"],
+    "DEFAULT_PAGINATION_CLASS": "excerpts.api.pagination.KeysetPagination",
+    "EXCEPTION_HANDLER": "excerpts.api.problems.problem_exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "excerpts.api.openapi.ExcerptsAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "PAGE_SIZE": 20,
 }

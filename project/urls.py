@@ -2,11 +2,11 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
 
-from excerpts.problems import api_not_found, api_server_error
+from excerpts.api.problems import api_not_found, api_server_error
 
 urlpatterns = [
     path("admin/", admin.site.urls),
-    path("api/", include("excerpts.urls")),
+    path("api/", include("excerpts.api.urls")),
 ]
 
 

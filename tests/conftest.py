@@ -7,8 +7,8 @@ from django.contrib.auth.models import Group
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
+from excerpts.api.permissions import CURATORS_GROUP
 from excerpts.models import Event, Excerpt, Source, Speaker, Topic
-from excerpts.permissions import CURATORS_GROUP
 
 
 def pytest_configure():

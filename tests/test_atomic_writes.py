@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
+from excerpts.api.views import CuratedViewSet
 from excerpts.models import Event, Excerpt, Source, Speaker, Topic
-from excerpts.views import CuratedViewSet
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 

@@ -11,8 +11,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.urls import reverse
 
-from excerpts import facets
 from excerpts.models import Excerpt
+from excerpts.research import facets
 
 pytestmark = pytest.mark.django_db
 

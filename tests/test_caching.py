@@ -8,9 +8,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from excerpts import facets as facets_module
+from excerpts.api.pagination import KeysetPagination
 from excerpts.models import Excerpt
-from excerpts.pagination import KeysetPagination
+from excerpts.research import facets as facets_module
 from excerpts.resources import COLUMNS
 from tests.research_data import excerpt_fixture, make_excerpt, make_source, make_speaker, make_topic
 

@@ -9,8 +9,8 @@ from citeproc import Citation, CitationItem, CitationStylesBibliography, Citatio
 from citeproc.source.json import CiteProcJSON
 from django.urls import reverse
 
-from excerpts import citations
-from excerpts.views import MAX_BIBLIOGRAPHY
+from excerpts.api.views import MAX_BIBLIOGRAPHY
+from excerpts.research import citations
 from tests.research_data import make_event, make_excerpt, make_source, make_speaker
 
 pytestmark = pytest.mark.django_db
@@ -158,7 +158,7 @@ def test_a_filtered_list_gives_a_whole_bibliography(client, speech, editorial):
 
 
 def test_a_bibliography_larger_than_the_bound_is_a_400(client, speech, monkeypatch):
-    monkeypatch.setattr("excerpts.views.MAX_BIBLIOGRAPHY", 0)
+    monkeypatch.setattr("excerpts.api.views.MAX_BIBLIOGRAPHY", 0)
     response = client.get(reverse("excerpt-cite-list"))
     assert response.status_code == 400
     assert "More than 0 excerpts match" in response.json()["detail"]

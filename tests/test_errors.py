@@ -8,8 +8,8 @@ from django.db.utils import DatabaseErrorWrapper
 from django.urls import reverse
 
 from excerpts.admin import ExcerptAdmin
-from excerpts.problems import database_busy
-from excerpts.views import CuratedViewSet
+from excerpts.api.problems import database_busy
+from excerpts.api.views import CuratedViewSet
 from tests import factories
 
 pytestmark = pytest.mark.django_db

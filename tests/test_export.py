@@ -7,7 +7,7 @@ import json
 import pytest
 from django.urls import reverse
 
-from excerpts import renderers
+from excerpts.api import renderers
 from excerpts.models import Excerpt
 from tests.research_data import make_event, make_excerpt, make_source, make_speaker, make_topic
 

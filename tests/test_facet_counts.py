@@ -13,9 +13,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from excerpts import db, facets
+from excerpts import db
 from excerpts.db import facet_summary
 from excerpts.models import Excerpt
+from excerpts.research import facets
 from tests.research_data import excerpt_fixture, make_event, make_excerpt, make_source, make_speaker, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -237,7 +238,7 @@ def test_a_filtered_set_over_the_limit_counts_its_newest_matches_and_says_so(cli
 def test_a_search_over_the_limit_counts_its_newest_matches(corpus, monkeypatch):
     from django.http import QueryDict
 
-    from excerpts.filtersets import ExcerptFilterSet
+    from excerpts.api.filters import ExcerptFilterSet
 
     for i in range(3):
         make_excerpt(f"Steel furnace {i}.", corpus["zhou"], corpus["works"], date=f"196{i}")

@@ -3,8 +3,8 @@
 import pytest
 from django.urls import reverse
 
-from excerpts import facets
 from excerpts.models import Excerpt
+from excerpts.research import facets
 from tests.research_data import make_event, make_excerpt, make_source, make_speaker, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -96,7 +96,7 @@ def test_random_respects_the_filters_and_says_its_seed(client, corpus):
 def test_a_large_set_is_drawn_from_seeded_stretches_deterministically(corpus, monkeypatch, params):
     from django.http import QueryDict
 
-    from excerpts.filtersets import ExcerptFilterSet
+    from excerpts.api.filters import ExcerptFilterSet
 
     speaker, source, leap = corpus[0].speaker, corpus[0].source, corpus[1].topics.get()
     for i in range(40):

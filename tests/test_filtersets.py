@@ -4,7 +4,7 @@ import pytest
 from django.http import QueryDict
 from django.test import TestCase
 
-from excerpts.filtersets import ExcerptFilterSet, SpeakerFilterSet
+from excerpts.api.filters import ExcerptFilterSet, SpeakerFilterSet
 from excerpts.models import Excerpt, Speaker
 from tests import factories
 

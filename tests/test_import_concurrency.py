@@ -27,7 +27,7 @@ WRITERS = 2
 SETUP = """
 import sys
 from pathlib import Path
-from excerpts.management.commands.benchmark_import import reference_data, write_rows
+from bench.management.commands.benchmark_import import reference_data, write_rows
 from excerpts.models import Source
 
 reference = reference_data()

@@ -15,10 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from excerpts import facets, resources
+from excerpts import resources
 from excerpts.dates import parse_bounds
 from excerpts.history import history_entries
 from excerpts.models import Event, Excerpt, HistoricalExcerpt, Source, Speaker, Topic
+from excerpts.research import facets
 from excerpts.resources import COLUMNS, ExcerptImport, ImportConflict
 
 pytestmark = pytest.mark.django_db

@@ -7,8 +7,8 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from excerpts import search
 from excerpts.models import Excerpt
+from excerpts.research import search
 from tests.research_data import make_excerpt, make_source, make_speaker
 
 pytestmark = pytest.mark.django_db

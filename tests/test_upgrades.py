@@ -35,7 +35,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 django.setup()
 from django.core.cache import cache
 from django.test import Client
-from excerpts.caching import data_version
+from excerpts.research.caching import data_version
 from excerpts.models import Excerpt, Source, Speaker, Topic
 
 client = Client()

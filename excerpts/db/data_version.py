@@ -1,7 +1,7 @@
 """
 The data version: a value that changes with every committed write to the excerpts and their reference data.
 
-Cached facet counts and list totals are keyed by it (``excerpts.caching``). Triggers keep it, so every
+Cached facet counts and list totals are keyed by it (``excerpts.research.caching``). Triggers keep it, so every
 write path moves it: the ORM, the admin's bulk actions, imports, ``loaddata``'s raw saves and raw SQL.
 
 - SQLite (one writer at a time): a one-row counter that each written row increments.

@@ -2,7 +2,7 @@
 The facet summary: one row per (status, facet, value) with its count of excerpts, kept by triggers.
 
 Whole-corpus facets and each speaker's ``excerpt_count`` read it instead of grouping every excerpt
-(``excerpts.facets``). Triggers keep it on every write path, like the search index.
+(``excerpts.research.facets``). Triggers keep it on every write path, like the search index.
 
 - SQLite (one writer at a time): the triggers add to and subtract from each counter in place.
 - PostgreSQL: each writing statement appends its net change as rows (statement-level triggers with

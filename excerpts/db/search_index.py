@@ -9,7 +9,7 @@ changed name, alias list or title.
 - PostgreSQL: a ``search_vector`` tsvector column on ``excerpts_excerpt``, filled by a trigger, with a
   GIN index. It is not a model field: Django never reads or writes it.
 
-How it is queried lives in ``excerpts.search``.
+How it is queried lives in ``excerpts.research.search``.
 """
 
 from .objects import DatabaseObject

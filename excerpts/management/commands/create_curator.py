@@ -6,7 +6,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from rest_framework.authtoken.models import Token
 
-from excerpts.permissions import CURATORS_GROUP
+from excerpts.api.permissions import CURATORS_GROUP
 
 
 class Command(BaseCommand):

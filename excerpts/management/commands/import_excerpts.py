@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError
 
-from excerpts.problems import database_busy
+from excerpts.api.problems import database_busy
 from excerpts.resources import COLUMNS, FORMATS, ExcerptImport, ImportConflict, count_rows, open_rows
 
 

@@ -27,7 +27,7 @@ from django.db import connection as default_connection
 from django.db.models import Case, Expression, FloatField, IntegerField, Value, When
 from django.db.models.expressions import RawSQL
 
-from .db.search_index import FTS_TABLE
+from ..db.search_index import FTS_TABLE
 
 MAX_TERMS = 12
 # On PostgreSQL a phrase in fewer than one in RARE_PHRASE of the newest PHRASE_SAMPLE excerpts is looked up first.

@@ -16,9 +16,9 @@ from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
 
-from . import search
-from .dates import query_period
-from .models import LANGUAGE_TAG_PATTERN, Event, Excerpt, Source, Speaker, Topic
+from ..dates import query_period
+from ..models import LANGUAGE_TAG_PATTERN, Event, Excerpt, Source, Speaker, Topic
+from ..research import search
 
 MAX_Q_LENGTH = 200
 UNORDERED_ACTIONS = {"facets", "random"}

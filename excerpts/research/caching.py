@@ -15,8 +15,7 @@ import hashlib
 from django.core.cache import cache
 from django.db import connection as default_connection
 
-from .db.data_version import READ as READ_VERSION
-from .permissions import is_curator
+from ..db.data_version import READ as READ_VERSION
 
 TIMEOUT = 3600  # seconds; entries of an old version are useless, this only bounds the memory they hold
 
@@ -47,9 +46,3 @@ def cached(name, parts, compute):
         value = compute()
         cache.set(key, value, TIMEOUT)
     return value
-
-
-def request_parts(request, ignore=()):
-    """What identifies a read request's answer: its path, whether a curator asks, its query parameters."""
-    params = sorted((name, sorted(values)) for name, values in request.query_params.lists() if name not in ignore)
-    return (request.path, is_curator(request.user), params)

@@ -20,9 +20,9 @@ import random
 
 from django.db import connection as default_connection
 
-from .db.facet_summary import EXCERPT_COLUMNS, ROW_VALUES, TABLE
-from .models import Event, Excerpt, Speaker, Topic
-from .pagination import COUNT_LIMIT
+from ..api.pagination import COUNT_LIMIT
+from ..db.facet_summary import EXCERPT_COLUMNS, ROW_VALUES, TABLE
+from ..models import Event, Excerpt, Speaker, Topic
 from .search import FTS_TABLE, by_id
 
 SAMPLE_ALL = 1000  # a random draw reads at most this many ids

@@ -6,10 +6,10 @@ from django.db import models
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
-from . import citations
-from .facets import SCAN_LIMIT
-from .history import one_version
-from .models import Event, Excerpt, Source, Speaker, Topic, validate_aliases
+from ..history import one_version
+from ..models import Event, Excerpt, Source, Speaker, Topic, validate_aliases
+from ..research import citations
+from ..research.facets import SCAN_LIMIT
 
 
 class OptionalURLField(serializers.URLField):

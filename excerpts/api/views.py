@@ -15,10 +15,12 @@ from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from . import caching, citations, facets, renderers, search
-from .filtersets import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
-from .history import history_entries
-from .models import Event, Excerpt, Source, Speaker, Topic
+from ..history import history_entries
+from ..models import Event, Excerpt, Source, Speaker, Topic
+from ..research import caching, citations, facets, search
+from . import renderers
+from .caching import request_parts
+from .filters import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
 from .permissions import IsCurator, is_curator
 from .problems import PROBLEM_CONTENT_TYPE, Conflict
 from .serializers import (
@@ -407,7 +409,7 @@ class ExcerptViewSet(CuratedViewSet):
             statuses = [status for status in visible if status in asked]
             return Response(facets.summary_counts(statuses))
         # A filtered set is counted in one pass over at most SCAN_LIMIT matches, cached until the data changes.
-        counts = caching.cached("facets", caching.request_parts(request), lambda: facets.facet_counts(queryset))
+        counts = caching.cached("facets", request_parts(request), lambda: facets.facet_counts(queryset))
         return Response(counts)
 
     @extend_schema(

@@ -11,7 +11,7 @@ approximate date; BibTeX gets biblatex's ``date`` field, which is EDTF itself.
 import json
 import re
 
-from .models import Excerpt, Source
+from ..models import Excerpt, Source
 
 STYLES = {
     "csl-json": "application/vnd.citationstyles.csl+json",

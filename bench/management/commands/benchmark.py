@@ -9,7 +9,7 @@ from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
-from excerpts.management.commands.seed_synthetic import vocabulary
+from bench.management.commands.seed_synthetic import vocabulary
 from excerpts.models import Excerpt
 
 

@@ -22,7 +22,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from excerpts.management.commands.seed_synthetic import vocabulary
+from bench.management.commands.seed_synthetic import vocabulary
 from excerpts.models import Event, Excerpt, Source, Speaker, Topic
 from excerpts.resources import COLUMNS
 

@@ -33,7 +33,8 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from . import caching
+from ..research import caching
+from .caching import request_parts
 
 MAX_CURSOR_LENGTH = 1000
 COUNT_LIMIT = 10_000
@@ -135,7 +136,7 @@ class KeysetPagination(BasePagination):
         self.base_url = request.build_absolute_uri()
         cursor = self.decode_cursor(request, self.keys)
         # Every page of a list repeats the same total; it is counted once per data version (see caching.py).
-        parts = caching.request_parts(request, ignore={self.cursor_query_param, self.page_size_query_param})
+        parts = request_parts(request, ignore={self.cursor_query_param, self.page_size_query_param})
 
         # Counted up to COUNT_LIMIT + 1 rows only: an exact count of a million matches costs more than the page.
         def count():
