@@ -380,3 +380,47 @@ class Excerpt(models.Model):
         """Derive date_start, date_end and date_display from the EDTF date."""
         bounds = parse_bounds(self.date)
         self.date_start, self.date_end, self.date_display = bounds.start, bounds.end, bounds.display
+
+
+class Match(models.Lookup):
+    """``document__match``: the FTS5 MATCH operator, which takes a full-text query expression."""
+
+    lookup_name = "match"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)
+        return f"{lhs} MATCH {rhs}", [*lhs_params, *rhs_params]
+
+
+class FullTextDocument(models.TextField):
+    """FTS5's hidden column named after its table: every indexed column at once, the left side of MATCH."""
+
+
+FullTextDocument.register_lookup(Match)
+
+
+class SearchEntry(models.Model):
+    """
+    One excerpt's row in SQLite's full-text index: the FTS5 table that database triggers keep
+    (``excerpts.db.search_index``), whose rowid is the excerpt's id. Read-only and unmanaged: Django never
+    creates or writes the table, and it does not exist on PostgreSQL, which keeps a tsvector column instead.
+    """
+
+    excerpt = models.OneToOneField(
+        Excerpt,
+        primary_key=True,
+        db_column="rowid",
+        db_constraint=False,
+        on_delete=models.DO_NOTHING,  # the triggers delete the row with its excerpt
+        related_name="search_entry",
+    )
+    document = FullTextDocument(db_column="excerpts_excerpt_search")
+    rank = models.FloatField(help_text="FTS5's BM25 rank of the row for the current MATCH: lower is better.")
+
+    class Meta:
+        managed = False
+        db_table = "excerpts_excerpt_search"
+
+    def __str__(self):
+        return f"search entry of excerpt {self.pk}"

@@ -5,7 +5,9 @@ from django.http import QueryDict
 from django.test import TestCase
 
 from excerpts.api.filters import ExcerptFilterSet, SpeakerFilterSet
+from excerpts.api.ordering import ORDERINGS
 from excerpts.models import Excerpt, Speaker
+from excerpts.research import search
 from tests import factories
 
 
@@ -13,6 +15,13 @@ def filtered(query):
     filterset = ExcerptFilterSet(QueryDict(query), queryset=Excerpt.objects.all())
     assert filterset.is_valid(), filterset.errors
     return set(filterset.qs)
+
+
+def searched(query):
+    """The filters, then the search plan over them, as the excerpt list applies them."""
+    filterset = ExcerptFilterSet(QueryDict(query), queryset=Excerpt.objects.all())
+    assert filterset.is_valid(), filterset.errors
+    return set(search.plan(filterset.form.cleaned_data["q"]).rows(filterset.qs))
 
 
 def errors(query):
@@ -94,14 +103,20 @@ class ExcerptFilterSetTests(TestCase):
         assert self.year in filtered("date_after=1958-09-01&date_before=1958-09-30")
 
     def test_q_matches_text_speaker_alias_and_source_title_case_insensitively(self):
-        assert filtered("q=COMMUNES") == {self.summer}
-        assert filtered("q=tse-tung") == {self.editorial, self.summer, self.year}
-        assert filtered("q=wuchang") == {self.secret}
+        assert searched("q=COMMUNES") == {self.summer}
+        assert searched("q=tse-tung") == {self.editorial, self.summer, self.year}
+        assert searched("q=wuchang") == {self.secret}
+
+    def test_q_and_ordering_are_checked_by_the_filter_set_and_applied_after_it(self):
+        everything = set(Excerpt.objects.all())
+        assert filtered("q=COMMUNES&ordering=-speaker") == everything
+        assert searched("q=COMMUNES&speaker=nikita-khrushchev") == set()
+        assert "ordering" in errors("ordering=relevance")
+        assert "q" in errors('q="unclosed')
 
     def test_ordering_by_speaker_name_then_date(self):
-        filterset = ExcerptFilterSet(QueryDict("ordering=-speaker"), queryset=Excerpt.objects.all())
-        assert filterset.is_valid()
-        assert list(filterset.qs) == [self.uncertain, self.secret, self.summer, self.year, self.editorial]
+        ordered = Excerpt.objects.order_by(*ORDERINGS["-speaker"])
+        assert list(ordered) == [self.uncertain, self.secret, self.summer, self.year, self.editorial]
 
     def test_unknown_slugs_are_errors_not_empty_results(self):
         assert "No speaker has the slug nobody" in errors("speaker=nobody")["speaker"][0]

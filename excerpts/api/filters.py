@@ -18,21 +18,12 @@ from rest_framework.exceptions import ValidationError
 
 from ..dates import query_period
 from ..models import LANGUAGE_TAG_PATTERN, Event, Excerpt, Source, Speaker, Topic
-from ..research import search
+from ..research import limits, search
+from .ordering import ORDERINGS
 
-MAX_Q_LENGTH = 200
-UNORDERED_ACTIONS = {"facets", "random"}
 MAX_BIGINT = 2**63 - 1
 LANGUAGE_TAG = re.compile(LANGUAGE_TAG_PATTERN)
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
-
-ORDERINGS = {
-    "date": ("date_start", "id"),
-    "-date": ("-date_start", "-id"),
-    "speaker": ("speaker_name", "date_start", "id"),
-    "-speaker": ("-speaker_name", "-date_start", "-id"),
-    "relevance": search.RELEVANCE_ORDER,
-}
 
 
 def literal_error(message, code="invalid"):
@@ -72,17 +63,6 @@ class StrictFilterBackend(DjangoFilterBackend):
                 }
             )
         return super().filter_queryset(request, queryset, view)
-
-    def get_filterset(self, request, queryset, view):
-        filterset = super().get_filterset(request, queryset, view)
-        counting = getattr(view, "counting", False)
-        if filterset is not None:
-            # Whether the rows are read in the asked order (a page, an export) or only counted or drawn from.
-            filterset.unordered = counting or getattr(view, "action", None) in UNORDERED_ACTIONS
-        if not counting:
-            # The view reads what the filterset cleaned (the parsed search query) instead of parsing it again.
-            view.filterset = filterset
-        return filterset
 
 
 class PartialDateField(forms.CharField):
@@ -126,9 +106,10 @@ class SearchQueryField(forms.CharField):
         value = super().to_python(value)
         if not value:
             return None
-        if len(value) > MAX_Q_LENGTH:
+        if len(value) > limits.MAX_Q_LENGTH:
             raise forms.ValidationError(
-                f"The query is {len(value)} characters long; at most {MAX_Q_LENGTH} are allowed.", code="max_length"
+                f"The query is {len(value)} characters long; at most {limits.MAX_Q_LENGTH} are allowed.",
+                code="max_length",
             )
         if "\x00" in value:
             raise forms.ValidationError("Null characters are not allowed.", code="null_characters_not_allowed")
@@ -199,7 +180,7 @@ class SlugListField(django_filters.fields.ModelMultipleChoiceField):
 
 class SearchQueryFilter(DocumentedSchemaMixin, django_filters.CharFilter):
     field_class = SearchQueryField
-    value_schema = {"type": "string", "maxLength": MAX_Q_LENGTH, "example": 'commune -"people\'s daily"'}
+    value_schema = {"type": "string", "maxLength": limits.MAX_Q_LENGTH, "example": 'commune -"people\'s daily"'}
 
 
 class SlugMultipleFilter(DocumentedSchemaMixin, django_filters.ModelMultipleChoiceFilter):
@@ -228,10 +209,10 @@ class SlugMultipleFilter(DocumentedSchemaMixin, django_filters.ModelMultipleChoi
 class SearchTextFilter(DocumentedSchemaMixin, django_filters.CharFilter):
     """Free text, capped so a runaway query string cannot become a runaway database query."""
 
-    value_schema = {"type": "string", "maxLength": MAX_Q_LENGTH}
+    value_schema = {"type": "string", "maxLength": limits.MAX_Q_LENGTH}
 
     def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", MAX_Q_LENGTH)
+        kwargs.setdefault("max_length", limits.MAX_Q_LENGTH)
         super().__init__(*args, **kwargs)
 
 
@@ -248,8 +229,15 @@ def text_search(*fields, label):
 
 
 class ExcerptFilterSet(django_filters.FilterSet):
-    unordered = False  # set by the backend for counts, facets and random draws, which ignore the ordering
-    tested_per_excerpt = False  # whether q is tested per excerpt (see search.matching)
+    """
+    The excerpt list's parameters. Every one is checked here, so one 400 names every bad value; all but two
+    filter here too. ``q`` and ``ordering`` depend on each other (a date order tests a common term per excerpt,
+    a relevance order ranks), so the view applies them after the filters: the search plan
+    (``research/search.py``), then the order (``api/ordering.py``).
+    """
+
+    applied_later = ("q", "ordering")
+
     speaker = SlugMultipleFilter(
         field_name="speaker",
         to_field_name="slug",
@@ -320,20 +308,18 @@ class ExcerptFilterSet(django_filters.FilterSet):
     q = SearchQueryFilter(
         field_name="text",
         lookup_expr="search",
-        method="filter_q",
         label=(
             "Full-text search in the words, original text and context, the speaker's name and aliases, and the "
             'source title. Words are stemmed (communes finds commune) and all must match; "a quoted phrase" '
             'matches as a phrase; -word or -"a phrase" excludes. Results are then ordered by relevance unless '
-            f"ordering says otherwise, and each carries a highlight. At most {MAX_Q_LENGTH} characters and "
-            f"{search.MAX_TERMS} words or phrases."
+            f"ordering says otherwise, and each carries a highlight. At most {limits.MAX_Q_LENGTH} characters and "
+            f"{limits.MAX_TERMS} words or phrases."
         ),
     )
     ordering = django_filters.ChoiceFilter(
         field_name="date_start",
         lookup_expr="exact",
         choices=[(key, key) for key in ORDERINGS],
-        method="filter_ordering",
         empty_label=None,
         label=(
             "Sort order: date (default), -date, speaker or -speaker (by name, then date), or relevance (the "
@@ -367,18 +353,12 @@ class ExcerptFilterSet(django_filters.FilterSet):
     def filter_date_before(self, queryset, name, value: tuple):
         return queryset.overlapping(end=value[1]) if value else queryset
 
-    def filter_q(self, queryset, name, value: search.SearchQuery):
-        if value is None:
-            return queryset
-        if self.form.cleaned_data.get("ordering") not in (None, "", "relevance") and not self.unordered:
-            # Sorted by date or speaker (applied next): matches without a relevance to compute.
-            self.tested_per_excerpt = search.tested_per_excerpt(value)
-            return search.matching(queryset, value, per_excerpt=self.tested_per_excerpt)
-        # Relevance is the default order of a search.
-        return search.search(queryset, value).order_by(*search.RELEVANCE_ORDER)
-
-    def filter_ordering(self, queryset, name, value: str):
-        return queryset.order_by(*ORDERINGS[value]) if value else queryset
+    def filter_queryset(self, queryset):
+        """Apply every filter but ``q`` and ``ordering`` (see the class docstring)."""
+        for name, value in self.form.cleaned_data.items():
+            if name not in self.applied_later:
+                queryset = self.filters[name].filter(queryset, value)
+        return queryset
 
 
 class SpeakerFilterSet(django_filters.FilterSet):

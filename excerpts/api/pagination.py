@@ -33,11 +33,8 @@ from rest_framework.pagination import BasePagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from ..research import caching
+from ..research import caching, limits
 from .caching import request_parts
-
-MAX_CURSOR_LENGTH = 1000
-COUNT_LIMIT = 10_000
 
 
 def _value_of(obj, path):
@@ -80,7 +77,10 @@ class KeysetPagination(BasePagination):
     page_size_query_param = "page_size"
     page_size = 20
     max_page_size = 100
-    count_limit = COUNT_LIMIT
+
+    @property
+    def count_limit(self):
+        return limits.COUNT_LIMIT
 
     def get_page_size(self, request):
         raw = request.query_params.get(self.page_size_query_param)
@@ -99,7 +99,7 @@ class KeysetPagination(BasePagination):
         error = ValidationError(
             {self.cursor_query_param: ["Invalid cursor. Use the next or previous link of a response unchanged."]}
         )
-        if len(raw) > MAX_CURSOR_LENGTH:
+        if len(raw) > limits.MAX_CURSOR_LENGTH:
             raise error
         try:
             data = json.loads(base64.urlsafe_b64decode(raw.encode("ascii") + b"=" * (-len(raw) % 4)))
@@ -129,48 +129,39 @@ class KeysetPagination(BasePagination):
             keys.append("id")
         return [force_str(key) for key in keys]
 
-    def paginate_queryset(self, queryset, request, view=None):
+    def get_count(self, queryset):
+        """
+        How many rows the queryset has, counted up to ``count_limit + 1`` only (an exact count of a million
+        matches costs more than the page), and cached per data version: every page of a list repeats it.
+        """
+        parts = request_parts(self.request, ignore={self.cursor_query_param, self.page_size_query_param})
+        return caching.cached("count", parts, lambda: queryset.order_by().values("pk")[: self.count_limit + 1].count())
+
+    def paginate_queryset(self, queryset, request, view=None, *, counted=None, lead=None):
+        """
+        The page of the ordered ``queryset`` the request's cursor points to.
+
+        ``counted`` is the same set in a form cheaper to count, if there is one. ``lead`` is a part of the
+        queryset that holds its first rows in this order (a search's ranked matches): a page that starts inside
+        it (the cursor's first key positive) and that it fills is read from it alone.
+        """
         self.request = request
         self.page_size_value = self.get_page_size(request)
         self.keys = self.ordering_keys(queryset)
         self.base_url = request.build_absolute_uri()
         cursor = self.decode_cursor(request, self.keys)
-        # Every page of a list repeats the same total; it is counted once per data version (see caching.py).
-        parts = request_parts(request, ignore={self.cursor_query_param, self.page_size_query_param})
-
-        # Counted up to COUNT_LIMIT + 1 rows only: an exact count of a million matches costs more than the page.
-        def count():
-            # The view may count another form of the same filters (see ExcerptViewSet.counted).
-            counted_queryset = view.counted(queryset) if hasattr(view, "counted") else queryset
-            return counted_queryset.order_by().values("pk")[: self.count_limit + 1].count()
-
-        counted = caching.cached("count", parts, count)
+        counted = self.get_count(queryset if counted is None else counted)
         self.count_exact = counted <= self.count_limit
         self.count = min(counted, self.count_limit)
 
-        forward = True
-        if cursor is not None:
-            values, forward, error = cursor
-            try:
-                queryset = queryset.filter(_keyset_filter(self.keys, values, forward))
-            except (DjangoValidationError, ValueError, TypeError):
-                raise error from None
-        order = self.keys if forward else _reversed(self.keys)
+        values, forward = (None, True) if cursor is None else cursor[:2]
         rows = None
-        ranked_only = getattr(view, "ranked_only", None)
-        if (
-            ranked_only is not None
-            and self.keys[0] == "-relevance"
-            and self.count > self.page_size_value
-            and (cursor is None or _is_positive(cursor[0][0]))
-        ):
-            # The page lies among the ranked matches if they fill it (or it is before the cursor, a ranked row):
-            # sort those alone rather than every match of a common term.
-            head = list(ranked_only(queryset).order_by(*order)[: self.page_size_value + 1])
+        if lead is not None and self.count > self.page_size_value and (values is None or _is_positive(values[0])):
+            head = self.read(lead, values, forward, cursor)
             if len(head) > self.page_size_value or not forward:
                 rows = head
         if rows is None:
-            rows = list(queryset.order_by(*order)[: self.page_size_value + 1])
+            rows = self.read(queryset, values, forward, cursor)
         has_more = len(rows) > self.page_size_value
         rows = rows[: self.page_size_value]
         if not forward:
@@ -186,6 +177,16 @@ class KeysetPagination(BasePagination):
             # Past the end (or the start): offer the way back to the first page.
             self.previous_url = remove_query_param(self.base_url, self.cursor_query_param)
         return rows
+
+    def read(self, queryset, values, forward, cursor):
+        """Up to a page and one more row after (or before) the cursor position ``values``, nearest first."""
+        if values is not None:
+            try:
+                queryset = queryset.filter(_keyset_filter(self.keys, values, forward))
+            except (DjangoValidationError, ValueError, TypeError):
+                raise cursor[2] from None
+        order = self.keys if forward else _reversed(self.keys)
+        return list(queryset.order_by(*order)[: self.page_size_value + 1])
 
     def get_paginated_response(self, data):
         return Response(
@@ -206,15 +207,15 @@ class KeysetPagination(BasePagination):
                 "count": {
                     "type": "integer",
                     "description": (
-                        f"Number of matching items, exact up to {COUNT_LIMIT:,}. When more match, count is "
-                        f"{COUNT_LIMIT:,} and count_exact is false: follow next to the end, or ask the facets "
+                        f"Number of matching items, exact up to {limits.COUNT_LIMIT:,}. When more match, count is "
+                        f"{limits.COUNT_LIMIT:,} and count_exact is false: follow next to the end, or ask the facets "
                         "endpoint, for the exact total."
                     ),
                     "example": 42,
                 },
                 "count_exact": {
                     "type": "boolean",
-                    "description": f"False when more than {COUNT_LIMIT:,} items match and count is that limit.",
+                    "description": f"False when more than {limits.COUNT_LIMIT:,} items match and count is that limit.",
                     "example": True,
                 },
                 "next": {
@@ -242,7 +243,7 @@ class KeysetPagination(BasePagination):
                 "required": False,
                 "in": "query",
                 "description": "Opaque position in the result set, taken from a response's next or previous link.",
-                "schema": {"type": "string", "maxLength": MAX_CURSOR_LENGTH},
+                "schema": {"type": "string", "maxLength": limits.MAX_CURSOR_LENGTH},
             },
             {
                 "name": self.page_size_query_param,

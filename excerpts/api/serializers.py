@@ -147,7 +147,8 @@ class ExcerptSerializer(serializers.ModelSerializer):
         }
     )
     def get_highlight(self, excerpt):
-        return getattr(excerpt, "highlight", None)
+        # The list puts the search plan's highlights in the context (api/views.py), keyed by excerpt id.
+        return self.context.get("highlights", {}).get(excerpt.pk)
 
 
 class SpeakerSerializer(serializers.ModelSerializer):

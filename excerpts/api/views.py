@@ -21,6 +21,7 @@ from ..research import caching, citations, facets, search
 from . import renderers
 from .caching import request_parts
 from .filters import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
+from .ordering import ExcerptOrdering
 from .permissions import IsCurator, is_curator
 from .problems import PROBLEM_CONTENT_TYPE, Conflict
 from .serializers import (
@@ -300,6 +301,7 @@ class ExcerptViewSet(CuratedViewSet):
     serializer_class = ExcerptSerializer
     write_serializer_class = ExcerptWriteSerializer
     filterset_class = ExcerptFilterSet
+    ordering_backend = ExcerptOrdering
     lookup_value_regex = ID_PATTERN
     extra_query_params = ()  # per action: the query parameters it takes besides the filters
 
@@ -333,11 +335,30 @@ class ExcerptViewSet(CuratedViewSet):
             request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
         return super().finalize_response(request, response, *args, **kwargs)
 
+    def search_plan(self, queryset, ordered=True):
+        """
+        The request's search plan (research/search.py), built once: for the sort keys the ordering asks for, or
+        for an unordered read (facets, random draws). Without ``q`` it only orders.
+        """
+        raw = self.request.query_params.get("q", "")
+        # The filter set has checked q already: parsing it again cannot fail.
+        query = search.parse_query(raw) if raw.strip() else None
+        ordering = self.ordering_backend().get_ordering(self.request, queryset, self) if ordered else None
+        return search.plan(query, ordering)
+
     def list(self, request, *args, **kwargs):
+        """A page of excerpts: filters, search plan, keyset page, serializer, renderer, in that order."""
+        queryset = self.filter_queryset(self.get_queryset())  # every parameter checked; all but q and ordering applied
+        plan = self.search_plan(queryset)
+        rows = plan.rows(queryset)  # searched and ordered
         if isinstance(request.accepted_renderer, renderers.ExportRenderer):
-            queryset = self.filter_queryset(self.get_queryset())
-            return renderers.stream_export(queryset, request.accepted_renderer, self.get_serializer())
-        return super().list(request, *args, **kwargs)
+            return renderers.stream_export(rows, request.accepted_renderer, self.get_serializer())
+        page = self.paginator.paginate_queryset(
+            rows, request, view=self, counted=plan.counted(queryset), lead=plan.lead(rows)
+        )
+        context = {**self.get_serializer_context(), "highlights": plan.highlights(page)}
+        serializer = self.get_serializer(page, many=True, context=context)
+        return self.get_paginated_response(serializer.data)
 
     def citation_response(self, excerpts):
         style = self.request.query_params.get("style", citations.DEFAULT_STYLE)
@@ -374,7 +395,8 @@ class ExcerptViewSet(CuratedViewSet):
         Citations of every excerpt the filters match, in list order: at most 1000 (MAX_BIBLIOGRAPHY); narrow
         the filters for more (a larger set is a 400).
         """
-        excerpts = list(self.filter_queryset(self.get_queryset())[: MAX_BIBLIOGRAPHY + 1])
+        queryset = self.filter_queryset(self.get_queryset())
+        excerpts = list(self.search_plan(queryset).rows(queryset)[: MAX_BIBLIOGRAPHY + 1])
         if len(excerpts) > MAX_BIBLIOGRAPHY:
             raise ValidationError(
                 {
@@ -402,6 +424,7 @@ class ExcerptViewSet(CuratedViewSet):
         every facet counts the 10,000 most recently added matches (narrow the filters for exact counts).
         """
         queryset = self.filter_queryset(self.get_queryset())
+        queryset = self.search_plan(queryset, ordered=False).rows(queryset)
         if set(request.query_params) <= {"format", "status"}:
             # The whole corpus (or all of it in some statuses): exact counts from the trigger-kept summary table.
             visible = Excerpt.Status.values if is_curator(request.user) else [Excerpt.Status.PUBLISHED]
@@ -430,44 +453,11 @@ class ExcerptViewSet(CuratedViewSet):
         params.is_valid(raise_exception=True)
         seed = params.validated_data.get("seed", secrets.randbelow(2**31))
         queryset = self.filter_queryset(self.get_queryset())
+        queryset = self.search_plan(queryset, ordered=False).rows(queryset)
         ids = facets.random_ids(queryset, params.validated_data["count"], seed)
         found = queryset.order_by().filter(id__in=ids).in_bulk()
         excerpts = [found[pk] for pk in ids]
         return Response({"seed": seed, "results": self.get_serializer(excerpts, many=True).data})
-
-    @property
-    def search_query(self):
-        """The request's q as the filterset parsed it (the same object its search uses), or None."""
-        filterset = getattr(self, "filterset", None)
-        return filterset.form.cleaned_data.get("q") if filterset is not None else None
-
-    def counted(self, queryset):
-        """
-        The queryset the list's total counts. A search tested per excerpt (a common term sorted by date on
-        SQLite) is counted through the FTS5 join instead, which finds its first 10,000 matches at once
-        where testing each excerpt cost a probe per row (0.8 s for five common words).
-        """
-        filterset = getattr(self, "filterset", None)
-        if not getattr(filterset, "tested_per_excerpt", False):
-            return queryset
-        self.counting = True
-        try:
-            return self.filter_queryset(self.get_queryset())
-        finally:
-            self.counting = False
-
-    def ranked_only(self, queryset):
-        """The request's search narrowed to its ranked matches, which the pagination tries first."""
-        return search.ranked_only(queryset, self.search_query)
-
-    def paginate_queryset(self, queryset):
-        page = super().paginate_queryset(queryset)
-        query = self.search_query if page is not None and self.action == "list" else None
-        if query is not None:
-            passages = search.highlights(query, [excerpt.pk for excerpt in page])
-            for excerpt in page:
-                excerpt.highlight = passages.get(excerpt.pk)
-        return page
 
     @extend_schema(
         summary="History of one excerpt (curators)",

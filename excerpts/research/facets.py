@@ -20,10 +20,11 @@ import random
 
 from django.db import connection as default_connection
 
-from ..api.pagination import COUNT_LIMIT
 from ..db.facet_summary import EXCERPT_COLUMNS, ROW_VALUES, TABLE
 from ..models import Event, Excerpt, Speaker, Topic
-from .search import FTS_TABLE, by_id
+from .limits import COUNT_LIMIT
+from .search import by_id
+from .search_engines import is_searched
 
 SAMPLE_ALL = 1000  # a random draw reads at most this many ids
 STRETCHES = 5
@@ -75,7 +76,7 @@ def facet_counts(queryset, limit=None):
     matches = by_id(queryset, descending=True).values("id", *EXCERPT_COLUMNS)[: limit + 1]
     sql, params = matches.query.get_compiler(queryset.db).as_sql()
     # A search on SQLite is already read newest first from its FTS5 table.
-    if vendor == "sqlite" and FTS_TABLE not in queryset.query.extra_tables and _dense(queryset):
+    if vendor == "sqlite" and not is_searched(queryset) and _dense(queryset):
         sql = _walk_by_id(sql)
     grouped = " UNION ALL ".join(
         f"SELECT '{facet}', {values[facet].format(r='c')}, count(*) FROM counted c GROUP BY 2"

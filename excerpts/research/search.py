@@ -1,17 +1,23 @@
 """
-Full-text search over excerpts: the query language, the index on each database, ranking and highlights.
+Full-text search over excerpts: the query language, and a plan that answers one request's search.
 
 What is searched: the excerpt's text, original text and context, the speaker's name and aliases, and
-the source's title, stemmed (``communes`` finds ``commune``).
+the source's title, stemmed (``communes`` finds ``commune``). The index lives in the database and
+triggers keep it current on every write path (``excerpts.db.search_index``): an FTS5 table on SQLite
+(read through the unmanaged ``SearchEntry`` model), a tsvector column with a GIN index on PostgreSQL
+(read through ``django.contrib.postgres.search``).
 
 The query language is small and safe: words are ANDed, ``"a quoted phrase"`` matches as a phrase,
 ``-word`` or ``-"a phrase"`` excludes. ``parse_query`` turns what a user typed into a ``SearchQuery``
-of plain words, and each engine gets an expression built from those words only, never the user's
-raw syntax: FTS5 MATCH receives double-quoted strings of word characters, PostgreSQL receives the
-words as parameters of ``plainto_tsquery``/``phraseto_tsquery`` joined with ``&&`` and ``!!``.
+of plain words, and each engine gets an expression built from those words only, never the user's raw
+syntax: FTS5 MATCH receives double-quoted strings of word characters, PostgreSQL receives the words as
+parameters of ``plainto_tsquery``/``phraseto_tsquery``.
 
-The index lives in the database and triggers keep it current on every write path
-(``excerpts.db.search_index``): an FTS5 table on SQLite, a tsvector column with a GIN index on PostgreSQL.
+A ``SearchPlan`` is built once per request from the parsed query and the order the rows are read in.
+Every question the database must answer before the page's query (is this term common, where does the
+ranking window start) is asked while the plan is built, so the querysets it returns carry constants:
+nothing runs while Django compiles them. The plan gives the matching rows in the form cheapest for the
+order, the same set in the form cheapest to count, the ranked head of a relevance order, and highlights.
 
 Ranking is bounded: only the ``RANK_WINDOW`` most recently added matches of a query are ranked by
 relevance (BM25 on SQLite, ``ts_rank`` on PostgreSQL); older matches of a very common query follow
@@ -19,22 +25,24 @@ them, newest first. A rare term is ranked in full; a term found in half the corp
 ranking work as one found in ``RANK_WINDOW`` excerpts.
 """
 
+from __future__ import annotations
+
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from django.db import connection as default_connection
-from django.db.models import Case, Expression, FloatField, IntegerField, Value, When
-from django.db.models.expressions import RawSQL
 
-from ..db.search_index import FTS_TABLE
+from . import limits
 
-MAX_TERMS = 12
-# On PostgreSQL a phrase in fewer than one in RARE_PHRASE of the newest PHRASE_SAMPLE excerpts is looked up first.
-RARE_PHRASE, PHRASE_SAMPLE = 100, 4000
-RANK_WINDOW = 2000
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
+
+    from django.db.models import QuerySet
+
 HIGHLIGHT_START, HIGHLIGHT_END = "\ue000", "\ue001"  # private-use marks, HTML-escaped around, then <mark>
-HIGHLIGHT_WORDS = 32
+RELEVANCE_ORDER = ("-relevance", "-id")
 
 WORD = re.compile(r"[^\W_]+")  # letters and digits: punctuation and "_" separate words, as in both indexes
 TOKEN = re.compile(r'\s*(-?)(?:"([^"]*)"|([^\s"]+))')
@@ -51,29 +59,27 @@ class Term:
     words: tuple[str, ...]
     excluded: bool = False
 
+    @property
+    def is_phrase(self) -> bool:
+        return len(self.words) > 1
+
 
 @dataclass(frozen=True)
 class SearchQuery:
-    """
-    A parsed query: terms that must all match, and terms that must not.
-
-    ``memo`` keeps what the database told about this query while a request uses it (its ranking
-    window, whether a phrase is rare), so a request asks once however many of its queries use it.
-    """
+    """A parsed query: terms that must all match, and terms that must not."""
 
     terms: tuple[Term, ...]
-    memo: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
 
     @property
-    def included(self):
+    def included(self) -> list[Term]:
         return [term for term in self.terms if not term.excluded]
 
     @property
-    def excluded(self):
+    def excluded(self) -> list[Term]:
         return [term for term in self.terms if term.excluded]
 
 
-def parse_query(text):
+def parse_query(text: str) -> SearchQuery:
     """Parse what a user typed into a SearchQuery; raise QueryError when nothing searchable is left."""
     text = text.strip()
     if text.count('"') % 2:
@@ -90,249 +96,168 @@ def parse_query(text):
         words = tuple(w.casefold() for w in WORD.findall(phrase if phrase is not None else word))
         if words:
             terms.append(Term(words=words, excluded=bool(minus)))
-    if len(terms) > MAX_TERMS:
-        raise QueryError(f"The query has {len(terms)} words or phrases; at most {MAX_TERMS} are allowed.")
+    if len(terms) > limits.MAX_TERMS:
+        raise QueryError(f"The query has {len(terms)} words or phrases; at most {limits.MAX_TERMS} are allowed.")
     query = SearchQuery(terms=tuple(dict.fromkeys(terms)))
     if not query.included:
         raise QueryError("The query has no word to search for: give at least one word that is not excluded.")
     return query
 
 
-def fts5_expression(query):
-    """The FTS5 MATCH expression: every term a double-quoted string of word characters."""
+def engine() -> type[Engine]:
+    """The search engine of the default database."""
+    # Imported here: the engines subclass Engine, below.
+    from .search_engines import ENGINES
 
-    def quoted(term):
-        # Words hold only letters and digits, so there is no quotation mark to escape.
-        return '"' + " ".join(term.words) + '"'
-
-    expression = " AND ".join(quoted(term) for term in query.included)
-    for term in query.excluded:
-        expression = f"({expression}) NOT {quoted(term)}"
-    return expression
+    vendor = default_connection.vendor
+    if vendor not in ENGINES:
+        raise NotImplementedError(f"Full-text search is not implemented for {vendor}.")
+    return ENGINES[vendor]
 
 
-def tsquery_sql(query):
-    """SQL and parameters for the PostgreSQL tsquery, built from the parsed words only."""
-    parts, params = [], []
-    for term in query.terms:
-        function = "phraseto_tsquery" if len(term.words) > 1 else "plainto_tsquery"
-        parts.append(f"{'!!' if term.excluded else ''}{function}('english', %s)")
-        params.append(" ".join(term.words))
-    return "(" + " && ".join(parts) + ")", params
+class Engine:
+    """What a search engine answers; ``search_engines`` has one subclass per database."""
 
+    def __init__(self, query: SearchQuery):
+        self.query = query
 
-def postgresql_condition(query):
-    """
-    The WHERE condition and parameters for the matches of ``query`` on PostgreSQL.
+    def matching(self, queryset: QuerySet) -> QuerySet:
+        """The matches of the query, in the form that finds them all fastest (a count, facets, a sort of all)."""
+        raise NotImplementedError
 
-    PostgreSQL estimates a phrase as common as its words found together anywhere in an excerpt, which
-    for two common words is fifty times too many: it then walks a sort order's index testing each row
-    (0.4 s for a phrase of two common words sorted by speaker at 1M). A phrase that is rare among the
-    newest PHRASE_SAMPLE excerpts is therefore looked up first, as an array of ids (ANY(ARRAY(...)) is
-    computed once, before the rest of the query), and the excerpts fetched by id.
-    """
-    tsquery, params = tsquery_sql(query)
-    condition = f"excerpts_excerpt.search_vector @@ {tsquery}"
-    if not any(len(term.words) > 1 for term in query.included):
-        return condition, params
-    if "rare_phrase" not in query.memo:
-        with default_connection.cursor() as cursor:
-            cursor.execute(
-                f"SELECT count(*) FROM excerpts_excerpt WHERE {condition} "
-                "AND id > (SELECT max(id) FROM excerpts_excerpt) - %s",
-                [*params, PHRASE_SAMPLE],
-            )
-            query.memo["rare_phrase"] = cursor.fetchone()[0] * RARE_PHRASE < PHRASE_SAMPLE
-    if query.memo["rare_phrase"]:
-        return f"excerpts_excerpt.id = ANY(ARRAY(SELECT id FROM excerpts_excerpt WHERE {condition}))", params
-    return condition, params
+    def tested_per_excerpt(self, queryset: QuerySet) -> QuerySet | None:
+        """
+        The matches in the form that tests each excerpt in turn, for a walk down an order's index that stops
+        after a page; None where the engine has no better form than ``matching`` for that.
+        """
+        return None
 
+    def window_start(self) -> int | None:
+        """The smallest id among the newest RANK_WINDOW matches, or None when nothing matches."""
+        raise NotImplementedError
 
-def vendor(queryset_or_connection=None):
-    return (queryset_or_connection or default_connection).vendor
+    def ranked(self, queryset: QuerySet, window_start: int | None) -> QuerySet:
+        """The matches, each with a ``relevance``: its rank inside the window, 0 outside."""
+        raise NotImplementedError
 
+    def within_window(self, queryset: QuerySet, window_start: int) -> QuerySet:
+        """Narrow the ranked matches to the window, which leads a relevance order."""
+        raise NotImplementedError
 
-def window_start_sql(query):
-    """
-    SQL and parameters for the smallest id in the ranking window (the newest RANK_WINDOW matches).
-
-    The window is then ``id >= start``: a range the GIN bitmap or the FTS5 doclist answers directly,
-    where ``id IN (window)`` made SQLite walk every match of a common term.
-    """
-    if default_connection.vendor == "postgresql":
-        condition, params = postgresql_condition(query)
-        window = f"SELECT id FROM excerpts_excerpt WHERE {condition} ORDER BY id DESC LIMIT {RANK_WINDOW}"
-        return f"SELECT min(id) FROM ({window}) AS ranking_window", params
-    window = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rowid DESC LIMIT {RANK_WINDOW}"
-    return f"SELECT min(rowid) FROM ({window})", [fts5_expression(query)]
-
-
-def window_start(query):
-    """
-    The smallest id in the ranking window of ``query``, or None when nothing matches.
-
-    Looked up once per parsed query: a page's relevance, its narrowing to the window and its cursor
-    share it (as a subquery, PostgreSQL computed it once per use, and a common term's window costs a
-    walk over every match).
-    """
-    if "window_start" not in query.memo:
-        sql, params = window_start_sql(query)
-        with default_connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            query.memo["window_start"] = cursor.fetchone()[0]
-    return query.memo["window_start"]
-
-
-class Deferred(Expression):
-    """A query parameter computed when the query is compiled: a query that never uses it never computes it."""
-
-    def __init__(self, compute, output_field):
-        super().__init__(output_field=output_field)
-        self.compute = compute
-
-    def as_sql(self, compiler, connection):
-        return "%s", [self.compute()]
-
-
-def search(queryset, query):
-    """
-    Filter an excerpt queryset to the matches of ``query`` and annotate each with ``relevance``.
-
-    Relevance is higher for better matches; matches outside the ranking window get 0. The window is
-    looked up only if the relevance is used (a count, facets or a random draw never look it up).
-    """
-    start = Deferred(lambda: window_start(query), output_field=IntegerField())
-    if default_connection.vendor == "postgresql":
-        tsquery, params = tsquery_sql(query)
-        rank = RawSQL(f"ts_rank(excerpts_excerpt.search_vector, {tsquery})::float8", params, output_field=FloatField())
-        condition, condition_params = postgresql_condition(query)
-        queryset = queryset.extra(where=[condition], params=condition_params)
-    elif default_connection.vendor == "sqlite":
-        rank = RawSQL(f"-{FTS_TABLE}.rank", (), output_field=FloatField())
-        queryset = queryset.extra(
-            tables=[FTS_TABLE],
-            where=[f"{FTS_TABLE}.rowid = excerpts_excerpt.id", f"{FTS_TABLE} MATCH %s"],
-            params=[fts5_expression(query)],
-        )
-    else:
-        raise NotImplementedError(f"Full-text search is not implemented for {default_connection.vendor}.")
-    relevance = Case(When(id__gte=start, then=rank), default=Value(0.0), output_field=FloatField())
-    return queryset.annotate(relevance=relevance)
-
-
-RELEVANCE_ORDER = ("-relevance", "-id")
-# On SQLite a term in at least one in COMMON_TERM of the newest COMMON_SAMPLE excerpts is "common": see matching().
-COMMON_TERM = 4
-COMMON_SAMPLE = 4000
-
-
-def tested_per_excerpt(query):
-    """
-    Whether a list sorted by date or speaker should test each excerpt for ``query`` (see matching()):
-    on SQLite, when the term is in at least one in COMMON_TERM of the newest COMMON_SAMPLE excerpts.
-    """
-    if default_connection.vendor != "sqlite":
+    def is_common(self) -> bool:
+        """Whether the query matches so many excerpts that testing each on the way down an order's index wins."""
         return False
-    with default_connection.cursor() as cursor:
-        # A seek and a short doclist walk.
-        cursor.execute(
-            f"SELECT count(*) FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s "
-            f"AND rowid > (SELECT max(rowid) FROM {FTS_TABLE}) - %s",
-            [fts5_expression(query), COMMON_SAMPLE],
-        )
-        return cursor.fetchone()[0] * COMMON_TERM >= COMMON_SAMPLE
 
-
-def matching(queryset, query, per_excerpt=False):
-    """
-    Filter an excerpt queryset to the matches of ``query``, without ranking them (the list is sorted by
-    date or speaker instead).
-
-    On SQLite a join leads with the FTS5 table: all matches are found, then sorted. For a common term
-    that sorted most of the corpus (half a second at a million); ``per_excerpt`` tests each excerpt
-    instead (EXISTS), so the walk down the order's index stops after a page. A rarer term keeps the
-    join, which finds its few matches at once where the walk would pass many excerpts between two.
-    """
-    if default_connection.vendor == "postgresql":
-        condition, params = postgresql_condition(query)
-        return queryset.extra(where=[condition], params=params)
-    if default_connection.vendor != "sqlite":
-        raise NotImplementedError(f"Full-text search is not implemented for {default_connection.vendor}.")
-    expression = fts5_expression(query)
-    if per_excerpt:
-        return queryset.extra(
-            where=[f"EXISTS (SELECT 1 FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid = excerpts_excerpt.id)"],
-            params=[expression],
-        )
-    return queryset.extra(
-        tables=[FTS_TABLE],
-        where=[f"{FTS_TABLE}.rowid = excerpts_excerpt.id", f"{FTS_TABLE} MATCH %s"],
-        params=[expression],
-    )
-
-
-def by_id(queryset, descending=False, at_least=None):
-    """
-    Order a queryset by id, optionally from ``at_least`` on. A search on SQLite is ordered and bounded
-    by the FTS5 rowid (the same number), which FTS5 walks in order and seeks to: on the excerpt id,
-    SQLite sorted every match first.
-    """
-    if default_connection.vendor == "sqlite" and FTS_TABLE in queryset.query.extra_tables:
+    @classmethod
+    def by_id(cls, queryset: QuerySet, descending: bool = False, at_least: int | None = None) -> QuerySet:
+        """Order excerpts (searched or not) by id, from ``at_least`` on."""
         if at_least is not None:
-            queryset = queryset.extra(where=[f"{FTS_TABLE}.rowid >= %s"], params=[at_least])
-        return queryset.order_by().extra(order_by=[f"{'-' if descending else ''}{FTS_TABLE}.rowid"])
-    if at_least is not None:
-        queryset = queryset.filter(id__gte=at_least)
-    return queryset.order_by("-id" if descending else "id")
+            queryset = queryset.filter(id__gte=at_least)
+        return queryset.order_by("-id" if descending else "id")
+
+    def highlights(self, ids: Sequence[int]) -> dict[int, str]:
+        """Each of ``ids`` with its best passage, the hits between HIGHLIGHT_START and HIGHLIGHT_END."""
+        raise NotImplementedError
 
 
-def ranked_only(queryset, query):
+@dataclass(frozen=True)
+class SearchPlan:
     """
-    Narrow a searched queryset to the matches inside the ranking window, which lead a relevance order.
+    How one request reads the matches of its query, decided once, before any page query is built.
 
-    Every ranked match has a relevance above 0 (BM25 and ts_rank are positive for a match) and every
-    other match 0, so the first rows of ``-relevance`` order are ranked ones. Sorting only these avoids
-    sorting every match of a common term, and the database drives the query from at most RANK_WINDOW ids.
+    ``ordering`` is the order the rows are read in (its sort keys), or None for an unordered read (a
+    count, facets, a random draw). A relevance order ranks the newest matches; a date or speaker order
+    of a common term tests each excerpt on the way down the order's index, where the engine can.
     """
-    start = window_start(query)
-    if start is None:
-        return queryset.none()
-    if default_connection.vendor == "postgresql":
-        # A constant, not a subquery: the planner sees how narrow the range is (a common term's window is
-        # a bitmap AND of the search and the id range, a rare term's a filter on its few matches).
-        return queryset.extra(where=["excerpts_excerpt.id >= %s"], params=[start])
-    # On SQLite the range is on the FTS table's rowid, so FTS5 itself starts its doclist walk there.
-    return queryset.extra(where=[f"{FTS_TABLE}.rowid >= %s"], params=[start])
 
+    engine: Engine
+    ordering: tuple[str, ...] | None
+    per_excerpt: bool
+    window_start: int | None
 
-def highlights(query, ids):
-    """Map each of ``ids`` to its best passage with the hits marked by <mark>...</mark>, HTML-escaped."""
-    if not ids:
-        return {}
-    placeholders = ", ".join(["%s"] * len(ids))
-    with default_connection.cursor() as cursor:
-        if default_connection.vendor == "postgresql":
-            tsquery, params = tsquery_sql(query)
-            cursor.execute(
-                f"SELECT e.id, ts_headline('english', concat_ws(' … ', nullif(e.text, ''), nullif(e.context, ''), "
-                f"nullif(e.original_text, '')), {tsquery}, %s) FROM excerpts_excerpt e WHERE e.id IN ({placeholders})",
-                (
-                    *params,
-                    f"StartSel={HIGHLIGHT_START}, StopSel={HIGHLIGHT_END}, MaxWords={HIGHLIGHT_WORDS}, MinWords=12, "
-                    'ShortWord=2, MaxFragments=2, FragmentDelimiter=" … "',
-                    *ids,
-                ),
-            )
+    @classmethod
+    def build(cls, query: SearchQuery, ordering: Sequence[str] | None = None) -> SearchPlan:
+        search = engine()(query)
+        ordering = tuple(ordering) if ordering is not None else None
+        ranked = ordering is not None and ordering[0] == "-relevance"
+        per_excerpt = ordering is not None and not ranked and search.is_common()
+        return cls(search, ordering, per_excerpt, search.window_start() if ranked else None)
+
+    @property
+    def ranked(self) -> bool:
+        return self.ordering is not None and self.ordering[0] == "-relevance"
+
+    def rows(self, queryset: QuerySet) -> QuerySet:
+        """The matches among ``queryset``, ordered by the plan's ordering when it has one."""
+        if self.ranked:
+            queryset = self.engine.ranked(queryset, self.window_start)
+        elif self.per_excerpt:
+            queryset = self.engine.tested_per_excerpt(queryset)
         else:
-            cursor.execute(
-                f"SELECT rowid, snippet({FTS_TABLE}, -1, %s, %s, '…', {min(HIGHLIGHT_WORDS, 64)}) FROM {FTS_TABLE} "
-                f"WHERE {FTS_TABLE} MATCH %s AND rowid IN ({placeholders})",
-                (HIGHLIGHT_START, HIGHLIGHT_END, fts5_expression(query), *ids),
-            )
-        return {pk: marked(passage) for pk, passage in cursor.fetchall()}
+            queryset = self.engine.matching(queryset)
+        return queryset.order_by(*self.ordering) if self.ordering is not None else queryset
+
+    def counted(self, queryset: QuerySet) -> QuerySet:
+        """The same matches in the form cheapest to count (a term tested per excerpt is counted through the index)."""
+        return self.engine.matching(queryset)
+
+    def lead(self, rows: QuerySet) -> QuerySet | None:
+        """
+        For a relevance order, the rows narrowed to the ranking window: they come first, so a page among
+        them is read by sorting them alone rather than every match of a common term. None otherwise.
+        """
+        if not self.ranked:
+            return None
+        if self.window_start is None:
+            return rows.none()
+        return self.engine.within_window(rows, self.window_start)
+
+    def highlights(self, excerpts: Iterable) -> dict[int, str]:
+        """Each excerpt's best matching passage, HTML-escaped, with the hits in <mark> elements."""
+        ids = [excerpt.pk for excerpt in excerpts]
+        if not ids:
+            return {}
+        return {pk: marked(passage) for pk, passage in self.engine.highlights(ids).items()}
 
 
-def marked(passage):
+class NoSearch:
+    """The plan of a request without ``q``: the rows in their order, nothing ranked or highlighted."""
+
+    def __init__(self, ordering: Sequence[str] | None = None):
+        self.ordering = tuple(ordering) if ordering is not None else None
+
+    def rows(self, queryset: QuerySet) -> QuerySet:
+        return queryset.order_by(*self.ordering) if self.ordering is not None else queryset
+
+    def counted(self, queryset: QuerySet) -> QuerySet:
+        return queryset
+
+    def lead(self, rows: QuerySet) -> None:
+        return None
+
+    def highlights(self, excerpts: Iterable) -> dict[int, str]:
+        return {}
+
+
+def plan(query: SearchQuery | None, ordering: Sequence[str] | None = None) -> SearchPlan | NoSearch:
+    """The plan for reading the matches of ``query`` (every row without one) in ``ordering``, or unordered."""
+    return NoSearch(ordering) if query is None else SearchPlan.build(query, ordering)
+
+
+def matching(queryset: QuerySet, query: SearchQuery) -> QuerySet:
+    """The matches of ``query`` among ``queryset``, unordered and unranked (facets, random draws, counts)."""
+    return SearchPlan.build(query).rows(queryset)
+
+
+def by_id(queryset: QuerySet, descending: bool = False, at_least: int | None = None) -> QuerySet:
+    """
+    Order an excerpt queryset by id, optionally from ``at_least`` on. A search on SQLite is ordered and
+    bounded by the index's rowid (the same number), which FTS5 walks in order and seeks to.
+    """
+    return engine().by_id(queryset, descending, at_least)
+
+
+def marked(passage: str | None) -> str:
     """Escape a passage for HTML and turn the engine's hit marks into <mark> elements."""
     escaped = html.escape(passage or "", quote=False)
     return escaped.replace(HIGHLIGHT_START, "<mark>").replace(HIGHLIGHT_END, "</mark>")

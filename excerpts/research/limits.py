@@ -1,0 +1,11 @@
+"""Placeholder: replaced by the views branch's limits module at merge."""
+
+MAX_TERMS = 12
+RARE_PHRASE, PHRASE_SAMPLE = 100, 4000
+RANK_WINDOW = 2000
+HIGHLIGHT_WORDS = 32
+COMMON_TERM = 4
+COMMON_SAMPLE = 4000
+COUNT_LIMIT = 10_000
+MAX_CURSOR_LENGTH = 1000
+MAX_Q_LENGTH = 200

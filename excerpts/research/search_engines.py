@@ -1,0 +1,235 @@
+"""
+The two search engines behind ``search.SearchPlan``: SQLite's FTS5 and PostgreSQL's tsvector.
+
+Each builds its querysets from Django expressions (the unmanaged ``SearchEntry`` model and its ``match``
+lookup on SQLite, ``django.contrib.postgres.search`` on PostgreSQL), with the values the plan looked up
+beforehand as constants.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
+from django.db.models import (
+    Case,
+    Exists,
+    Expression,
+    F,
+    FloatField,
+    Func,
+    Lookup,
+    Min,
+    OuterRef,
+    Subquery,
+    TextField,
+    Value,
+    When,
+)
+from django.db.models.functions import Cast, NullIf
+
+from ..models import Excerpt, SearchEntry
+from . import limits
+from .search import HIGHLIGHT_END, HIGHLIGHT_START, Engine
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from django.db.models import QuerySet
+
+
+class SQLiteSearch(Engine):
+    """FTS5: the index is joined by rowid (the excerpt id) and matched with MATCH; BM25 ranks."""
+
+    def expression(self) -> str:
+        """The FTS5 MATCH expression: every term a double-quoted string of word characters."""
+
+        def quoted(term):
+            # Words hold only letters and digits, so there is no quotation mark to escape.
+            return '"' + " ".join(term.words) + '"'
+
+        expression = " AND ".join(quoted(term) for term in self.query.included)
+        for term in self.query.excluded:
+            expression = f"({expression}) NOT {quoted(term)}"
+        return expression
+
+    def entries(self) -> QuerySet:
+        return SearchEntry.objects.filter(document__match=self.expression())
+
+    def matching(self, queryset: QuerySet) -> QuerySet:
+        # A join led by the index: every match is found at once, then the rest of the query applies.
+        return queryset.filter(search_entry__document__match=self.expression())
+
+    def is_common(self) -> bool:
+        """Whether at least one in COMMON_TERM of the newest COMMON_SAMPLE excerpts match: a seek and a short walk."""
+        newest = SearchEntry.objects.order_by("-pk").values("pk")[:1]
+        sample = self.entries().filter(pk__gt=Subquery(newest) - limits.COMMON_SAMPLE).count()
+        return sample * limits.COMMON_TERM >= limits.COMMON_SAMPLE
+
+    def tested_per_excerpt(self, queryset: QuerySet) -> QuerySet:
+        """
+        Each excerpt tested for a match (EXISTS), so the walk down a date or speaker index stops after a page:
+        the join sorted every match of a common term first (half a second at a million). A rarer term keeps the
+        join, which finds its few matches at once where the walk would pass many excerpts between two.
+        """
+        return queryset.filter(Exists(self.entries().filter(pk=OuterRef("pk"))))
+
+    def window_start(self) -> int | None:
+        return self.entries().order_by("-pk")[: limits.RANK_WINDOW].aggregate(start=Min("pk"))["start"]
+
+    def ranked(self, queryset: QuerySet, window_start: int | None) -> QuerySet:
+        rank = -F("search_entry__rank")  # BM25 as FTS5 reports it is lower for better matches
+        if window_start is None:
+            relevance = Value(0.0)
+        else:
+            relevance = Case(When(id__gte=window_start, then=rank), default=Value(0.0), output_field=FloatField())
+        return self.matching(queryset).annotate(relevance=relevance)
+
+    def within_window(self, queryset: QuerySet, window_start: int) -> QuerySet:
+        # On the index's rowid, so FTS5 itself starts its walk of the matches there.
+        return queryset.filter(search_entry__pk__gte=window_start)
+
+    @classmethod
+    def by_id(cls, queryset: QuerySet, descending: bool = False, at_least: int | None = None) -> QuerySet:
+        if not is_searched(queryset):
+            return super().by_id(queryset, descending, at_least)
+        # FTS5 walks its rowids in order and seeks to one; on the excerpt id SQLite sorted every match first.
+        if at_least is not None:
+            queryset = queryset.filter(search_entry__pk__gte=at_least)
+        rowid = F("search_entry__pk")  # an expression: by name, Django would sort by the excerpt's own ordering
+        return queryset.order_by(rowid.desc() if descending else rowid.asc())
+
+    def highlights(self, ids: Sequence[int]) -> dict[int, str]:
+        snippet = Func(
+            F("document"),
+            Value(-1),
+            Value(HIGHLIGHT_START),
+            Value(HIGHLIGHT_END),
+            Value("…"),
+            Value(min(limits.HIGHLIGHT_WORDS, 64)),  # FTS5's limit
+            function="snippet",
+            output_field=TextField(),
+        )
+        return dict(self.entries().filter(pk__in=ids).annotate(passage=snippet).values_list("pk", "passage"))
+
+
+def is_searched(queryset: QuerySet) -> bool:
+    """Whether the queryset joins SQLite's search index (a search's matches)."""
+    return any(join.table_name == SearchEntry._meta.db_table for join in queryset.query.alias_map.values())
+
+
+class Document(Expression):
+    """The excerpt's ``search_vector`` column, kept by triggers outside the model, in the query it is used in."""
+
+    output_field = SearchVectorField()
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        resolved = self.copy()
+        resolved.alias = query.get_initial_alias()
+        return resolved
+
+    def as_sql(self, compiler, connection):
+        return f"{compiler.quote_name_unless_alias(self.alias)}.search_vector", []
+
+
+class EqualsAny(Lookup):
+    """``value = ANY(ARRAY(subquery))``: PostgreSQL computes the array once, as an init plan."""
+
+    lookup_name = "equals_any"
+
+    def as_sql(self, compiler, connection):
+        lhs, lhs_params = self.process_lhs(compiler, connection)
+        rhs, rhs_params = self.process_rhs(compiler, connection)  # parenthesized, as ANY wants it
+        return f"{lhs} = ANY{rhs}", [*lhs_params, *rhs_params]
+
+
+class PostgreSQLSearch(Engine):
+    """A tsvector column with a GIN index, matched with @@ and ranked with ts_rank."""
+
+    CONFIG = "english"
+
+    def tsquery(self) -> SearchQuery:
+        """The tsquery: each term a plain or phrase query of its words, ANDed, the excluded ones negated."""
+        combined = None
+        for term in self.query.terms:
+            part = SearchQuery(
+                " ".join(term.words),
+                config=self.CONFIG,
+                search_type="phrase" if term.is_phrase else "plain",
+                invert=term.excluded,
+            )
+            combined = part if combined is None else combined & part
+        return combined
+
+    def condition_rows(self) -> QuerySet:
+        return Excerpt.objects.order_by().alias(document=Document()).filter(document=self.tsquery())
+
+    def has_rare_phrase(self) -> bool:
+        """
+        Whether a phrase of the query is in fewer than one in RARE_PHRASE of the newest PHRASE_SAMPLE excerpts.
+
+        PostgreSQL estimates a phrase as common as its words found together anywhere in an excerpt, which for
+        two common words is fifty times too many: it then walks a sort order's index testing each row (0.4 s for
+        a phrase of two common words sorted by speaker at 1M). Such a phrase is looked up first (see matching).
+        """
+        if not any(term.is_phrase for term in self.query.included):
+            return False
+        newest = Excerpt.objects.order_by("-id").values("id")[:1]
+        sample = self.condition_rows().filter(id__gt=Subquery(newest) - limits.PHRASE_SAMPLE).count()
+        return sample * limits.RARE_PHRASE < limits.PHRASE_SAMPLE
+
+    def matching(self, queryset: QuerySet) -> QuerySet:
+        if self.rare_phrase:
+            # ANY(ARRAY(...)) is computed once, before the rest of the query; the excerpts are then fetched by id.
+            return queryset.filter(EqualsAny(F("id"), ArraySubquery(self.condition_rows().values("id"))))
+        return queryset.alias(document=Document()).filter(document=self.tsquery())
+
+    def __init__(self, query):
+        super().__init__(query)
+        self.rare_phrase = self.has_rare_phrase()
+
+    def window_start(self) -> int | None:
+        window = self.matching(Excerpt.objects.order_by()).order_by("-id")[: limits.RANK_WINDOW]
+        return window.aggregate(start=Min("id"))["start"]
+
+    def ranked(self, queryset: QuerySet, window_start: int | None) -> QuerySet:
+        # As float8: the cursor carries the very value the database compares with.
+        rank = Cast(SearchRank(Document(), self.tsquery()), FloatField())
+        if window_start is None:
+            relevance = Value(0.0)
+        else:
+            relevance = Case(When(id__gte=window_start, then=rank), default=Value(0.0), output_field=FloatField())
+        return self.matching(queryset).annotate(relevance=relevance)
+
+    def within_window(self, queryset: QuerySet, window_start: int) -> QuerySet:
+        # A constant, not a subquery: the planner sees how narrow the range is (a common term's window is a
+        # bitmap AND of the search and the id range, a rare term's a filter on its few matches).
+        return queryset.filter(id__gte=window_start)
+
+    def highlights(self, ids: Sequence[int]) -> dict[int, str]:
+        document = Func(
+            Value(" … "),
+            NullIf("text", Value("")),
+            NullIf("context", Value("")),
+            NullIf("original_text", Value("")),
+            function="concat_ws",
+            output_field=TextField(),
+        )
+        headline = SearchHeadline(
+            document,
+            self.tsquery(),
+            config=self.CONFIG,
+            start_sel=HIGHLIGHT_START,
+            stop_sel=HIGHLIGHT_END,
+            max_words=limits.HIGHLIGHT_WORDS,
+            min_words=12,
+            short_word=2,
+            max_fragments=2,
+            fragment_delimiter=" … ",
+        )
+        rows = Excerpt.objects.order_by().filter(id__in=ids).annotate(passage=headline).values_list("id", "passage")
+        return dict(rows)
+
+
+ENGINES = {"sqlite": SQLiteSearch, "postgresql": PostgreSQLSearch}
