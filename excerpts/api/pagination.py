@@ -166,17 +166,20 @@ class KeysetPagination(BasePagination):
         rows = rows[: self.page_size_value]
         if not forward:
             rows.reverse()
-
-        self.next_url = self.previous_url = None
-        if rows:
-            if (has_more and forward) or (cursor is not None and not forward):
-                self.next_url = self.encode_cursor(self.keys, rows[-1], forward=True)
-            if (has_more and not forward) or (cursor is not None and forward):
-                self.previous_url = self.encode_cursor(self.keys, rows[0], forward=False)
-        elif cursor is not None:
-            # Past the end (or the start): offer the way back to the first page.
-            self.previous_url = remove_query_param(self.base_url, self.cursor_query_param)
+        self.next_url, self.previous_url = self.links(rows, has_more, forward, cursored=cursor is not None)
         return rows
+
+    def links(self, rows, has_more, forward, cursored):
+        """The next and previous links of a page read ``forward`` (or back) from a cursor (or the start)."""
+        if not rows:
+            # Past the end (or the start): offer the way back to the first page.
+            return None, remove_query_param(self.base_url, self.cursor_query_param) if cursored else None
+        next_url = previous_url = None
+        if (has_more and forward) or (cursored and not forward):
+            next_url = self.encode_cursor(self.keys, rows[-1], forward=True)
+        if (has_more and not forward) or (cursored and forward):
+            previous_url = self.encode_cursor(self.keys, rows[0], forward=False)
+        return next_url, previous_url
 
     def read(self, queryset, values, forward, cursor):
         """Up to a page and one more row after (or before) the cursor position ``values``, nearest first."""
