@@ -6,8 +6,7 @@ from collections import Counter
 from django.db import transaction
 from django.db.models import ProtectedError
 from django.http import Http404, HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -21,18 +20,29 @@ from ..research import caching, citations, facets, search
 from . import renderers
 from .caching import request_parts
 from .filters import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
+from .openapi import (
+    CITATION_RESPONSES,
+    CURATOR_DETAIL_RESPONSES,
+    DETAIL_RESPONSES,
+    EXCERPT_ID,
+    EXPORT_RESPONSES,
+    FORMAT_PARAMETER,
+    JSON,
+    LIST_RESPONSES,
+    STYLE_PARAMETER,
+    FacetsSerializer,
+    RandomExcerptsSerializer,
+    curated_schema,
+)
 from .permissions import IsCurator, is_curator
-from .problems import PROBLEM_CONTENT_TYPE, Conflict
+from .problems import Conflict
 from .serializers import (
     CuratorExcerptSerializer,
     EventSerializer,
     EventWriteSerializer,
     ExcerptSerializer,
     ExcerptWriteSerializer,
-    FacetsSerializer,
     HistoryEntrySerializer,
-    ProblemSerializer,
-    RandomExcerptsSerializer,
     RandomQuerySerializer,
     SourceSerializer,
     SourceWriteSerializer,
@@ -42,160 +52,9 @@ from .serializers import (
     TopicWriteSerializer,
 )
 
-PROBLEM_400 = OpenApiResponse(
-    ProblemSerializer,
-    description="A query parameter is unknown or has a value that cannot be used; `errors` names it.",
-    examples=[
-        OpenApiExample(
-            "Unknown parameter",
-            value={
-                "type": "https://excerpts.invalid/problems/invalid-request",
-                "title": "Invalid request",
-                "status": 400,
-                "detail": "speakr: Unknown query parameter. Allowed parameters are: ...",
-                "instance": "/api/v1/excerpts/?speakr=mao-zedong",
-                "errors": [{"name": "speakr", "reason": "Unknown query parameter. Allowed parameters are: ..."}],
-            },
-            response_only=True,
-        )
-    ],
-)
-PROBLEM_404 = OpenApiResponse(ProblemSerializer, description="No such object.")
-PROBLEM_400_BODY = OpenApiResponse(
-    ProblemSerializer,
-    description=(
-        "The body is invalid: a field is unknown or read-only, has the wrong type (a number where a string "
-        "belongs), names an unknown slug or id, or has a value that cannot be used; `errors` names each one."
-    ),
-    examples=[
-        OpenApiExample(
-            "Invalid EDTF date and an unknown field",
-            value={
-                "type": "https://excerpts.invalid/problems/invalid-request",
-                "title": "Invalid request",
-                "status": 400,
-                "detail": "date: '1958-13' is not a valid EDTF date. ...",
-                "instance": "/api/v1/excerpts/",
-                "errors": [{"name": "date", "reason": "'1958-13' is not a valid EDTF date. ..."}],
-            },
-            response_only=True,
-        )
-    ],
-)
-PROBLEM_401 = OpenApiResponse(
-    ProblemSerializer, description="No valid credentials: send `Authorization: Token <key>` (see create_curator)."
-)
-PROBLEM_403 = OpenApiResponse(ProblemSerializer, description="Authenticated, but without the permission this needs.")
-PROBLEM_409 = OpenApiResponse(
-    ProblemSerializer,
-    description="Still in use: excerpts (or narrower topics) refer to it. Reassign or delete them first.",
-    examples=[
-        OpenApiExample(
-            "Speaker still quoted",
-            value={
-                "type": "https://excerpts.invalid/problems/conflict",
-                "title": "Conflict",
-                "status": 409,
-                "detail": "Mao Zedong cannot be deleted while in use by 12 excerpts. Reassign or delete them first.",
-                "instance": "/api/v1/speakers/mao-zedong/",
-            },
-            response_only=True,
-        )
-    ],
-)
-
-PROBLEM_503 = OpenApiResponse(
-    ProblemSerializer,
-    description=(
-        "The database stayed locked by another writer (an import, on SQLite) past the wait; nothing was written. "
-        "Send the request again after the seconds in the `Retry-After` header."
-    ),
-)
-
-
-def problem_responses(responses):
-    """Key problem-detail responses by (status, media type), so the schema says application/problem+json."""
-    return {(status, PROBLEM_CONTENT_TYPE): response for status, response in responses.items()}
-
-
-LIST_RESPONSES = problem_responses({400: PROBLEM_400})
-DETAIL_RESPONSES = problem_responses({400: PROBLEM_400, 404: PROBLEM_404})
-WRITE_RESPONSES = problem_responses({400: PROBLEM_400_BODY, 401: PROBLEM_401, 403: PROBLEM_403, 503: PROBLEM_503})
-CHANGE_RESPONSES = {**WRITE_RESPONSES, **problem_responses({404: PROBLEM_404})}
-DELETE_RESPONSES = problem_responses(
-    {400: PROBLEM_400, 401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404, 409: PROBLEM_409, 503: PROBLEM_503}
-)
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 ID_PATTERN = r"[0-9]{1,18}"
-JSON = "application/json"
-EXCERPT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The excerpt's numeric id.")
-
-
-def curated_schema(name, plural, serializer, write_serializer, written=None, lookup="slug"):
-    """Summaries, path parameter and every documented response of a viewset the public reads and curators write."""
-    written = written or serializer
-    if lookup == "slug":
-        path = [OpenApiParameter("slug", str, OpenApiParameter.PATH, description=f"The {name}'s slug.")]
-    else:
-        path = [OpenApiParameter("id", int, OpenApiParameter.PATH, description=f"The {name}'s numeric id.")]
-    return extend_schema_view(
-        list=extend_schema(summary=f"List {plural}", responses={(200, JSON): serializer(many=True), **LIST_RESPONSES}),
-        retrieve=extend_schema(
-            summary=f"Retrieve one {name}", parameters=path, responses={(200, JSON): serializer, **DETAIL_RESPONSES}
-        ),
-        create=extend_schema(
-            summary=f"Create a {name} (curators)",
-            request=write_serializer,
-            responses={(201, JSON): written, **WRITE_RESPONSES},
-        ),
-        update=extend_schema(
-            summary=f"Replace a {name} (curators)",
-            parameters=path,
-            request=write_serializer,
-            responses={(200, JSON): written, **CHANGE_RESPONSES},
-        ),
-        partial_update=extend_schema(
-            summary=f"Change some fields of a {name} (curators)",
-            parameters=path,
-            request=write_serializer,
-            responses={(200, JSON): written, **CHANGE_RESPONSES},
-        ),
-        destroy=extend_schema(
-            summary=f"Delete a {name} (admins)", parameters=path, responses={204: None, **DELETE_RESPONSES}
-        ),
-    )
-
-
-FORMAT_PARAMETER = OpenApiParameter(
-    "format",
-    str,
-    enum=["json", "csv", "jsonl"],
-    description=(
-        "json (default): one page. csv or jsonl: the whole filtered list as a file, streamed (cursor and page_size "
-        "are ignored). The same as Accept: text/csv, application/jsonl or application/x-ndjson. CSV flattens the "
-        "nested objects (speaker_slug, speaker_name, ...) and joins topic slugs with ';'."
-    ),
-)
-EXPORT_DESCRIPTION = "Every matching excerpt, one row or line each, streamed: {}."
 MAX_BIBLIOGRAPHY = 1000
-STYLE_PARAMETER = OpenApiParameter(
-    "style",
-    str,
-    enum=list(citations.STYLES),
-    default=citations.DEFAULT_STYLE,
-    description=(
-        "csl-json (an array of CSL-JSON items, for Zotero, Mendeley and citeproc), bibtex (biblatex fields), ris, "
-        "or chicago (plain-text notes, one a line)."
-    ),
-)
-CITATION_RESPONSES = {
-    (200, media_type.split(";")[0]): OpenApiResponse(
-        # CSL-JSON is an array of items; the other styles are text.
-        {"type": "array", "items": {"type": "object"}} if style == "csl-json" else OpenApiTypes.STR,
-        description=f"The citation as {style}.",
-    )
-    for style, media_type in citations.STYLES.items()
-}
 
 
 class CuratedViewSet(viewsets.ModelViewSet):
@@ -261,14 +120,8 @@ class CuratedViewSet(viewsets.ModelViewSet):
         summary="List excerpts, or export them all as CSV or JSON Lines",
         parameters=[FORMAT_PARAMETER],
         responses={
-            (200, "application/json"): ExcerptSerializer(many=True),
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("CSV")),
-            (200, "application/jsonl"): OpenApiResponse(
-                OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("JSON Lines, one excerpt as JSON a line")
-            ),
-            (200, "application/x-ndjson"): OpenApiResponse(
-                OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("the same as application/jsonl")
-            ),
+            (200, JSON): ExcerptSerializer(many=True),
+            **EXPORT_RESPONSES,
             # Errors are JSON problem details whatever the format asked for.
             **LIST_RESPONSES,
         },
@@ -472,10 +325,7 @@ class ExcerptViewSet(CuratedViewSet):
     @extend_schema(
         summary="History of one excerpt (curators)",
         parameters=[EXCERPT_ID],
-        responses={
-            (200, JSON): HistoryEntrySerializer(many=True),
-            **problem_responses({401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404}),
-        },
+        responses={(200, JSON): HistoryEntrySerializer(many=True), **CURATOR_DETAIL_RESPONSES},
     )
     @action(detail=True, methods=["get"], permission_classes=[IsCurator], pagination_class=None, filter_backends=[])
     def history(self, request, pk=None):
