@@ -1,40 +1,18 @@
 """API v1: excerpts and the reference data they point to; the public reads, curators write."""
 
-import secrets
 from collections import Counter
 
 from django.db import transaction
 from django.db.models import ProtectedError
-from django.http import Http404, HttpResponse
-from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import viewsets
-from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
-from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
 
-from ..history import history_entries
 from ..models import Event, Excerpt, Source, Speaker, Topic
-from ..research import caching, citations, facets, search
-from . import renderers
-from .caching import request_parts
+from ..research import search
+from .actions import CitationsMixin, ExportMixin, FacetsMixin, HistoryMixin, RandomMixin
 from .filters import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
-from .openapi import (
-    CITATION_RESPONSES,
-    CURATOR_DETAIL_RESPONSES,
-    DETAIL_RESPONSES,
-    EXCERPT_ID,
-    EXPORT_RESPONSES,
-    FORMAT_PARAMETER,
-    JSON,
-    LIST_RESPONSES,
-    STYLE_PARAMETER,
-    FacetsSerializer,
-    RandomExcerptsSerializer,
-    curated_schema,
-)
-from .permissions import IsCurator, is_curator
+from .openapi import curated_schema
+from .permissions import is_curator
 from .problems import Conflict
 from .serializers import (
     CuratorExcerptSerializer,
@@ -42,8 +20,6 @@ from .serializers import (
     EventWriteSerializer,
     ExcerptSerializer,
     ExcerptWriteSerializer,
-    HistoryEntrySerializer,
-    RandomQuerySerializer,
     SourceSerializer,
     SourceWriteSerializer,
     SpeakerSerializer,
@@ -54,7 +30,6 @@ from .serializers import (
 
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 ID_PATTERN = r"[0-9]{1,18}"
-MAX_BIBLIOGRAPHY = 1000
 
 
 class CuratedViewSet(viewsets.ModelViewSet):
@@ -115,22 +90,17 @@ class CuratedViewSet(viewsets.ModelViewSet):
             ) from None
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List excerpts, or export them all as CSV or JSON Lines",
-        parameters=[FORMAT_PARAMETER],
-        responses={
-            (200, JSON): ExcerptSerializer(many=True),
-            **EXPORT_RESPONSES,
-            # Errors are JSON problem details whatever the format asked for.
-            **LIST_RESPONSES,
-        },
-    ),
-)
+# The list's schema is ExportMixin's: it documents the CSV and JSON Lines answers too.
 @curated_schema(
-    "excerpt", "excerpts", ExcerptSerializer, ExcerptWriteSerializer, CuratorExcerptSerializer, lookup="id"
+    "excerpt",
+    "excerpts",
+    ExcerptSerializer,
+    ExcerptWriteSerializer,
+    CuratorExcerptSerializer,
+    lookup="id",
+    skip=["list"],
 )
-class ExcerptViewSet(CuratedViewSet):
+class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, HistoryMixin, CuratedViewSet):
     """
     Published excerpts: the quoted words with their speaker, EDTF date, source, page and topics.
 
@@ -165,129 +135,6 @@ class ExcerptViewSet(CuratedViewSet):
             return CuratorExcerptSerializer
         return super().get_serializer_class()
 
-    def get_renderers(self):
-        if self.action == "list":
-            return [renderer() for renderer in renderers.LIST_RENDERERS]
-        return super().get_renderers()
-
-    def perform_content_negotiation(self, request, force=False):
-        try:
-            return super().perform_content_negotiation(request, force)
-        except Http404:
-            # DRF answers an unknown ?format= with 404, as if the resource were missing: it is a bad parameter.
-            formats = ", ".join(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
-            raise ValidationError({"format": [f"Unknown format. Use one of: {formats}."]}) from None
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        if isinstance(response, Response) and isinstance(
-            getattr(request, "accepted_renderer", None), renderers.ExportRenderer
-        ):
-            # Only the export itself is CSV or JSON Lines; an error about it is a JSON problem.
-            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
-
-    def list(self, request, *args, **kwargs):
-        if isinstance(request.accepted_renderer, renderers.ExportRenderer):
-            queryset = self.filter_queryset(self.get_queryset())
-            return renderers.stream_export(queryset, request.accepted_renderer, self.get_serializer())
-        return super().list(request, *args, **kwargs)
-
-    def citation_response(self, excerpts):
-        style = self.request.query_params.get("style", citations.DEFAULT_STYLE)
-        if style not in citations.STYLES:
-            raise ValidationError({"style": [f"Unknown citation style. Use one of: {', '.join(citations.STYLES)}."]})
-        response = HttpResponse(citations.render(excerpts, style), content_type=citations.STYLES[style])
-        response["Content-Disposition"] = f'inline; filename="citations.{style.replace("csl-", "")}"'
-        return response
-
-    @extend_schema(
-        summary="Cite one excerpt",
-        operation_id="v1_excerpts_cite",
-        parameters=[STYLE_PARAMETER, EXCERPT_ID],
-        responses={
-            **CITATION_RESPONSES,
-            **DETAIL_RESPONSES,
-        },
-    )
-    @action(detail=True, pagination_class=None, extra_query_params=("style",))
-    def cite(self, request, pk=None):
-        """The excerpt's citation in the format a reference manager imports."""
-        return self.citation_response([self.get_object()])
-
-    @extend_schema(
-        summary="Cite every matching excerpt: a bibliography",
-        operation_id="v1_excerpts_cite_list",
-        parameters=[STYLE_PARAMETER],
-        filters=True,
-        responses={**CITATION_RESPONSES, **LIST_RESPONSES},
-    )
-    @action(detail=False, url_path="cite", pagination_class=None, extra_query_params=("style",))
-    def cite_list(self, request):
-        """
-        Citations of every excerpt the filters match, in list order: at most 1000 (MAX_BIBLIOGRAPHY); narrow
-        the filters for more (a larger set is a 400).
-        """
-        excerpts = list(self.filter_queryset(self.get_queryset())[: MAX_BIBLIOGRAPHY + 1])
-        if len(excerpts) > MAX_BIBLIOGRAPHY:
-            raise ValidationError(
-                {
-                    "request": [
-                        f"More than {MAX_BIBLIOGRAPHY} excerpts match; a bibliography holds at most "
-                        f"{MAX_BIBLIOGRAPHY}. Narrow the filters, or export the list with format=csv or format=jsonl."
-                    ]
-                }
-            )
-        return self.citation_response(excerpts)
-
-    @extend_schema(
-        summary="Count the matching excerpts per speaker, topic, kind, attribution, language, event, year, decade",
-        filters=True,
-        responses={(200, JSON): FacetsSerializer, **LIST_RESPONSES},
-    )
-    @action(detail=False, pagination_class=None)
-    def facets(self, request):
-        """
-        Facet counts for the excerpts the filters match (every list filter works here), largest first;
-        years and decades in order, taken from date_start (the earliest possible day).
-
-        Without filters the counts are always exact. A filtered set is counted exactly up to 10,000
-        matches, like a list's `count`; when more match, `count_exact` is false, `count` is 10,000 and
-        every facet counts the 10,000 most recently added matches (narrow the filters for exact counts).
-        """
-        queryset = self.filter_queryset(self.get_queryset())
-        if set(request.query_params) <= {"format", "status"}:
-            # The whole corpus (or all of it in some statuses): exact counts from the trigger-kept summary table.
-            visible = Excerpt.Status.values if is_curator(request.user) else [Excerpt.Status.PUBLISHED]
-            asked = request.query_params.getlist("status") or visible
-            statuses = [status for status in visible if status in asked]
-            return Response(facets.summary_counts(statuses))
-        # A filtered set is counted in one pass over at most SCAN_LIMIT matches, cached until the data changes.
-        counts = caching.cached("facets", request_parts(request), lambda: facets.facet_counts(queryset))
-        return Response(counts)
-
-    @extend_schema(
-        summary="Random excerpts, reproducible with a seed",
-        parameters=[RandomQuerySerializer],
-        filters=True,
-        responses={(200, JSON): RandomExcerptsSerializer, **LIST_RESPONSES},
-    )
-    @action(detail=False, pagination_class=None, extra_query_params=("count", "seed"))
-    def random(self, request):
-        """
-        `count` (1-50) random excerpts among those the filters match. The same `seed` gives the same
-        excerpts while the data is the same; the response says which seed it used. Up to 1,000 matches
-        are sampled exactly; from more, the draw is made from five stretches of 200 consecutive matches
-        (by id) at seeded random points, so a draw costs the same at any size.
-        """
-        params = RandomQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        seed = params.validated_data.get("seed", secrets.randbelow(2**31))
-        queryset = self.filter_queryset(self.get_queryset())
-        ids = facets.random_ids(queryset, params.validated_data["count"], seed)
-        found = queryset.order_by().filter(id__in=ids).in_bulk()
-        excerpts = [found[pk] for pk in ids]
-        return Response({"seed": seed, "results": self.get_serializer(excerpts, many=True).data})
-
     @property
     def search_query(self):
         """The request's q as the filterset parsed it (the same object its search uses), or None."""
@@ -321,16 +168,6 @@ class ExcerptViewSet(CuratedViewSet):
             for excerpt in page:
                 excerpt.highlight = passages.get(excerpt.pk)
         return page
-
-    @extend_schema(
-        summary="History of one excerpt (curators)",
-        parameters=[EXCERPT_ID],
-        responses={(200, JSON): HistoryEntrySerializer(many=True), **CURATOR_DETAIL_RESPONSES},
-    )
-    @action(detail=True, methods=["get"], permission_classes=[IsCurator], pagination_class=None, filter_backends=[])
-    def history(self, request, pk=None):
-        """Every change to the excerpt, newest first: who, when, and each field's old and new value."""
-        return Response(HistoryEntrySerializer(history_entries(self.get_object()), many=True).data)
 
 
 @curated_schema("speaker", "speakers", SpeakerSerializer, SpeakerWriteSerializer)
