@@ -19,6 +19,8 @@ Two ways to count, so that no facet request scans a million rows:
 import random
 
 from django.db import connection as default_connection
+from django.db.models import QuerySet
+from django.db.models.sql.datastructures import BaseTable
 
 from ..api.pagination import COUNT_LIMIT
 from ..db.facet_summary import EXCERPT_COLUMNS, ROW_VALUES, TABLE
@@ -73,10 +75,10 @@ def facet_counts(queryset, limit=None):
     vendor = default_connection.vendor
     values = ROW_VALUES["sqlite" if vendor == "sqlite" else "postgresql"]
     matches = by_id(queryset, descending=True).values("id", *EXCERPT_COLUMNS)[: limit + 1]
-    sql, params = matches.query.get_compiler(queryset.db).as_sql()
     # A search on SQLite is already read newest first from its FTS5 table.
     if vendor == "sqlite" and FTS_TABLE not in queryset.query.extra_tables and _dense(queryset):
-        sql = _walk_by_id(sql)
+        matches = walk_by_id(matches)
+    sql, params = matches.query.get_compiler(queryset.db).as_sql()
     grouped = " UNION ALL ".join(
         f"SELECT '{facet}', {values[facet].format(r='c')}, count(*) FROM counted c GROUP BY 2"
         for facet in ("speaker", "event", "kind", "attribution", "language", "year")
@@ -130,36 +132,47 @@ def labelled(counted, total, exact):
     return facets
 
 
-def _walk_by_id(sql):
+class NotIndexedTable(BaseTable):
+    """The base table of a query, read without its indexes: ``FROM "excerpts_excerpt" NOT INDEXED`` (SQLite)."""
+
+    def as_sql(self, compiler, connection):
+        sql, params = super().as_sql(compiler, connection)
+        return f"{sql} NOT INDEXED", params
+
+
+def walk_by_id(queryset: QuerySet) -> QuerySet:
     """
-    SQLite SQL over the excerpt table changed to walk the table in id order (NOT INDEXED).
+    A copy of an excerpt queryset that SQLite answers by walking the excerpt table in id order (NOT INDEXED).
 
     SQLite cannot tell that a wide filter (a decade of dates) matches many rows: it walks that filter's
     index and sorts every match by id. In a dense set, walking the table in id order meets a match every
-    1 / density rows. Django has no index hints, hence the edit of the compiled SQL. A search still
-    starts from its FTS5 table, and a topic from its links index.
+    1 / density rows. Django has no index hints, so the query's base table is swapped for one that
+    compiles with SQLite's NOT INDEXED. A search still starts from its FTS5 table, and a topic from its
+    links index.
     """
-    return sql.replace('FROM "excerpts_excerpt"', 'FROM "excerpts_excerpt" NOT INDEXED', 1)
+    queryset = queryset.all()
+    query = queryset.query
+    if not query.alias_map:
+        query.get_initial_alias()
+    alias = next(iter(query.alias_map))  # the base table comes first (see Query.base_table)
+    query.alias_map[alias] = NotIndexedTable(query.alias_map[alias].table_name, alias)
+    return queryset
 
 
 def _dense(queryset):
     """Whether at least 1 in DENSE of the newest DENSITY_SAMPLE excerpts match (SQLite; a walk of that many rows)."""
     top = Excerpt.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    sql, params = queryset.order_by().filter(id__gt=top - DENSITY_SAMPLE).values("id").query.sql_with_params()
+    sample = walk_by_id(queryset.order_by().filter(id__gt=top - DENSITY_SAMPLE).values("id"))
+    sql, params = sample.query.sql_with_params()
     with default_connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({_walk_by_id(sql)}) AS sample", params)
+        cursor.execute(f"SELECT count(*) FROM ({sql}) AS sample", params)
         return cursor.fetchone()[0] * DENSE >= DENSITY_SAMPLE
 
 
 def _ids(ids):
     """Run a sliced, ordered values_list of ids (walking the table by id on SQLite)."""
-    if default_connection.vendor != "sqlite":
-        return list(ids)
     # Only a set of more than SAMPLE_ALL is read by id: dense enough to walk the table.
-    sql, params = ids.query.sql_with_params()
-    with default_connection.cursor() as cursor:
-        cursor.execute(_walk_by_id(sql), params)
-        return [row[0] for row in cursor.fetchall()]
+    return list(walk_by_id(ids) if default_connection.vendor == "sqlite" else ids)
 
 
 def random_ids(queryset, count, seed):
