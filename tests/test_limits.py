@@ -5,8 +5,16 @@ import re
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from django.test import override_settings
+from django.urls import reverse
 
 from excerpts.research import limits
+from tests.research_data import make_excerpt, make_source, make_speaker
+
+
+@pytest.fixture
+def three_excerpts(db):
+    speaker, source = make_speaker("zhou-enlai", "Zhou Enlai"), make_source("works", "Works")
+    return [make_excerpt(f"Peaceful coexistence {i}.", speaker, source, date=f"195{i}") for i in range(3)]
 
 
 def test_a_setting_overrides_a_knob_while_it_is_set_and_the_default_comes_back_after():
@@ -15,6 +23,21 @@ def test_a_setting_overrides_a_knob_while_it_is_set_and_the_default_comes_back_a
         assert limits.MAX_BIBLIOGRAPHY == 2
         assert limits.COUNT_LIMIT == 10_000
     assert limits.MAX_BIBLIOGRAPHY == 1000
+
+
+def test_a_setting_reaches_the_endpoint_that_reads_the_knob(client, three_excerpts):
+    with override_settings(EXCERPTS_LIMITS={"MAX_BIBLIOGRAPHY": 2}):
+        response = client.get(reverse("excerpt-cite-list"))
+    assert response.status_code == 400
+    assert "More than 2 excerpts match" in response.json()["detail"]
+    assert client.get(reverse("excerpt-cite-list")).status_code == 200
+
+
+def test_a_facets_scan_bounded_by_a_setting_counts_only_the_newest_matches(client, three_excerpts):
+    with override_settings(EXCERPTS_LIMITS={"SCAN_LIMIT": 2}):
+        body = client.get(reverse("excerpt-facets"), {"speaker": "zhou-enlai"}).json()
+    assert (body["count"], body["count_exact"]) == (2, False)
+    assert [row["value"] for row in body["year"]] == ["1951", "1952"]
 
 
 def test_the_scan_limit_follows_the_count_limit_unless_it_is_set_itself():

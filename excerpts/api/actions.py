@@ -17,7 +17,7 @@ from rest_framework.response import Response
 
 from ..history import history_entries
 from ..models import Excerpt
-from ..research import caching, citations, facets, limits
+from ..research import caching, citations, facets, limits, sampling
 from . import renderers
 from .caching import request_parts
 from .openapi import (
@@ -88,7 +88,7 @@ class RandomMixin:
         params.is_valid(raise_exception=True)
         seed = params.validated_data.get("seed", secrets.randbelow(2**31))
         queryset = self.filter_queryset(self.get_queryset())
-        ids = facets.random_ids(queryset, params.validated_data["count"], seed)
+        ids = sampling.random_ids(queryset, params.validated_data["count"], seed)
         found = queryset.order_by().filter(id__in=ids).in_bulk()
         excerpts = [found[pk] for pk in ids]
         return Response({"seed": seed, "results": self.get_serializer(excerpts, many=True).data})
