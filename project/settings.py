@@ -208,6 +208,10 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# Tuning knobs (page sizes, count and scan bounds, search windows, cache lifetime), each documented in
+# excerpts/research/limits.py. Name a knob here to override its default, e.g. {"COUNT_LIMIT": 50_000}.
+EXCERPTS_LIMITS = {}
+
 # Imports are all-or-nothing: one bad row and the whole transaction is rolled back.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"

@@ -9,8 +9,7 @@ from citeproc import Citation, CitationItem, CitationStylesBibliography, Citatio
 from citeproc.source.json import CiteProcJSON
 from django.urls import reverse
 
-from excerpts.api.views import MAX_BIBLIOGRAPHY
-from excerpts.research import citations
+from excerpts.research import citations, limits
 from tests.research_data import make_event, make_excerpt, make_source, make_speaker
 
 pytestmark = pytest.mark.django_db
@@ -158,11 +157,11 @@ def test_a_filtered_list_gives_a_whole_bibliography(client, speech, editorial):
 
 
 def test_a_bibliography_larger_than_the_bound_is_a_400(client, speech, monkeypatch):
-    monkeypatch.setattr("excerpts.api.views.MAX_BIBLIOGRAPHY", 0)
+    monkeypatch.setattr(limits, "MAX_BIBLIOGRAPHY", 0)
     response = client.get(reverse("excerpt-cite-list"))
     assert response.status_code == 400
     assert "More than 0 excerpts match" in response.json()["detail"]
-    assert MAX_BIBLIOGRAPHY == 1000
+    assert limits.DEFAULTS["MAX_BIBLIOGRAPHY"] == 1000
 
 
 @pytest.mark.parametrize("url_name", ["excerpt-cite", "excerpt-cite-list"])

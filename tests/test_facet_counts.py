@@ -16,7 +16,7 @@ from django.urls import reverse
 from excerpts import db
 from excerpts.db import facet_summary
 from excerpts.models import Excerpt
-from excerpts.research import facets
+from excerpts.research import facets, limits
 from tests.research_data import excerpt_fixture, make_event, make_excerpt, make_source, make_speaker, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -222,8 +222,8 @@ def test_the_whole_corpus_costs_the_same_queries_for_any_number_of_excerpts(clie
 
 @pytest.mark.parametrize("dense", [True, False])  # on SQLite: the table walked by id, or the planner's choice
 def test_a_filtered_set_over_the_limit_counts_its_newest_matches_and_says_so(client, corpus, monkeypatch, dense):
-    monkeypatch.setattr(facets, "SCAN_LIMIT", 2)
-    monkeypatch.setattr(facets, "DENSE", 10**9 if dense else 1)
+    monkeypatch.setattr(limits, "SCAN_LIMIT", 2)
+    monkeypatch.setattr(limits, "DENSE", 10**9 if dense else 1)
     newest = make_excerpt("Newest.", corpus["zhou"], corpus["works"], kind="report")
     body = client.get(reverse("excerpt-facets"), {"language": "en"}).json()
     assert (body["count"], body["count_exact"]) == (2, False)
@@ -250,7 +250,7 @@ def test_a_search_over_the_limit_counts_its_newest_matches(corpus, monkeypatch):
 
 
 def test_postgresql_change_rows_are_folded_into_one_row_per_value(corpus, monkeypatch):
-    monkeypatch.setattr(facets, "FOLD_AFTER", 0)
+    monkeypatch.setattr(limits, "FOLD_AFTER", 0)
     for i in range(5):
         make_excerpt(f"Filler {i}.", corpus["zhou"], corpus["works"])
     before = facets.summary_counts(EVERY_STATUS)

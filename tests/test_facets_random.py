@@ -4,7 +4,7 @@ import pytest
 from django.urls import reverse
 
 from excerpts.models import Excerpt
-from excerpts.research import facets
+from excerpts.research import limits, sampling
 from tests.research_data import make_event, make_excerpt, make_source, make_speaker, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -101,15 +101,15 @@ def test_a_large_set_is_drawn_from_seeded_stretches_deterministically(corpus, mo
     speaker, source, leap = corpus[0].speaker, corpus[0].source, corpus[1].topics.get()
     for i in range(40):
         make_excerpt(f"Filler {i}.", speaker, source, topics=[leap], date="1960")
-    monkeypatch.setattr(facets, "SAMPLE_ALL", 10)
+    monkeypatch.setattr(limits, "SAMPLE_ALL", 10)
     queryset = ExcerptFilterSet(QueryDict(mutable=True) | params, queryset=Excerpt.objects.published()).qs
     matching = set(queryset.values_list("id", flat=True))
     assert len(matching) > 10  # so the set is drawn from stretches, not read whole
-    drawn = facets.random_ids(queryset, 5, seed=7)
-    assert drawn == facets.random_ids(queryset, 5, seed=7)
+    drawn = sampling.random_ids(queryset, 5, seed=7)
+    assert drawn == sampling.random_ids(queryset, 5, seed=7)
     assert len(set(drawn)) == 5
     assert set(drawn) <= matching
-    assert drawn != facets.random_ids(queryset, 5, seed=8)
+    assert drawn != sampling.random_ids(queryset, 5, seed=8)
 
 
 @pytest.mark.parametrize(

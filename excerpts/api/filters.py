@@ -317,7 +317,7 @@ class ExcerptFilterSet(django_filters.FilterSet):
         ),
     )
     ordering = django_filters.ChoiceFilter(
-        field_name="date_start",
+        field_name="ordering",  # not a column: the ordering backend sorts (api/ordering.py)
         lookup_expr="exact",
         choices=[(key, key) for key in ORDERINGS],
         empty_label=None,

@@ -1,7 +1,18 @@
-"""OpenAPI generation details drf-spectacular cannot infer by itself."""
+"""
+The OpenAPI catalogue: the responses, parameters and schema-only serializers the views document, the
+schema of a curated viewset's six operations, and what drf-spectacular cannot infer by itself.
+
+Nothing here runs when a request is served; it is read when the schema is generated.
+"""
 
 from drf_spectacular.openapi import AutoSchema
-from rest_framework import permissions
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import permissions, serializers
+
+from ..research import citations, limits
+from .problems import PROBLEM_CONTENT_TYPE, problem
+from .serializers import ExcerptSerializer
 
 
 class ExcerptsAutoSchema(AutoSchema):
@@ -16,3 +27,229 @@ class ExcerptsAutoSchema(AutoSchema):
         if anonymous_reads and self.method in permissions.SAFE_METHODS and {} not in auths:
             auths.append({})
         return auths
+
+
+# Serializers that only describe a response: the views build these bodies as plain dicts.
+
+
+class ProblemErrorSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The query parameter or body field that was refused.")
+    reason = serializers.CharField(help_text="Why it was refused and what is allowed.")
+
+
+class ProblemSerializer(serializers.Serializer):
+    """RFC 9457 problem details."""
+
+    type = serializers.URLField(help_text="URI identifying the kind of problem.")
+    title = serializers.CharField(help_text="Short summary of the kind of problem.")
+    status = serializers.IntegerField(help_text="HTTP status code.")
+    detail = serializers.CharField(help_text="What went wrong with this request, for a person.")
+    instance = serializers.CharField(required=False, help_text="The request path.")
+    errors = ProblemErrorSerializer(many=True, required=False, help_text="Each refused input, for a 400.")
+
+
+class FacetValueSerializer(serializers.Serializer):
+    value = serializers.CharField(help_text="The filter value: a slug, a choice, a language tag, a year or a decade.")
+    label = serializers.CharField(help_text="What to show: a name, a choice's label, 1950s.")
+    count = serializers.IntegerField(help_text="Matching excerpts with this value.")
+
+
+class FacetsSerializer(serializers.Serializer):
+    """Counts of the filtered excerpts per facet value. Year and decade are those of date_start."""
+
+    count = serializers.IntegerField(
+        help_text=(
+            f"Matching excerpts, exact up to {limits.SCAN_LIMIT:,} (always exact without filters). When more match, "
+            f"count is {limits.SCAN_LIMIT:,}, count_exact is false and every facet counts the "
+            f"{limits.SCAN_LIMIT:,} most recently added matches."
+        )
+    )
+    count_exact = serializers.BooleanField(
+        help_text=f"False when more than {limits.SCAN_LIMIT:,} excerpts match and only the most recent are counted."
+    )
+    speaker = FacetValueSerializer(many=True)
+    topic = FacetValueSerializer(many=True, help_text="An excerpt counts under each of its topics.")
+    kind = FacetValueSerializer(many=True)
+    attribution = FacetValueSerializer(many=True)
+    language = FacetValueSerializer(many=True)
+    event = FacetValueSerializer(many=True, help_text="Excerpts without an event are not counted here.")
+    year = FacetValueSerializer(many=True, help_text="By the year of date_start, the earliest possible day.")
+    decade = FacetValueSerializer(many=True, help_text="By the decade of date_start.")
+
+
+class RandomExcerptsSerializer(serializers.Serializer):
+    seed = serializers.IntegerField(help_text="The seed used: pass it again to get the same excerpts.")
+    results = ExcerptSerializer(many=True)
+
+
+# Problem-detail responses, one per status a request can be answered with.
+
+
+def problem_example(summary, status, detail, instance, errors=None):
+    """An example problem-details body, built the way the API builds a real one."""
+    return OpenApiExample(summary, value=problem(status, detail, errors, instance), response_only=True)
+
+
+def refusal_example(summary, instance, name, reason):
+    """An example 400 that refuses one input, as the API words it."""
+    return problem_example(summary, 400, f"{name}: {reason}", instance, [{"name": name, "reason": reason}])
+
+
+PROBLEM_400 = OpenApiResponse(
+    ProblemSerializer,
+    description="A query parameter is unknown or has a value that cannot be used; `errors` names it.",
+    examples=[
+        refusal_example(
+            "Unknown parameter",
+            "/api/v1/excerpts/?speakr=mao-zedong",
+            "speakr",
+            "Unknown query parameter. Allowed parameters are: ...",
+        )
+    ],
+)
+PROBLEM_404 = OpenApiResponse(ProblemSerializer, description="No such object.")
+PROBLEM_400_BODY = OpenApiResponse(
+    ProblemSerializer,
+    description=(
+        "The body is invalid: a field is unknown or read-only, has the wrong type (a number where a string "
+        "belongs), names an unknown slug or id, or has a value that cannot be used; `errors` names each one."
+    ),
+    examples=[
+        refusal_example(
+            "Invalid EDTF date and an unknown field",
+            "/api/v1/excerpts/",
+            "date",
+            "'1958-13' is not a valid EDTF date. ...",
+        )
+    ],
+)
+PROBLEM_401 = OpenApiResponse(
+    ProblemSerializer, description="No valid credentials: send `Authorization: Token <key>` (see create_curator)."
+)
+PROBLEM_403 = OpenApiResponse(ProblemSerializer, description="Authenticated, but without the permission this needs.")
+PROBLEM_409 = OpenApiResponse(
+    ProblemSerializer,
+    description="Still in use: excerpts (or narrower topics) refer to it. Reassign or delete them first.",
+    examples=[
+        problem_example(
+            "Speaker still quoted",
+            409,
+            "Mao Zedong cannot be deleted while in use by 12 excerpts. Reassign or delete them first.",
+            "/api/v1/speakers/mao-zedong/",
+        )
+    ],
+)
+PROBLEM_503 = OpenApiResponse(
+    ProblemSerializer,
+    description=(
+        "The database stayed locked by another writer (an import, on SQLite) past the wait; nothing was written. "
+        "Send the request again after the seconds in the `Retry-After` header."
+    ),
+)
+
+
+def problem_responses(responses):
+    """Key problem-detail responses by (status, media type), so the schema says application/problem+json."""
+    return {(status, PROBLEM_CONTENT_TYPE): response for status, response in responses.items()}
+
+
+LIST_RESPONSES = problem_responses({400: PROBLEM_400})
+DETAIL_RESPONSES = problem_responses({400: PROBLEM_400, 404: PROBLEM_404})
+CURATOR_DETAIL_RESPONSES = problem_responses({401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404})
+WRITE_RESPONSES = problem_responses({400: PROBLEM_400_BODY, 401: PROBLEM_401, 403: PROBLEM_403, 503: PROBLEM_503})
+CHANGE_RESPONSES = {**WRITE_RESPONSES, **problem_responses({404: PROBLEM_404})}
+DELETE_RESPONSES = problem_responses(
+    {400: PROBLEM_400, 401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404, 409: PROBLEM_409, 503: PROBLEM_503}
+)
+JSON = "application/json"
+
+
+def path_parameter(name, lookup="slug"):
+    """The path parameter of a detail URL: the object's slug or its numeric id."""
+    if lookup == "slug":
+        return OpenApiParameter("slug", str, OpenApiParameter.PATH, description=f"The {name}'s slug.")
+    return OpenApiParameter("id", int, OpenApiParameter.PATH, description=f"The {name}'s numeric id.")
+
+
+EXCERPT_ID = path_parameter("excerpt", lookup="id")
+
+
+def curated_schema(name, plural, serializer, write_serializer, written=None, lookup="slug", skip=()):
+    """
+    Summaries, path parameter and every documented response of a viewset the public reads and curators write.
+
+    The operations named in ``skip`` are left to the view (a mixin's own ``extend_schema``).
+    """
+    written = written or serializer
+    path = [path_parameter(name, lookup)]
+
+    def write(summary, status=200, responses=CHANGE_RESPONSES, parameters=path):
+        return extend_schema(
+            summary=summary,
+            parameters=parameters,
+            request=write_serializer,
+            responses={(status, JSON): written, **responses},
+        )
+
+    operations = {
+        "list": extend_schema(
+            summary=f"List {plural}", responses={(200, JSON): serializer(many=True), **LIST_RESPONSES}
+        ),
+        "retrieve": extend_schema(
+            summary=f"Retrieve one {name}", parameters=path, responses={(200, JSON): serializer, **DETAIL_RESPONSES}
+        ),
+        "create": write(f"Create a {name} (curators)", status=201, responses=WRITE_RESPONSES, parameters=None),
+        "update": write(f"Replace a {name} (curators)"),
+        "partial_update": write(f"Change some fields of a {name} (curators)"),
+        "destroy": extend_schema(
+            summary=f"Delete a {name} (admins)", parameters=path, responses={204: None, **DELETE_RESPONSES}
+        ),
+    }
+    return extend_schema_view(
+        **{operation: schema for operation, schema in operations.items() if operation not in skip}
+    )
+
+
+# The excerpt list's export formats.
+
+FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    str,
+    enum=["json", "csv", "jsonl"],
+    description=(
+        "json (default): one page. csv or jsonl: the whole filtered list as a file, streamed (cursor and page_size "
+        "are ignored). The same as Accept: text/csv, application/jsonl or application/x-ndjson. CSV flattens the "
+        "nested objects (speaker_slug, speaker_name, ...) and joins topic slugs with ';'."
+    ),
+)
+EXPORT_DESCRIPTION = "Every matching excerpt, one row or line each, streamed: {}."
+EXPORT_RESPONSES = {
+    (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("CSV")),
+    (200, "application/jsonl"): OpenApiResponse(
+        OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("JSON Lines, one excerpt as JSON a line")
+    ),
+    (200, "application/x-ndjson"): OpenApiResponse(
+        OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("the same as application/jsonl")
+    ),
+}
+
+# Citations.
+
+STYLE_PARAMETER = OpenApiParameter(
+    "style",
+    str,
+    enum=list(citations.STYLES),
+    default=citations.DEFAULT_STYLE,
+    description=(
+        "csl-json (an array of CSL-JSON items, for Zotero, Mendeley and citeproc), bibtex (biblatex fields), ris, "
+        "or chicago (plain-text notes, one a line)."
+    ),
+)
+CITATION_RESPONSES = {
+    (200, media_type.split(";")[0]): OpenApiResponse(
+        # CSL-JSON is an array of items; the other styles are text.
+        {"type": "array", "items": {"type": "object"}} if style == "csl-json" else OpenApiTypes.STR,
+        description=f"The citation as {style}.",
+    )
+    for style, media_type in citations.STYLES.items()
+}

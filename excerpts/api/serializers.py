@@ -9,7 +9,6 @@ from rest_framework import serializers
 from ..history import one_version
 from ..models import Event, Excerpt, Source, Speaker, Topic, validate_aliases
 from ..research import citations
-from ..research.facets import SCAN_LIMIT
 
 
 class OptionalURLField(serializers.URLField):
@@ -200,22 +199,6 @@ class EventSerializer(serializers.ModelSerializer):
     class Meta:
         model = Event
         fields = ["slug", "url", "name", "date", "place", "description"]
-
-
-class ProblemErrorSerializer(serializers.Serializer):
-    name = serializers.CharField(help_text="The query parameter or body field that was refused.")
-    reason = serializers.CharField(help_text="Why it was refused and what is allowed.")
-
-
-class ProblemSerializer(serializers.Serializer):
-    """RFC 9457 problem details."""
-
-    type = serializers.URLField(help_text="URI identifying the kind of problem.")
-    title = serializers.CharField(help_text="Short summary of the kind of problem.")
-    status = serializers.IntegerField(help_text="HTTP status code.")
-    detail = serializers.CharField(help_text="What went wrong with this request, for a person.")
-    instance = serializers.CharField(required=False, help_text="The request path.")
-    errors = ProblemErrorSerializer(many=True, required=False, help_text="Each refused input, for a 400.")
 
 
 # Writes. A client that sends 1958 where a string belongs, or a field we do not know, has a bug: tell it
@@ -430,35 +413,6 @@ class HistoryEntrySerializer(serializers.Serializer):
     changes = HistoryChangeSerializer(many=True, help_text="Each field that changed, with its old and new value.")
 
 
-class FacetValueSerializer(serializers.Serializer):
-    value = serializers.CharField(help_text="The filter value: a slug, a choice, a language tag, a year or a decade.")
-    label = serializers.CharField(help_text="What to show: a name, a choice's label, 1950s.")
-    count = serializers.IntegerField(help_text="Matching excerpts with this value.")
-
-
-class FacetsSerializer(serializers.Serializer):
-    """Counts of the filtered excerpts per facet value. Year and decade are those of date_start."""
-
-    count = serializers.IntegerField(
-        help_text=(
-            f"Matching excerpts, exact up to {SCAN_LIMIT:,} (always exact without filters). When more match, "
-            f"count is {SCAN_LIMIT:,}, count_exact is false and every facet counts the {SCAN_LIMIT:,} most "
-            "recently added matches."
-        )
-    )
-    count_exact = serializers.BooleanField(
-        help_text=f"False when more than {SCAN_LIMIT:,} excerpts match and only the most recent are counted."
-    )
-    speaker = FacetValueSerializer(many=True)
-    topic = FacetValueSerializer(many=True, help_text="An excerpt counts under each of its topics.")
-    kind = FacetValueSerializer(many=True)
-    attribution = FacetValueSerializer(many=True)
-    language = FacetValueSerializer(many=True)
-    event = FacetValueSerializer(many=True, help_text="Excerpts without an event are not counted here.")
-    year = FacetValueSerializer(many=True, help_text="By the year of date_start, the earliest possible day.")
-    decade = FacetValueSerializer(many=True, help_text="By the decade of date_start.")
-
-
 class RandomQuerySerializer(serializers.Serializer):
     count = serializers.IntegerField(min_value=1, max_value=50, default=1, help_text="How many excerpts, 1 to 50.")
     seed = serializers.IntegerField(
@@ -467,8 +421,3 @@ class RandomQuerySerializer(serializers.Serializer):
         required=False,
         help_text="The same seed gives the same excerpts (while the data is the same). Omit for a fresh draw.",
     )
-
-
-class RandomExcerptsSerializer(serializers.Serializer):
-    seed = serializers.IntegerField(help_text="The seed used: pass it again to get the same excerpts.")
-    results = ExcerptSerializer(many=True)

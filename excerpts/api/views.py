@@ -1,40 +1,27 @@
 """API v1: excerpts and the reference data they point to; the public reads, curators write."""
 
-import secrets
 from collections import Counter
 
 from django.db import transaction
 from django.db.models import ProtectedError
-from django.http import Http404, HttpResponse
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema
 from rest_framework import viewsets
-from rest_framework.decorators import action
-from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
-from rest_framework.renderers import JSONRenderer
-from rest_framework.response import Response
 
-from ..history import history_entries
 from ..models import Event, Excerpt, Source, Speaker, Topic
-from ..research import caching, citations, facets, search
-from . import renderers
-from .caching import request_parts
+from ..research import search
+from .actions import CitationsMixin, ExportMixin, FacetsMixin, HistoryMixin, RandomMixin
 from .filters import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
+from .openapi import EXPORT_RESPONSES, FORMAT_PARAMETER, JSON, LIST_RESPONSES, curated_schema
 from .ordering import ExcerptOrdering
-from .permissions import IsCurator, is_curator
-from .problems import PROBLEM_CONTENT_TYPE, Conflict
+from .permissions import is_curator
+from .problems import Conflict
 from .serializers import (
     CuratorExcerptSerializer,
     EventSerializer,
     EventWriteSerializer,
     ExcerptSerializer,
     ExcerptWriteSerializer,
-    FacetsSerializer,
-    HistoryEntrySerializer,
-    ProblemSerializer,
-    RandomExcerptsSerializer,
-    RandomQuerySerializer,
     SourceSerializer,
     SourceWriteSerializer,
     SpeakerSerializer,
@@ -43,160 +30,8 @@ from .serializers import (
     TopicWriteSerializer,
 )
 
-PROBLEM_400 = OpenApiResponse(
-    ProblemSerializer,
-    description="A query parameter is unknown or has a value that cannot be used; `errors` names it.",
-    examples=[
-        OpenApiExample(
-            "Unknown parameter",
-            value={
-                "type": "https://excerpts.invalid/problems/invalid-request",
-                "title": "Invalid request",
-                "status": 400,
-                "detail": "speakr: Unknown query parameter. Allowed parameters are: ...",
-                "instance": "/api/v1/excerpts/?speakr=mao-zedong",
-                "errors": [{"name": "speakr", "reason": "Unknown query parameter. Allowed parameters are: ..."}],
-            },
-            response_only=True,
-        )
-    ],
-)
-PROBLEM_404 = OpenApiResponse(ProblemSerializer, description="No such object.")
-PROBLEM_400_BODY = OpenApiResponse(
-    ProblemSerializer,
-    description=(
-        "The body is invalid: a field is unknown or read-only, has the wrong type (a number where a string "
-        "belongs), names an unknown slug or id, or has a value that cannot be used; `errors` names each one."
-    ),
-    examples=[
-        OpenApiExample(
-            "Invalid EDTF date and an unknown field",
-            value={
-                "type": "https://excerpts.invalid/problems/invalid-request",
-                "title": "Invalid request",
-                "status": 400,
-                "detail": "date: '1958-13' is not a valid EDTF date. ...",
-                "instance": "/api/v1/excerpts/",
-                "errors": [{"name": "date", "reason": "'1958-13' is not a valid EDTF date. ..."}],
-            },
-            response_only=True,
-        )
-    ],
-)
-PROBLEM_401 = OpenApiResponse(
-    ProblemSerializer, description="No valid credentials: send `Authorization: Token <key>` (see create_curator)."
-)
-PROBLEM_403 = OpenApiResponse(ProblemSerializer, description="Authenticated, but without the permission this needs.")
-PROBLEM_409 = OpenApiResponse(
-    ProblemSerializer,
-    description="Still in use: excerpts (or narrower topics) refer to it. Reassign or delete them first.",
-    examples=[
-        OpenApiExample(
-            "Speaker still quoted",
-            value={
-                "type": "https://excerpts.invalid/problems/conflict",
-                "title": "Conflict",
-                "status": 409,
-                "detail": "Mao Zedong cannot be deleted while in use by 12 excerpts. Reassign or delete them first.",
-                "instance": "/api/v1/speakers/mao-zedong/",
-            },
-            response_only=True,
-        )
-    ],
-)
-
-PROBLEM_503 = OpenApiResponse(
-    ProblemSerializer,
-    description=(
-        "The database stayed locked by another writer (an import, on SQLite) past the wait; nothing was written. "
-        "Send the request again after the seconds in the `Retry-After` header."
-    ),
-)
-
-
-def problem_responses(responses):
-    """Key problem-detail responses by (status, media type), so the schema says application/problem+json."""
-    return {(status, PROBLEM_CONTENT_TYPE): response for status, response in responses.items()}
-
-
-LIST_RESPONSES = problem_responses({400: PROBLEM_400})
-DETAIL_RESPONSES = problem_responses({400: PROBLEM_400, 404: PROBLEM_404})
-WRITE_RESPONSES = problem_responses({400: PROBLEM_400_BODY, 401: PROBLEM_401, 403: PROBLEM_403, 503: PROBLEM_503})
-CHANGE_RESPONSES = {**WRITE_RESPONSES, **problem_responses({404: PROBLEM_404})}
-DELETE_RESPONSES = problem_responses(
-    {400: PROBLEM_400, 401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404, 409: PROBLEM_409, 503: PROBLEM_503}
-)
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 ID_PATTERN = r"[0-9]{1,18}"
-JSON = "application/json"
-EXCERPT_ID = OpenApiParameter("id", int, OpenApiParameter.PATH, description="The excerpt's numeric id.")
-
-
-def curated_schema(name, plural, serializer, write_serializer, written=None, lookup="slug"):
-    """Summaries, path parameter and every documented response of a viewset the public reads and curators write."""
-    written = written or serializer
-    if lookup == "slug":
-        path = [OpenApiParameter("slug", str, OpenApiParameter.PATH, description=f"The {name}'s slug.")]
-    else:
-        path = [OpenApiParameter("id", int, OpenApiParameter.PATH, description=f"The {name}'s numeric id.")]
-    return extend_schema_view(
-        list=extend_schema(summary=f"List {plural}", responses={(200, JSON): serializer(many=True), **LIST_RESPONSES}),
-        retrieve=extend_schema(
-            summary=f"Retrieve one {name}", parameters=path, responses={(200, JSON): serializer, **DETAIL_RESPONSES}
-        ),
-        create=extend_schema(
-            summary=f"Create a {name} (curators)",
-            request=write_serializer,
-            responses={(201, JSON): written, **WRITE_RESPONSES},
-        ),
-        update=extend_schema(
-            summary=f"Replace a {name} (curators)",
-            parameters=path,
-            request=write_serializer,
-            responses={(200, JSON): written, **CHANGE_RESPONSES},
-        ),
-        partial_update=extend_schema(
-            summary=f"Change some fields of a {name} (curators)",
-            parameters=path,
-            request=write_serializer,
-            responses={(200, JSON): written, **CHANGE_RESPONSES},
-        ),
-        destroy=extend_schema(
-            summary=f"Delete a {name} (admins)", parameters=path, responses={204: None, **DELETE_RESPONSES}
-        ),
-    )
-
-
-FORMAT_PARAMETER = OpenApiParameter(
-    "format",
-    str,
-    enum=["json", "csv", "jsonl"],
-    description=(
-        "json (default): one page. csv or jsonl: the whole filtered list as a file, streamed (cursor and page_size "
-        "are ignored). The same as Accept: text/csv, application/jsonl or application/x-ndjson. CSV flattens the "
-        "nested objects (speaker_slug, speaker_name, ...) and joins topic slugs with ';'."
-    ),
-)
-EXPORT_DESCRIPTION = "Every matching excerpt, one row or line each, streamed: {}."
-MAX_BIBLIOGRAPHY = 1000
-STYLE_PARAMETER = OpenApiParameter(
-    "style",
-    str,
-    enum=list(citations.STYLES),
-    default=citations.DEFAULT_STYLE,
-    description=(
-        "csl-json (an array of CSL-JSON items, for Zotero, Mendeley and citeproc), bibtex (biblatex fields), ris, "
-        "or chicago (plain-text notes, one a line)."
-    ),
-)
-CITATION_RESPONSES = {
-    (200, media_type.split(";")[0]): OpenApiResponse(
-        # CSL-JSON is an array of items; the other styles are text.
-        {"type": "array", "items": {"type": "object"}} if style == "csl-json" else OpenApiTypes.STR,
-        description=f"The citation as {style}.",
-    )
-    for style, media_type in citations.STYLES.items()
-}
 
 
 class CuratedViewSet(viewsets.ModelViewSet):
@@ -257,28 +92,17 @@ class CuratedViewSet(viewsets.ModelViewSet):
             ) from None
 
 
-@extend_schema_view(
-    list=extend_schema(
-        summary="List excerpts, or export them all as CSV or JSON Lines",
-        parameters=[FORMAT_PARAMETER],
-        responses={
-            (200, "application/json"): ExcerptSerializer(many=True),
-            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("CSV")),
-            (200, "application/jsonl"): OpenApiResponse(
-                OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("JSON Lines, one excerpt as JSON a line")
-            ),
-            (200, "application/x-ndjson"): OpenApiResponse(
-                OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("the same as application/jsonl")
-            ),
-            # Errors are JSON problem details whatever the format asked for.
-            **LIST_RESPONSES,
-        },
-    ),
-)
+# The list's schema is ExportMixin's: it documents the CSV and JSON Lines answers too.
 @curated_schema(
-    "excerpt", "excerpts", ExcerptSerializer, ExcerptWriteSerializer, CuratorExcerptSerializer, lookup="id"
+    "excerpt",
+    "excerpts",
+    ExcerptSerializer,
+    ExcerptWriteSerializer,
+    CuratorExcerptSerializer,
+    lookup="id",
+    skip=["list"],
 )
-class ExcerptViewSet(CuratedViewSet):
+class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, HistoryMixin, CuratedViewSet):
     """
     Published excerpts: the quoted words with their speaker, EDTF date, source, page and topics.
 
@@ -314,31 +138,10 @@ class ExcerptViewSet(CuratedViewSet):
             return CuratorExcerptSerializer
         return super().get_serializer_class()
 
-    def get_renderers(self):
-        if self.action == "list":
-            return [renderer() for renderer in renderers.LIST_RENDERERS]
-        return super().get_renderers()
-
-    def perform_content_negotiation(self, request, force=False):
-        try:
-            return super().perform_content_negotiation(request, force)
-        except Http404:
-            # DRF answers an unknown ?format= with 404, as if the resource were missing: it is a bad parameter.
-            formats = ", ".join(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
-            raise ValidationError({"format": [f"Unknown format. Use one of: {formats}."]}) from None
-
-    def finalize_response(self, request, response, *args, **kwargs):
-        if isinstance(response, Response) and isinstance(
-            getattr(request, "accepted_renderer", None), renderers.ExportRenderer
-        ):
-            # Only the export itself is CSV or JSON Lines; an error about it is a JSON problem.
-            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
-        return super().finalize_response(request, response, *args, **kwargs)
-
     def search_plan(self, queryset, ordered=True):
         """
-        The request's search plan (research/search.py), built once: for the sort keys the ordering asks for, or
-        for an unordered read (facets, random draws). Without ``q`` it only orders.
+        The request's search plan (research/search.py), built once: for the sort keys the ordering backend gives,
+        or for an unordered read (facets, random draws). Without ``q`` it only orders.
         """
         raw = self.request.query_params.get("q", "")
         # The filter set has checked q already: parsing it again cannot fail.
@@ -346,131 +149,35 @@ class ExcerptViewSet(CuratedViewSet):
         ordering = self.ordering_backend().get_ordering(self.request, queryset, self) if ordered else None
         return search.plan(query, ordering)
 
+    def matching_rows(self, ordered=True):
+        """The excerpts the request asks for: filtered, searched and (unless ``ordered`` is false) sorted."""
+        queryset = self.filter_queryset(self.get_queryset())
+        return self.search_plan(queryset, ordered).rows(queryset)
+
+    @extend_schema(
+        summary="List excerpts, or export them all as CSV or JSON Lines",
+        parameters=[FORMAT_PARAMETER],
+        responses={
+            (200, JSON): ExcerptSerializer(many=True),
+            **EXPORT_RESPONSES,
+            # Errors are JSON problem details whatever the format asked for.
+            **LIST_RESPONSES,
+        },
+    )
     def list(self, request, *args, **kwargs):
-        """A page of excerpts: filters, search plan, keyset page, serializer, renderer, in that order."""
+        # A page of excerpts: filters, search plan, keyset page, serializer, renderer, in that order. (A comment,
+        # not a docstring: the schema describes the operation with the class docstring.)
         queryset = self.filter_queryset(self.get_queryset())  # every parameter checked; all but q and ordering applied
         plan = self.search_plan(queryset)
-        rows = plan.rows(queryset)  # searched and ordered
-        if isinstance(request.accepted_renderer, renderers.ExportRenderer):
-            return renderers.stream_export(rows, request.accepted_renderer, self.get_serializer())
+        rows = plan.rows(queryset)  # searched and sorted
+        if self.exporting(request):
+            return self.export(rows)  # every row as a file (ExportMixin)
         page = self.paginator.paginate_queryset(
             rows, request, view=self, counted=plan.counted(queryset), lead=plan.lead(rows)
         )
         context = {**self.get_serializer_context(), "highlights": plan.highlights(page)}
         serializer = self.get_serializer(page, many=True, context=context)
         return self.get_paginated_response(serializer.data)
-
-    def citation_response(self, excerpts):
-        style = self.request.query_params.get("style", citations.DEFAULT_STYLE)
-        if style not in citations.STYLES:
-            raise ValidationError({"style": [f"Unknown citation style. Use one of: {', '.join(citations.STYLES)}."]})
-        response = HttpResponse(citations.render(excerpts, style), content_type=citations.STYLES[style])
-        response["Content-Disposition"] = f'inline; filename="citations.{style.replace("csl-", "")}"'
-        return response
-
-    @extend_schema(
-        summary="Cite one excerpt",
-        operation_id="v1_excerpts_cite",
-        parameters=[STYLE_PARAMETER, EXCERPT_ID],
-        responses={
-            **CITATION_RESPONSES,
-            **DETAIL_RESPONSES,
-        },
-    )
-    @action(detail=True, pagination_class=None, extra_query_params=("style",))
-    def cite(self, request, pk=None):
-        """The excerpt's citation in the format a reference manager imports."""
-        return self.citation_response([self.get_object()])
-
-    @extend_schema(
-        summary="Cite every matching excerpt: a bibliography",
-        operation_id="v1_excerpts_cite_list",
-        parameters=[STYLE_PARAMETER],
-        filters=True,
-        responses={**CITATION_RESPONSES, **LIST_RESPONSES},
-    )
-    @action(detail=False, url_path="cite", pagination_class=None, extra_query_params=("style",))
-    def cite_list(self, request):
-        """
-        Citations of every excerpt the filters match, in list order: at most 1000 (MAX_BIBLIOGRAPHY); narrow
-        the filters for more (a larger set is a 400).
-        """
-        queryset = self.filter_queryset(self.get_queryset())
-        excerpts = list(self.search_plan(queryset).rows(queryset)[: MAX_BIBLIOGRAPHY + 1])
-        if len(excerpts) > MAX_BIBLIOGRAPHY:
-            raise ValidationError(
-                {
-                    "request": [
-                        f"More than {MAX_BIBLIOGRAPHY} excerpts match; a bibliography holds at most "
-                        f"{MAX_BIBLIOGRAPHY}. Narrow the filters, or export the list with format=csv or format=jsonl."
-                    ]
-                }
-            )
-        return self.citation_response(excerpts)
-
-    @extend_schema(
-        summary="Count the matching excerpts per speaker, topic, kind, attribution, language, event, year, decade",
-        filters=True,
-        responses={(200, JSON): FacetsSerializer, **LIST_RESPONSES},
-    )
-    @action(detail=False, pagination_class=None)
-    def facets(self, request):
-        """
-        Facet counts for the excerpts the filters match (every list filter works here), largest first;
-        years and decades in order, taken from date_start (the earliest possible day).
-
-        Without filters the counts are always exact. A filtered set is counted exactly up to 10,000
-        matches, like a list's `count`; when more match, `count_exact` is false, `count` is 10,000 and
-        every facet counts the 10,000 most recently added matches (narrow the filters for exact counts).
-        """
-        queryset = self.filter_queryset(self.get_queryset())
-        queryset = self.search_plan(queryset, ordered=False).rows(queryset)
-        if set(request.query_params) <= {"format", "status"}:
-            # The whole corpus (or all of it in some statuses): exact counts from the trigger-kept summary table.
-            visible = Excerpt.Status.values if is_curator(request.user) else [Excerpt.Status.PUBLISHED]
-            asked = request.query_params.getlist("status") or visible
-            statuses = [status for status in visible if status in asked]
-            return Response(facets.summary_counts(statuses))
-        # A filtered set is counted in one pass over at most SCAN_LIMIT matches, cached until the data changes.
-        counts = caching.cached("facets", request_parts(request), lambda: facets.facet_counts(queryset))
-        return Response(counts)
-
-    @extend_schema(
-        summary="Random excerpts, reproducible with a seed",
-        parameters=[RandomQuerySerializer],
-        filters=True,
-        responses={(200, JSON): RandomExcerptsSerializer, **LIST_RESPONSES},
-    )
-    @action(detail=False, pagination_class=None, extra_query_params=("count", "seed"))
-    def random(self, request):
-        """
-        `count` (1-50) random excerpts among those the filters match. The same `seed` gives the same
-        excerpts while the data is the same; the response says which seed it used. Up to 1,000 matches
-        are sampled exactly; from more, the draw is made from five stretches of 200 consecutive matches
-        (by id) at seeded random points, so a draw costs the same at any size.
-        """
-        params = RandomQuerySerializer(data=request.query_params)
-        params.is_valid(raise_exception=True)
-        seed = params.validated_data.get("seed", secrets.randbelow(2**31))
-        queryset = self.filter_queryset(self.get_queryset())
-        queryset = self.search_plan(queryset, ordered=False).rows(queryset)
-        ids = facets.random_ids(queryset, params.validated_data["count"], seed)
-        found = queryset.order_by().filter(id__in=ids).in_bulk()
-        excerpts = [found[pk] for pk in ids]
-        return Response({"seed": seed, "results": self.get_serializer(excerpts, many=True).data})
-
-    @extend_schema(
-        summary="History of one excerpt (curators)",
-        parameters=[EXCERPT_ID],
-        responses={
-            (200, JSON): HistoryEntrySerializer(many=True),
-            **problem_responses({401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404}),
-        },
-    )
-    @action(detail=True, methods=["get"], permission_classes=[IsCurator], pagination_class=None, filter_backends=[])
-    def history(self, request, pk=None):
-        """Every change to the excerpt, newest first: who, when, and each field's old and new value."""
-        return Response(HistoryEntrySerializer(history_entries(self.get_object()), many=True).data)
 
 
 @curated_schema("speaker", "speakers", SpeakerSerializer, SpeakerWriteSerializer)

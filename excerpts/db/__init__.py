@@ -14,6 +14,11 @@ exists). The system check (``checks``) compares the database with the declaratio
 ``manage.py repair_database`` runs ``install_statements`` again.
 """
 
+from collections.abc import Iterable, Sequence
+from types import ModuleType
+
+from django.db.backends.base.base import BaseDatabaseWrapper
+
 from . import data_version, facet_summary, indexes, search_index, speaker_name
 from .objects import DERIVED_KINDS, STORAGE_KINDS, DatabaseObject
 
@@ -25,12 +30,12 @@ DROP_ORDER = ("trigger", "index", "function", "column", "virtual table", "table"
 __all__ = ["VENDORS", "DatabaseObject", "declared", "install_statements", "run", "uninstall_statements"]
 
 
-def declared(vendor, modules=MODULES):
+def declared(vendor: str, modules: Sequence[ModuleType] = MODULES) -> list[DatabaseObject]:
     """Every object the database of ``vendor`` should have, in declaration order."""
     return [obj for module in modules for obj in module.OBJECTS.get(vendor, ())]
 
 
-def uninstall_statements(vendor, modules=MODULES):
+def uninstall_statements(vendor: str, modules: Sequence[ModuleType] = MODULES) -> list[str]:
     """Drop every declared object that exists."""
     objects = declared(vendor, modules)
     # PostgreSQL refuses ALTER TABLE in a transaction with deferred foreign-key checks pending (loaddata's).
@@ -38,7 +43,7 @@ def uninstall_statements(vendor, modules=MODULES):
     return [*pending, *(obj.drop(vendor) for kind in DROP_ORDER for obj in objects if obj.kind == kind)]
 
 
-def install_statements(vendor, modules=MODULES):
+def install_statements(vendor: str, modules: Sequence[ModuleType] = MODULES) -> list[str]:
     """
     Drop every declared object that exists and create them all afresh, filled from the tables: what a new
     migration runs to bring a database of any earlier state to today's objects, and what a repair runs.
@@ -47,14 +52,14 @@ def install_statements(vendor, modules=MODULES):
     """
     objects = declared(vendor, modules)
 
-    def created(kinds):
+    def created(kinds: Iterable[str]) -> list[str]:
         return [statement for obj in objects if obj.kind in kinds for statement in obj.create_statements(vendor)]
 
     fill = [statement for module in modules for statement in module.FILL.get(vendor, ())]
     return [*uninstall_statements(vendor, modules), *created(STORAGE_KINDS), *fill, *created(DERIVED_KINDS)]
 
 
-def run(connection, statements):
+def run(connection: BaseDatabaseWrapper, statements: Iterable[str]) -> None:
     """Run SQL statements in order on ``connection``."""
     with connection.cursor() as cursor:
         for statement in statements:

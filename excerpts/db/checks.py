@@ -7,17 +7,24 @@ object's comment, set to a digest of its definition when it is created; a missin
 (an object from an earlier version, or replaced by hand) differs, and a disabled trigger is reported too.
 """
 
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from django.apps import AppConfig
 from django.core import checks
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.migrations.executor import MigrationExecutor
 
 from . import VENDORS, declared
-from .objects import MARK
+from .objects import MARK, DatabaseObject
 
 REPAIR = "manage.py repair_database"
 
 
-def _sqlite_problems(connection, objects):
+def _sqlite_problems(
+    connection: BaseDatabaseWrapper, objects: list[DatabaseObject]
+) -> Iterator[tuple[DatabaseObject, str]]:
     with connection.cursor() as cursor:
         cursor.execute("SELECT type, name, sql FROM sqlite_master")
         found = {(kind, name): sql for kind, name, sql in cursor.fetchall()}
@@ -46,17 +53,19 @@ POSTGRESQL_LOOKUPS = {
 }
 
 
-def _words(sql):
+def _words(sql: str) -> str:
     return " ".join(sql.split())
 
 
-def _body(function):
+def _body(function: DatabaseObject) -> str:
     """The body of a declared function, between its $$ quotes, as PostgreSQL keeps it (prosrc)."""
     definition = function.create[0]
     return _words(definition[definition.index("$$") + 2 : definition.rindex("$$")])
 
 
-def _postgresql_problems(connection, objects):
+def _postgresql_problems(
+    connection: BaseDatabaseWrapper, objects: list[DatabaseObject]
+) -> Iterator[tuple[DatabaseObject, str]]:
     with connection.cursor() as cursor:
         for obj in objects:
             if obj.kind in ("column", "trigger"):
@@ -74,21 +83,23 @@ def _postgresql_problems(connection, objects):
                 yield obj, "disabled"
 
 
-def problems(connection):
+def problems(connection: BaseDatabaseWrapper) -> list[tuple[DatabaseObject, str]]:
     """(object, what is wrong) for every declared object that the database lacks or holds otherwise."""
     objects = declared(connection.vendor)
     inspect = _sqlite_problems if connection.vendor == "sqlite" else _postgresql_problems
     return list(inspect(connection, objects))
 
 
-def _migrated(connection):
+def _migrated(connection: BaseDatabaseWrapper) -> bool:
     """Whether every migration is applied (before then, migrate is what brings the objects)."""
     executor = MigrationExecutor(connection)
     return not executor.migration_plan(executor.loader.graph.leaf_nodes())
 
 
 @checks.register()
-def check_database_objects(app_configs=None, databases=None, **kwargs):
+def check_database_objects(
+    app_configs: Sequence[AppConfig] | None = None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
     """Report each trigger, function, table, column or index the database should have and lacks or differs."""
     if app_configs is not None and not any(config.name == "excerpts" for config in app_configs):
         return []

@@ -10,6 +10,8 @@ Whole-corpus facets and each speaker's ``excerpt_count`` read it instead of grou
   readers sum the rows per value and fold them back into one row per value. A TRUNCATE recounts.
 """
 
+from collections.abc import Callable
+
 from .objects import DatabaseObject
 
 TABLE = "excerpts_facet_count"
@@ -36,7 +38,7 @@ ROW_VALUES = {
 }
 
 
-def excerpt_values_sql(vendor, rows):
+def excerpt_values_sql(vendor: str, rows: str) -> str:
     """
     SELECT (status, facet, value) for every facet value of the excerpt rows ``rows``: a table, a
     PostgreSQL transition table, or a SQLite trigger's NEW or OLD row.
@@ -63,7 +65,7 @@ def excerpt_values_sql(vendor, rows):
     return f"SELECT status, facet, value FROM ({singles} UNION ALL {topics}) AS v WHERE value IS NOT NULL"
 
 
-def link_values_sql(vendor, links):
+def link_values_sql(vendor: str, links: str) -> str:
     """SELECT (status, 'topic', value) for topic links ``links`` whose excerpt exists (mid-delete it may not)."""
     if links in ("NEW", "OLD"):
         return (
@@ -77,7 +79,7 @@ def link_values_sql(vendor, links):
     )
 
 
-def count_all_sql(vendor):
+def count_all_sql(vendor: str) -> str:
     """Count every excerpt into the (empty) summary table."""
     return (
         f"INSERT INTO {TABLE} (status, facet, value, count) SELECT status, facet, value, count(*) "
@@ -85,7 +87,7 @@ def count_all_sql(vendor):
     )
 
 
-def _sqlite_add(values_sql, sign):
+def _sqlite_add(values_sql: str, sign: str) -> str:
     """Add (+) or subtract (-) one for each (status, facet, value) the SQL selects, in place."""
     return (
         f"INSERT INTO {TABLE} (status, facet, value, count) SELECT status, facet, value, {sign}1 "
@@ -94,7 +96,7 @@ def _sqlite_add(values_sql, sign):
     )
 
 
-def _postgresql_append(*parts):
+def _postgresql_append(*parts: tuple[str, int]) -> str:
     """Append the net change of (values SQL, +1 or -1) parts as rows; changes that cancel out append none."""
     union = " UNION ALL ".join(
         f"SELECT status, facet, value, {sign} AS delta FROM ({sql}) AS v" for sql, sign in parts
@@ -105,7 +107,7 @@ def _postgresql_append(*parts):
     )
 
 
-def _plpgsql(name, body):
+def _plpgsql(name: str, body: str) -> DatabaseObject:
     """A trigger function (its result is ignored: the triggers run after the statement)."""
     return DatabaseObject(
         "function",
@@ -115,13 +117,16 @@ def _plpgsql(name, body):
 
 
 # Per watched table: how its rows' facet values are selected.
-WATCHED = {"excerpts_excerpt": excerpt_values_sql, "excerpts_excerpt_topics": link_values_sql}
+WATCHED: dict[str, Callable[[str, str], str]] = {
+    "excerpts_excerpt": excerpt_values_sql,
+    "excerpts_excerpt_topics": link_values_sql,
+}
 # What each write does to the counts: subtract the old row's values, add the new row's.
 CHANGES = {"INSERT": [("NEW", "+")], "UPDATE": [("OLD", "-"), ("NEW", "+")], "DELETE": [("OLD", "-")]}
 TRANSITION_TABLES = {"NEW": "new_rows", "OLD": "old_rows"}
 
 
-def _sqlite_trigger(table, operation, steps):
+def _sqlite_trigger(table: str, operation: str, steps: list[tuple[str, str]]) -> DatabaseObject:
     name = f"{table}_facet_{operation.lower()}"
     # Only a change to a counted column moves a count (an edit of the text does not).
     columns = f" OF {', '.join(EXCERPT_COLUMNS)}" if (table, operation) == ("excerpts_excerpt", "UPDATE") else ""
@@ -131,7 +136,7 @@ def _sqlite_trigger(table, operation, steps):
     )
 
 
-def _postgresql_function(table):
+def _postgresql_function(table: str) -> DatabaseObject:
     return _plpgsql(
         f"{table}_facet_trigger",
         "\n".join(
@@ -145,7 +150,7 @@ def _postgresql_function(table):
     )
 
 
-def _postgresql_trigger(table, operation, steps):
+def _postgresql_trigger(table: str, operation: str, steps: list[tuple[str, str]]) -> DatabaseObject:
     name = f"{table}_facet_{operation.lower()}"
     transitions = " ".join(f"{row} TABLE AS {TRANSITION_TABLES[row]}" for row, _ in steps)
     return DatabaseObject(

@@ -36,4 +36,4 @@ OBJECTS = {
         TOPIC_LINKS,
     ],
 }
-FILL = {}
+FILL: dict[str, list[str]] = {}  # nothing to fill: an index is built from the table

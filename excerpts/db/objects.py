@@ -29,24 +29,24 @@ class DatabaseObject:
 
     kind: str
     name: str
-    create: tuple[str, ...]
+    create: tuple[str, ...] | str  # one statement may be given alone; __post_init__ makes it a tuple
     table: str = ""
     signature: str = ""
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         if isinstance(self.create, str):
             object.__setattr__(self, "create", (self.create,))
 
     @property
-    def digest(self):
+    def digest(self) -> str:
         """A short digest of the definition: PostgreSQL keeps it as the object's comment, the check compares it."""
         return hashlib.sha256("\n".join(" ".join(s.split()) for s in self.create).encode()).hexdigest()[:16]
 
     @property
-    def label(self):
+    def label(self) -> str:
         return f"{self.kind} {self.name}" + (f" on {self.table}" if self.table and self.kind != "column" else "")
 
-    def drop(self, vendor):
+    def drop(self, vendor: str) -> str:
         """The statement that drops the object if it exists."""
         if self.kind == "column":
             return f"ALTER TABLE {self.table} DROP COLUMN IF EXISTS {self.name}"
@@ -57,7 +57,7 @@ class DatabaseObject:
         kind = "TABLE" if self.kind == "virtual table" else self.kind.upper()
         return f"DROP {kind} IF EXISTS {self.name}"
 
-    def comment_target(self):
+    def comment_target(self) -> str:
         """What PostgreSQL's COMMENT ON names the object as."""
         if self.kind == "column":
             return f"COLUMN {self.table}.{self.name}"
@@ -67,7 +67,7 @@ class DatabaseObject:
             return f"FUNCTION {self.signature or self.name + '()'}"
         return f"{self.kind.upper()} {self.name}"
 
-    def create_statements(self, vendor):
+    def create_statements(self, vendor: str) -> list[str]:
         """The statements that create the object; on PostgreSQL the last one comments it with its digest."""
         if vendor == "postgresql":
             return [*self.create, f"COMMENT ON {self.comment_target()} IS '{MARK}{self.digest}'"]

@@ -29,7 +29,7 @@ SQLITE_SPEAKER_DOCUMENT = (
 SQLITE_SOURCE_DOCUMENT = "(SELECT so.title FROM excerpts_source so WHERE so.id = {source_id})"
 
 
-def _sqlite_insert(prefix, where=""):
+def _sqlite_insert(prefix: str, where: str = "") -> str:
     return (
         f"INSERT INTO {FTS_TABLE}(rowid, text, original_text, context, speaker, source_title) "
         f"SELECT {prefix}id, {prefix}text, {prefix}original_text, {prefix}context, "
@@ -83,7 +83,7 @@ SQLITE_TRIGGERS = {
 POSTGRESQL_DOCUMENT = "excerpts_search_document(text, original_text, context, speaker_id, source_id)"
 
 
-def _postgresql_refresh(name, changed, where):
+def _postgresql_refresh(name: str, changed: str, where: str) -> DatabaseObject:
     """A trigger function that re-indexes the excerpts ``where`` selects when its row is inserted or ``changed``."""
     return DatabaseObject(
         "function",

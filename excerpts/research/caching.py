@@ -4,23 +4,26 @@ Results that cost a scan of the corpus (facet counts, a list's total), cached un
 A cached value is stored under the *data version*, a value that changes with every committed write to
 excerpts, their topics, speakers, sources, topics or events, whatever the write path: database triggers
 keep it (``excerpts.db.data_version``). Reading it costs one small query; a stale entry is never read
-again once the version has moved on, and the cache's timeout clears it.
+again once the version has moved on, and the cache's timeout (``limits.CACHE_TIMEOUT``) clears it.
 
 The cache is Django's default cache (per process, in memory, unless ``CACHES`` says otherwise);
 because the version comes from the database, several processes or servers never disagree.
 """
 
 import hashlib
+from collections.abc import Callable
+from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import connection as default_connection
 
 from ..db.data_version import READ as READ_VERSION
+from . import limits
 
-TIMEOUT = 3600  # seconds; entries of an old version are useless, this only bounds the memory they hold
+T = TypeVar("T")
 
 
-def data_version():
+def data_version() -> int | None:
     """The current data version, or None on a database without one (nothing is cached then)."""
     sql = READ_VERSION.get(default_connection.vendor)
     if sql is None:
@@ -30,7 +33,7 @@ def data_version():
         return cursor.fetchone()[0]
 
 
-def cached(name, parts, compute):
+def cached(name: str, parts: object, compute: Callable[[], T]) -> T:
     """
     ``compute()``, or its value cached for the same ``name`` and ``parts`` at the current data version.
 
@@ -44,5 +47,5 @@ def cached(name, parts, compute):
     value = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, TIMEOUT)
+        cache.set(key, value, limits.CACHE_TIMEOUT)
     return value

@@ -8,8 +8,11 @@ precision, a range for an interval, ``season`` for a season and ``circa`` for an
 approximate date; BibTeX gets biblatex's ``date`` field, which is EDTF itself.
 """
 
+import datetime
 import json
 import re
+from collections.abc import Iterable
+from typing import Any
 
 from ..models import Excerpt, Source
 
@@ -26,8 +29,12 @@ EDTF_SEASON = re.compile(r"^(?P<year>\d{4})-(?P<season>2[1-4])(?P<qualifier>[?~%
 PAGE_PREFIX = re.compile(r"^\s*(?:pp?\.|pages?|s\.|стр\.)\s*", re.IGNORECASE)
 PAGE_RANGE = re.compile(r"^\s*(\w+)\s*[-\u2013\u2014]\s*(\w+)\s*$")
 
-CSL_TYPES = {Excerpt.Kind.SPEECH: "speech", Excerpt.Kind.LETTER: "letter", Excerpt.Kind.REPORT: "report"}
-CSL_TYPES_BY_SOURCE = {
+CSL_TYPES: dict[str, str] = {
+    Excerpt.Kind.SPEECH: "speech",
+    Excerpt.Kind.LETTER: "letter",
+    Excerpt.Kind.REPORT: "report",
+}
+CSL_TYPES_BY_SOURCE: dict[str, str] = {
     Source.Kind.NEWSPAPER: "article-newspaper",
     Source.Kind.ARTICLE: "article",
     Source.Kind.WEBSITE: "webpage",
@@ -50,24 +57,24 @@ BIBTEX_SPECIAL = re.compile(r"([\\{}&%$#_~^])")
 BIBTEX_REPLACEMENTS = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
 
 
-def csl_type(excerpt):
+def csl_type(excerpt: Excerpt) -> str:
     """The CSL item type: from the kind of utterance where it decides, else from the kind of source."""
     return CSL_TYPES.get(excerpt.kind) or CSL_TYPES_BY_SOURCE.get(excerpt.source.kind, "document")
 
 
-def pages(locator):
+def pages(locator: str | None) -> str:
     """The locator without its "p."/"pp." prefix: "pp. 321-322" becomes "321-322"."""
     return PAGE_PREFIX.sub("", locator or "").strip()
 
 
-def page_range(locator):
+def page_range(locator: str | None) -> tuple[str, str]:
     """(first, last) page of a locator; last is "" for a single page."""
     cleaned = pages(locator)
     match = PAGE_RANGE.match(cleaned)
     return (match.group(1), match.group(2)) if match else (cleaned, "")
 
 
-def _date_point(value):
+def _date_point(value: str) -> tuple[list[int], dict[str, Any]] | None:
     """CSL date-parts and flags for one EDTF date without an interval, or None if it is not that simple."""
     match = EDTF_SEASON.match(value)  # before days: 1958-22 is summer 1958, not a 22nd month
     if match:
@@ -82,13 +89,14 @@ def _date_point(value):
     return None
 
 
-def csl_date(edtf, start=None, end=None):
+def csl_date(edtf: str, start: datetime.date | None = None, end: datetime.date | None = None) -> dict[str, Any] | None:
     """A CSL-JSON date for an EDTF string; falls back to the [start, end] day range for other EDTF forms."""
     edtf = (edtf or "").strip()
     if not edtf:
         return None
-    points = [_date_point(part) for part in edtf.split("/")] if edtf.count("/") <= 1 else [None]
-    if all(points):
+    found = [_date_point(part) for part in edtf.split("/")] if edtf.count("/") <= 1 else [None]
+    points = [point for point in found if point is not None]
+    if len(points) == len(found):
         date = {"date-parts": [parts for parts, _ in points]}
         for _, flags in points:
             date.update(flags)
@@ -99,12 +107,12 @@ def csl_date(edtf, start=None, end=None):
     return {"literal": edtf}
 
 
-def _year(edtf):
+def _year(edtf: str) -> str:
     match = re.match(r"\d{4}", edtf or "")
     return match.group(0) if match else ""
 
 
-def _publication(source, speaker_name=""):
+def _publication(source: Source, speaker_name: str = "") -> str:
     """'Author, Title (Place: Publisher, Year)' for a source, leaving out what is unknown."""
     head = source.title
     if source.author and source.author != speaker_name:
@@ -113,23 +121,23 @@ def _publication(source, speaker_name=""):
     return f"{head} ({imprint})" if imprint else head
 
 
-def chicago_note(excerpt):
+def chicago_note(excerpt: Excerpt) -> str:
     """A Chicago-style note for the excerpt: speaker, kind and date, source with imprint, page, quoted in."""
     speaker = excerpt.speaker.name
     note = f"{speaker}, {excerpt.get_kind_display().lower()}, {excerpt.date_display}"
-    if excerpt.event_id:
+    if excerpt.event is not None:
         note += f", {excerpt.event.name}"
     note += f", in {_publication(excerpt.source, speaker)}"
     if excerpt.locator:
         note += f", {pages(excerpt.locator)}"
-    if excerpt.quoted_in_id:
+    if excerpt.quoted_in is not None:
         note += f", quoted in {_publication(excerpt.quoted_in)}"
         if excerpt.quoted_in_locator:
             note += f", {pages(excerpt.quoted_in_locator)}"
     return note + "."
 
 
-def csl_item(excerpt):
+def csl_item(excerpt: Excerpt) -> dict[str, Any]:
     """The excerpt as one CSL-JSON item."""
     source, kind = excerpt.source, csl_type(excerpt)
     item = {
@@ -152,22 +160,22 @@ def csl_item(excerpt):
         "locator": pages(excerpt.locator),
         "URL": source.url,
         "archive": source.archive,
-        "event-title": excerpt.event.name if excerpt.event_id else "",
+        "event-title": excerpt.event.name if excerpt.event is not None else "",
         "translator": [{"literal": excerpt.translator}] if excerpt.translator else None,
         "note": f"Quoted in {_publication(excerpt.quoted_in)}"
         + (f", {pages(excerpt.quoted_in_locator)}" if excerpt.quoted_in_locator else "")
-        if excerpt.quoted_in_id
+        if excerpt.quoted_in is not None
         else "",
     }
     item.update({key: value for key, value in optional.items() if value})
     return item
 
 
-def _bibtex_escape(value):
+def _bibtex_escape(value: str) -> str:
     return BIBTEX_SPECIAL.sub(lambda match: BIBTEX_REPLACEMENTS.get(match[1], "\\" + match[1]), value)
 
 
-def bibtex_entry(excerpt):
+def bibtex_entry(excerpt: Excerpt) -> str:
     """The excerpt as one BibTeX entry (biblatex fields where BibTeX has none, such as date)."""
     item = csl_item(excerpt)
     entry_type = "article" if item["type"] in ("article-newspaper", "article") else "misc"
@@ -195,7 +203,7 @@ def bibtex_entry(excerpt):
     return f"@{entry_type}{{{key},\n{body}\n}}\n"
 
 
-def ris_record(excerpt):
+def ris_record(excerpt: Excerpt) -> str:
     """The excerpt as one RIS record."""
     item = csl_item(excerpt)
     first, last = page_range(excerpt.locator)
@@ -224,7 +232,7 @@ def ris_record(excerpt):
     return "\n".join([*lines, "ER  - ", ""])
 
 
-def render(excerpts, style):
+def render(excerpts: Iterable[Excerpt], style: str) -> str:
     """The citations of ``excerpts`` in ``style`` (a key of STYLES), as one text."""
     if style == "csl-json":
         return json.dumps([csl_item(excerpt) for excerpt in excerpts], ensure_ascii=False, indent=2)

@@ -1,5 +1,5 @@
 """
-Facet counts and seeded random samples over a filtered excerpt queryset.
+Facet counts over a filtered excerpt queryset (seeded random samples are in sampling.py).
 
 Facets count the filtered excerpts per speaker, topic, kind, attribution, language, event, year and
 decade. Year and decade are those of ``date_start``, the earliest day an excerpt may date from: an
@@ -12,31 +12,29 @@ Two ways to count, so that no facet request scans a million rows:
   (``excerpts.db.facet_summary``). On PostgreSQL writers append change rows, and readers sum the rows
   per value and fold them back into one row per value once enough accumulate.
 - A filtered set is counted in one pass over its matches, all facets in one query. At most
-  ``SCAN_LIMIT`` matches are counted: when more match, ``count_exact`` is false, ``count`` is the
-  limit and every facet counts the ``SCAN_LIMIT`` most recently added matches.
+  ``limits.SCAN_LIMIT`` matches are counted: when more match, ``count_exact`` is false, ``count`` is
+  the limit and every facet counts the ``SCAN_LIMIT`` most recently added matches.
 """
 
-import random
+from collections.abc import Iterable
+from typing import Any
 
 from django.db import connection as default_connection
+from django.db.models import QuerySet
+from django.db.models.sql.datastructures import BaseTable
 
 from ..db.facet_summary import EXCERPT_COLUMNS, ROW_VALUES, TABLE
 from ..models import Event, Excerpt, Speaker, Topic
-from .limits import COUNT_LIMIT
+from . import limits
 from .search import by_id
 from .search_engines import is_searched
 
-SAMPLE_ALL = 1000  # a random draw reads at most this many ids
-STRETCHES = 5
-# On SQLite a filtered set with at least 1 in DENSE of the newest DENSITY_SAMPLE excerpts is read by walking the table.
-DENSE, DENSITY_SAMPLE = 20, 4000
-SCAN_LIMIT = COUNT_LIMIT  # the same bound as a list's count
-# Change rows a PostgreSQL reader tolerates beyond one per value before it folds them together.
-FOLD_AFTER = 2000
+Facets = dict[str, Any]  # {"count": int, "count_exact": bool, facet: [{"value", "label", "count"}, ...]}
 
 
-def summary_counts(statuses):
+def summary_counts(statuses: Iterable[str]) -> Facets:
     """Exact facet counts of every excerpt whose status is among ``statuses``, from the summary table."""
+    statuses = list(statuses)
     if not statuses:
         return labelled({}, total=0, exact=True)
     placeholders = ", ".join(["%s"] * len(statuses))
@@ -44,10 +42,10 @@ def summary_counts(statuses):
         cursor.execute(
             f"SELECT facet, value, sum(count), count(*) FROM {TABLE} WHERE status IN ({placeholders}) "
             "GROUP BY facet, value",
-            list(statuses),
+            statuses,
         )
         rows = cursor.fetchall()
-        if default_connection.vendor == "postgresql" and sum(row[3] for row in rows) > len(rows) + FOLD_AFTER:
+        if default_connection.vendor == "postgresql" and sum(row[3] for row in rows) > len(rows) + limits.FOLD_AFTER:
             # Fold the appended change rows into one row per value. Safe beside writers (they append rows
             # this DELETE cannot see) and beside another fold (it skips the rows this one deleted).
             cursor.execute(
@@ -55,7 +53,7 @@ def summary_counts(statuses):
                 f"INSERT INTO {TABLE} (status, facet, value, count) SELECT status, facet, value, sum(count) "
                 "FROM folded GROUP BY status, facet, value HAVING sum(count) <> 0"
             )
-    counted = {}
+    counted: dict[str, dict[str, int]] = {}
     for facet, value, count, _ in rows:
         if count > 0:
             counted.setdefault(facet, {})[value] = int(count)
@@ -63,21 +61,21 @@ def summary_counts(statuses):
     return labelled(counted, total=sum(counted.get("kind", {}).values()), exact=True)
 
 
-def facet_counts(queryset, limit=None):
+def facet_counts(queryset: QuerySet[Excerpt], limit: int | None = None) -> Facets:
     """
     The number of excerpts in ``queryset`` and its counts per facet, largest first (years in order).
 
-    At most ``limit`` (SCAN_LIMIT) matches are counted, the most recently added; ``count_exact``
-    says whether that was all of them.
+    At most ``limit`` (default ``limits.SCAN_LIMIT``) matches are counted, the most recently added;
+    ``count_exact`` says whether that was all of them.
     """
-    limit = SCAN_LIMIT if limit is None else limit
+    limit = limits.SCAN_LIMIT if limit is None else limit
     vendor = default_connection.vendor
     values = ROW_VALUES["sqlite" if vendor == "sqlite" else "postgresql"]
     matches = by_id(queryset, descending=True).values("id", *EXCERPT_COLUMNS)[: limit + 1]
-    sql, params = matches.query.get_compiler(queryset.db).as_sql()
     # A search on SQLite is already read newest first from its FTS5 table.
     if vendor == "sqlite" and not is_searched(queryset) and _dense(queryset):
-        sql = _walk_by_id(sql)
+        matches = walk_by_id(matches)
+    sql, params = matches.query.get_compiler(queryset.db).as_sql()
     grouped = " UNION ALL ".join(
         f"SELECT '{facet}', {values[facet].format(r='c')}, count(*) FROM counted c GROUP BY 2"
         for facet in ("speaker", "event", "kind", "attribution", "language", "year")
@@ -93,7 +91,8 @@ def facet_counts(queryset, limit=None):
     with default_connection.cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
-    counted, total = {}, 0
+    counted: dict[str, dict[str, int]] = {}
+    total = 0
     for facet, value, count in rows:
         if facet == "count":
             total = count
@@ -103,7 +102,7 @@ def facet_counts(queryset, limit=None):
     return labelled(counted, total=min(total, limit), exact=exact)
 
 
-def labelled(counted, total, exact):
+def labelled(counted: dict[str, dict[str, int]], total: int, exact: bool) -> Facets:
     """The facets response from {facet: {value: count}}: slugs and names, largest first, years in order."""
     names = {
         "speaker": Speaker.objects.filter(pk__in=counted.get("speaker", {})).values_list("pk", "slug", "name"),
@@ -111,7 +110,7 @@ def labelled(counted, total, exact):
         "event": Event.objects.filter(pk__in=counted.get("event", {})).values_list("pk", "slug", "name"),
     }
     choices = {"kind": dict(Excerpt.Kind.choices), "attribution": dict(Excerpt.Attribution.choices)}
-    facets = {"count": total, "count_exact": exact}
+    facets: Facets = {"count": total, "count_exact": exact}
     for facet in ("speaker", "topic", "kind", "attribution", "language", "event"):
         counts = counted.get(facet, {})
         if facet in names:
@@ -124,63 +123,47 @@ def labelled(counted, total, exact):
         ]
     years = sorted((int(year), count) for year, count in counted.get("year", {}).items())
     facets["year"] = [{"value": str(year), "label": str(year), "count": count} for year, count in years]
-    decades = {}
+    decades: dict[int, int] = {}
     for year, count in years:
         decades[year // 10 * 10] = decades.get(year // 10 * 10, 0) + count
     facets["decade"] = [{"value": str(d), "label": f"{d}s", "count": n} for d, n in sorted(decades.items())]
     return facets
 
 
-def _walk_by_id(sql):
+class NotIndexedTable(BaseTable):
+    """The base table of a query, read without its indexes: ``FROM "excerpts_excerpt" NOT INDEXED`` (SQLite)."""
+
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, Any]:
+        sql, params = super().as_sql(compiler, connection)
+        return f"{sql} NOT INDEXED", params
+
+
+def walk_by_id(queryset: QuerySet) -> QuerySet:
     """
-    SQLite SQL over the excerpt table changed to walk the table in id order (NOT INDEXED).
+    A copy of an excerpt queryset that SQLite answers by walking the excerpt table in id order (NOT INDEXED).
 
     SQLite cannot tell that a wide filter (a decade of dates) matches many rows: it walks that filter's
     index and sorts every match by id. In a dense set, walking the table in id order meets a match every
-    1 / density rows. Django has no index hints, hence the edit of the compiled SQL. A search still
-    starts from its FTS5 table, and a topic from its links index.
+    1 / density rows. Django has no index hints, so the query's base table is swapped for one that
+    compiles with SQLite's NOT INDEXED. A search still starts from its FTS5 table, and a topic from its
+    links index.
     """
-    return sql.replace('FROM "excerpts_excerpt"', 'FROM "excerpts_excerpt" NOT INDEXED', 1)
+    queryset = queryset.all()
+    query = queryset.query
+    if not query.alias_map:
+        query.get_initial_alias()
+    alias = next(iter(query.alias_map))  # the base table comes first (see Query.base_table)
+    query.alias_map[alias] = NotIndexedTable(query.alias_map[alias].table_name, alias)
+    return queryset
 
 
-def _dense(queryset):
-    """Whether at least 1 in DENSE of the newest DENSITY_SAMPLE excerpts match (SQLite; a walk of that many rows)."""
+def _dense(queryset: QuerySet[Excerpt]) -> bool:
+    """
+    Whether at least 1 in DENSE of the newest DENSITY_SAMPLE excerpts match (SQLite; a walk of that many rows).
+    """
     top = Excerpt.objects.order_by("-id").values_list("id", flat=True).first() or 0
-    sql, params = queryset.order_by().filter(id__gt=top - DENSITY_SAMPLE).values("id").query.sql_with_params()
+    sample = walk_by_id(queryset.order_by().filter(id__gt=top - limits.DENSITY_SAMPLE).values("id"))
+    sql, params = sample.query.sql_with_params()
     with default_connection.cursor() as cursor:
-        cursor.execute(f"SELECT count(*) FROM ({_walk_by_id(sql)}) AS sample", params)
-        return cursor.fetchone()[0] * DENSE >= DENSITY_SAMPLE
-
-
-def _ids(ids):
-    """Run a sliced, ordered values_list of ids (walking the table by id on SQLite)."""
-    if default_connection.vendor != "sqlite":
-        return list(ids)
-    # Only a set of more than SAMPLE_ALL is read by id: dense enough to walk the table.
-    sql, params = ids.query.sql_with_params()
-    with default_connection.cursor() as cursor:
-        cursor.execute(_walk_by_id(sql), params)
-        return [row[0] for row in cursor.fetchall()]
-
-
-def random_ids(queryset, count, seed):
-    """
-    Up to ``count`` distinct ids from ``queryset``, the same for the same seed and data.
-
-    A set of at most SAMPLE_ALL is read whole and sampled exactly. From a larger one, STRETCHES
-    stretches of consecutive matches (by id) are read from seeded random points in its id range,
-    SAMPLE_ALL in all, and the ids are drawn from those: bounded work, never a sort of the whole set.
-    """
-    rng = random.Random(seed)
-    ids = queryset.order_by().values_list("id", flat=True)
-    every = sorted(ids[: SAMPLE_ALL + 1])  # in whatever order is cheapest, sorted here for the seed's sake
-    if len(every) <= SAMPLE_ALL:
-        return rng.sample(every, min(count, len(every)))
-    (low,), (high,) = _ids(by_id(ids)[:1]), _ids(by_id(ids, descending=True)[:1])
-    pool, size = set(), SAMPLE_ALL // STRETCHES
-    for _ in range(STRETCHES):
-        stretch = _ids(by_id(ids, at_least=rng.randint(low, high))[:size])
-        if len(stretch) < size:  # the end of the set: go on from its start
-            stretch += _ids(by_id(ids)[: size - len(stretch)])
-        pool.update(stretch)
-    return rng.sample(sorted(pool), min(count, len(pool)))
+        cursor.execute(f"SELECT count(*) FROM ({sql}) AS sample", params)
+        return cursor.fetchone()[0] * limits.DENSE >= limits.DENSITY_SAMPLE

@@ -125,12 +125,12 @@ class Engine:
         """The matches of the query, in the form that finds them all fastest (a count, facets, a sort of all)."""
         raise NotImplementedError
 
-    def tested_per_excerpt(self, queryset: QuerySet) -> QuerySet | None:
+    def tested_per_excerpt(self, queryset: QuerySet) -> QuerySet:
         """
         The matches in the form that tests each excerpt in turn, for a walk down an order's index that stops
-        after a page; None where the engine has no better form than ``matching`` for that.
+        after a page; ``matching`` where the engine has no better form for that.
         """
-        return None
+        return self.matching(queryset)
 
     def window_start(self) -> int | None:
         """The smallest id among the newest RANK_WINDOW matches, or None when nothing matches."""

@@ -8,10 +8,11 @@ beforehand as constants.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVectorField
+from django.contrib.postgres.search import SearchHeadline, SearchRank, SearchVectorField
+from django.contrib.postgres.search import SearchQuery as PostgresSearchQuery
 from django.db.models import (
     Case,
     Exists,
@@ -31,10 +32,10 @@ from django.db.models.functions import Cast, NullIf
 
 from ..models import Excerpt, SearchEntry
 from . import limits
-from .search import HIGHLIGHT_END, HIGHLIGHT_START, Engine
+from .search import HIGHLIGHT_END, HIGHLIGHT_START, Engine, SearchQuery, Term
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Mapping, Sequence
 
     from django.db.models import QuerySet
 
@@ -45,7 +46,7 @@ class SQLiteSearch(Engine):
     def expression(self) -> str:
         """The FTS5 MATCH expression: every term a double-quoted string of word characters."""
 
-        def quoted(term):
+        def quoted(term: Term) -> str:
             # Words hold only letters and digits, so there is no quotation mark to escape.
             return '"' + " ".join(term.words) + '"'
 
@@ -80,6 +81,7 @@ class SQLiteSearch(Engine):
 
     def ranked(self, queryset: QuerySet, window_start: int | None) -> QuerySet:
         rank = -F("search_entry__rank")  # BM25 as FTS5 reports it is lower for better matches
+        relevance: Expression
         if window_start is None:
             relevance = Value(0.0)
         else:
@@ -123,18 +125,26 @@ class Document(Expression):
     """The excerpt's ``search_vector`` column, kept by triggers outside the model, in the query it is used in."""
 
     output_field = SearchVectorField()
+    alias = ""  # the base table's alias in the query, set when resolved
 
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+    def resolve_expression(
+        self,
+        query: Any = None,
+        allow_joins: bool = True,
+        reuse: Any = None,
+        summarize: bool = False,
+        for_save: bool = False,
+    ) -> Document:
         resolved = self.copy()
         resolved.alias = query.get_initial_alias()
         return resolved
 
-    def relabeled_clone(self, change_map):
+    def relabeled_clone(self, change_map: Mapping[str, str]) -> Document:
         clone = self.copy()
         clone.alias = change_map.get(self.alias, self.alias)
         return clone
 
-    def as_sql(self, compiler, connection):
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         return f"{compiler.quote_name_unless_alias(self.alias)}.search_vector", []
 
 
@@ -143,7 +153,7 @@ class EqualsAny(Lookup):
 
     lookup_name = "equals_any"
 
-    def as_sql(self, compiler, connection):
+    def as_sql(self, compiler: Any, connection: Any) -> tuple[str, list[Any]]:
         lhs, lhs_params = self.process_lhs(compiler, connection)
         rhs, rhs_params = self.process_rhs(compiler, connection)  # parenthesized, as ANY wants it
         return f"{lhs} = ANY{rhs}", [*lhs_params, *rhs_params]
@@ -154,17 +164,18 @@ class PostgreSQLSearch(Engine):
 
     CONFIG = "english"
 
-    def tsquery(self) -> SearchQuery:
+    def tsquery(self) -> PostgresSearchQuery:
         """The tsquery: each term a plain or phrase query of its words, ANDed, the excluded ones negated."""
-        combined = None
+        combined: PostgresSearchQuery | None = None
         for term in self.query.terms:
-            part = SearchQuery(
+            part = PostgresSearchQuery(
                 " ".join(term.words),
                 config=self.CONFIG,
                 search_type="phrase" if term.is_phrase else "plain",
                 invert=term.excluded,
             )
             combined = part if combined is None else combined & part
+        assert combined is not None  # a parsed query has at least one term
         return combined
 
     def condition_rows(self) -> QuerySet:
@@ -190,7 +201,7 @@ class PostgreSQLSearch(Engine):
             return queryset.filter(EqualsAny(F("id"), ArraySubquery(self.condition_rows().values("id"))))
         return queryset.alias(document=Document()).filter(document=self.tsquery())
 
-    def __init__(self, query):
+    def __init__(self, query: SearchQuery):
         super().__init__(query)
         self.rare_phrase = self.has_rare_phrase()
 
@@ -201,6 +212,7 @@ class PostgreSQLSearch(Engine):
     def ranked(self, queryset: QuerySet, window_start: int | None) -> QuerySet:
         # As float8: the cursor carries the very value the database compares with.
         rank = Cast(SearchRank(Document(), self.tsquery()), FloatField())
+        relevance: Expression
         if window_start is None:
             relevance = Value(0.0)
         else:
@@ -229,7 +241,7 @@ class PostgreSQLSearch(Engine):
             stop_sel=HIGHLIGHT_END,
             max_words=limits.HIGHLIGHT_WORDS,
             min_words=12,
-            short_word=2,
+            short_word="2",  # an option string, as ts_headline reads it
             max_fragments=2,
             fragment_delimiter=" … ",
         )

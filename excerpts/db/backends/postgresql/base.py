@@ -7,7 +7,10 @@ those triggers and re-creates them exactly as they were, with their comments, so
 keeps working.
 """
 
+from typing import Any
+
 from django.db.backends.postgresql import base, schema
+from django.db.models import Field, Model
 
 LISTING_TRIGGERS = """
     SELECT t.tgname, pg_get_triggerdef(t.oid), obj_description(t.oid, 'pg_trigger'), t.tgenabled
@@ -17,7 +20,16 @@ LISTING_TRIGGERS = """
 
 
 class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
-    def _alter_field(self, model, old_field, new_field, old_type, new_type, *args, **kwargs):
+    def _alter_field(
+        self,
+        model: type[Model],
+        old_field: Field,
+        new_field: Field,
+        old_type: str,
+        new_type: str,
+        *args: Any,
+        **kwargs: Any,
+    ) -> None:
         table = model._meta.db_table
         kept = []
         if old_type != new_type and old_field.column == new_field.column:
@@ -26,7 +38,8 @@ class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
                 kept = cursor.fetchall()
             for name, _, _, _ in kept:
                 self.execute(f"DROP TRIGGER {self.quote_name(name)} ON {self.quote_name(table)}", params=None)
-        super()._alter_field(model, old_field, new_field, old_type, new_type, *args, **kwargs)
+        # Django's private method, which django-stubs does not declare.
+        super()._alter_field(model, old_field, new_field, old_type, new_type, *args, **kwargs)  # type: ignore[misc]
         for name, definition, comment, enabled in kept:
             self.execute(definition, params=None)
             if comment is not None:

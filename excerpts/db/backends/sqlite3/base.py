@@ -11,21 +11,32 @@ aside and re-creates them exactly as they were, so an ordinary AddField or Alter
 import re
 
 from django.db.backends.sqlite3 import base, schema
+from django.db.models import Field, Model
 
 
 class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
-    def _remake_table(self, model, create_field=None, delete_field=None, alter_fields=None):
+    def _remake_table(
+        self,
+        model: type[Model],
+        create_field: Field | None = None,
+        delete_field: Field | None = None,
+        alter_fields: list[tuple[Field, Field]] | None = None,
+    ) -> None:
         kept = self._set_aside(model)
-        super()._remake_table(model, create_field=create_field, delete_field=delete_field, alter_fields=alter_fields)
+        # _remake_table and _model_indexes_sql are Django's private methods, which django-stubs does not declare.
+        super()._remake_table(  # type: ignore[misc]
+            model, create_field=create_field, delete_field=delete_field, alter_fields=alter_fields
+        )
         for name, sql in kept:
             if not self._exists(name):  # a unique_together index, re-created by Django under the same name
                 self.execute(sql, params=None)
 
-    def _set_aside(self, model):
+    def _set_aside(self, model: type[Model]) -> list[tuple[str, str]]:
         """Drop every trigger that names the model's table; list them and its unmanaged indexes, to re-create."""
         table = model._meta.db_table
         # Django re-creates (or, for a removed field, drops) the indexes it manages itself.
-        managed = {str(statement.parts["name"]).strip('"') for statement in self._model_indexes_sql(model)}
+        indexes = self._model_indexes_sql(model)  # type: ignore[attr-defined]
+        managed = {str(statement.parts["name"]).strip('"') for statement in indexes}
         managed.update(constraint.name for constraint in model._meta.constraints)
         mentions = re.compile(rf"\b{re.escape(table)}\b", re.IGNORECASE)
         with self.connection.cursor() as cursor:
@@ -43,7 +54,7 @@ class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
                 kept.append((name, sql))  # goes with the old table, unknown to Django
         return kept
 
-    def _exists(self, name):
+    def _exists(self, name: str) -> bool:
         with self.connection.cursor() as cursor:
             cursor.execute("SELECT 1 FROM sqlite_master WHERE name = %s", [name])
             return cursor.fetchone() is not None

@@ -1,0 +1,193 @@
+"""
+What the excerpt API does besides list, read and write, one mixin per concern: facet counts, random
+excerpts, citations, the streamed export of the list, and an excerpt's history.
+
+Each mixin documents its own operations. They expect a GenericViewSet over excerpts (``get_queryset``,
+``get_object``, ``get_serializer``, and ``matching_rows``: the filtered, searched excerpts); ``ExcerptViewSet``
+composes them.
+"""
+
+import secrets
+
+from django.http import Http404, HttpResponse
+from drf_spectacular.utils import extend_schema
+from rest_framework.decorators import action
+from rest_framework.exceptions import ValidationError
+from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
+
+from ..history import history_entries
+from ..models import Excerpt
+from ..research import caching, citations, facets, limits, sampling
+from . import renderers
+from .caching import request_parts
+from .openapi import (
+    CITATION_RESPONSES,
+    CURATOR_DETAIL_RESPONSES,
+    DETAIL_RESPONSES,
+    EXCERPT_ID,
+    JSON,
+    LIST_RESPONSES,
+    STYLE_PARAMETER,
+    FacetsSerializer,
+    RandomExcerptsSerializer,
+)
+from .permissions import IsCurator, is_curator
+from .serializers import HistoryEntrySerializer, RandomQuerySerializer
+
+
+class FacetsMixin:
+    """``facets/``: how many of the filtered excerpts have each speaker, topic, kind, year..."""
+
+    @extend_schema(
+        summary="Count the matching excerpts per speaker, topic, kind, attribution, language, event, year, decade",
+        filters=True,
+        responses={(200, JSON): FacetsSerializer, **LIST_RESPONSES},
+    )
+    @action(detail=False, pagination_class=None)
+    def facets(self, request):
+        """
+        Facet counts for the excerpts the filters match (every list filter works here), largest first;
+        years and decades in order, taken from date_start (the earliest possible day).
+
+        Without filters the counts are always exact. A filtered set is counted exactly up to 10,000
+        matches, like a list's `count`; when more match, `count_exact` is false, `count` is 10,000 and
+        every facet counts the 10,000 most recently added matches (narrow the filters for exact counts).
+        """
+        queryset = self.matching_rows(ordered=False)
+        if set(request.query_params) <= {"format", "status"}:
+            # The whole corpus (or all of it in some statuses): exact counts from the trigger-kept summary table.
+            visible = Excerpt.Status.values if is_curator(request.user) else [Excerpt.Status.PUBLISHED]
+            asked = request.query_params.getlist("status") or visible
+            statuses = [status for status in visible if status in asked]
+            return Response(facets.summary_counts(statuses))
+        # A filtered set is counted in one pass over at most SCAN_LIMIT matches, cached until the data changes.
+        counts = caching.cached("facets", request_parts(request), lambda: facets.facet_counts(queryset))
+        return Response(counts)
+
+
+class RandomMixin:
+    """``random/``: a seeded, reproducible draw among the filtered excerpts."""
+
+    @extend_schema(
+        summary="Random excerpts, reproducible with a seed",
+        parameters=[RandomQuerySerializer],
+        filters=True,
+        responses={(200, JSON): RandomExcerptsSerializer, **LIST_RESPONSES},
+    )
+    @action(detail=False, pagination_class=None, extra_query_params=("count", "seed"))
+    def random(self, request):
+        """
+        `count` (1-50) random excerpts among those the filters match. The same `seed` gives the same
+        excerpts while the data is the same; the response says which seed it used. Up to 1,000 matches
+        are sampled exactly; from more, the draw is made from five stretches of 200 consecutive matches
+        (by id) at seeded random points, so a draw costs the same at any size.
+        """
+        params = RandomQuerySerializer(data=request.query_params)
+        params.is_valid(raise_exception=True)
+        seed = params.validated_data.get("seed", secrets.randbelow(2**31))
+        queryset = self.matching_rows(ordered=False)
+        ids = sampling.random_ids(queryset, params.validated_data["count"], seed)
+        # The ids are matches already: fetch them without searching again.
+        found = self.get_queryset().order_by().filter(id__in=ids).in_bulk()
+        excerpts = [found[pk] for pk in ids]
+        return Response({"seed": seed, "results": self.get_serializer(excerpts, many=True).data})
+
+
+class CitationsMixin:
+    """``cite/``: one excerpt's citation, or a bibliography of the filtered list, in a reference manager's format."""
+
+    def citation_response(self, excerpts):
+        style = self.request.query_params.get("style", citations.DEFAULT_STYLE)
+        if style not in citations.STYLES:
+            raise ValidationError({"style": [f"Unknown citation style. Use one of: {', '.join(citations.STYLES)}."]})
+        response = HttpResponse(citations.render(excerpts, style), content_type=citations.STYLES[style])
+        response["Content-Disposition"] = f'inline; filename="citations.{style.replace("csl-", "")}"'
+        return response
+
+    @extend_schema(
+        summary="Cite one excerpt",
+        operation_id="v1_excerpts_cite",
+        parameters=[STYLE_PARAMETER, EXCERPT_ID],
+        responses={**CITATION_RESPONSES, **DETAIL_RESPONSES},
+    )
+    @action(detail=True, pagination_class=None, extra_query_params=("style",))
+    def cite(self, request, pk=None):
+        """The excerpt's citation in the format a reference manager imports."""
+        return self.citation_response([self.get_object()])
+
+    @extend_schema(
+        summary="Cite every matching excerpt: a bibliography",
+        operation_id="v1_excerpts_cite_list",
+        parameters=[STYLE_PARAMETER],
+        filters=True,
+        responses={**CITATION_RESPONSES, **LIST_RESPONSES},
+    )
+    @action(detail=False, url_path="cite", pagination_class=None, extra_query_params=("style",))
+    def cite_list(self, request):
+        """
+        Citations of every excerpt the filters match, in list order: at most 1000 (MAX_BIBLIOGRAPHY); narrow
+        the filters for more (a larger set is a 400).
+        """
+        bound = limits.MAX_BIBLIOGRAPHY
+        excerpts = list(self.matching_rows()[: bound + 1])
+        if len(excerpts) > bound:
+            raise ValidationError(
+                {
+                    "request": [
+                        f"More than {bound} excerpts match; a bibliography holds at most {bound}. "
+                        "Narrow the filters, or export the list with format=csv or format=jsonl."
+                    ]
+                }
+            )
+        return self.citation_response(excerpts)
+
+
+class ExportMixin:
+    """
+    The list as a streamed CSV or JSON Lines file (``?format=csv``, ``?format=jsonl`` or their Accept
+    types), every match at once; errors about it stay JSON problem details.
+    """
+
+    def get_renderers(self):
+        if self.action == "list":
+            return [renderer() for renderer in renderers.LIST_RENDERERS]
+        return super().get_renderers()
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            # DRF answers an unknown ?format= with 404, as if the resource were missing: it is a bad parameter.
+            formats = ", ".join(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
+            raise ValidationError({"format": [f"Unknown format. Use one of: {formats}."]}) from None
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        if isinstance(response, Response) and isinstance(
+            getattr(request, "accepted_renderer", None), renderers.ExportRenderer
+        ):
+            # Only the export itself is CSV or JSON Lines; an error about it is a JSON problem.
+            request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
+        return super().finalize_response(request, response, *args, **kwargs)
+
+    def exporting(self, request):
+        """Whether the request asks for the whole list as a file rather than a page."""
+        return isinstance(request.accepted_renderer, renderers.ExportRenderer)
+
+    def export(self, rows):
+        """Stream every row of the searched, ordered list in the accepted format."""
+        return renderers.stream_export(rows, self.request.accepted_renderer, self.get_serializer())
+
+
+class HistoryMixin:
+    """``history/``: every change to one excerpt, for curators."""
+
+    @extend_schema(
+        summary="History of one excerpt (curators)",
+        parameters=[EXCERPT_ID],
+        responses={(200, JSON): HistoryEntrySerializer(many=True), **CURATOR_DETAIL_RESPONSES},
+    )
+    @action(detail=True, methods=["get"], permission_classes=[IsCurator], pagination_class=None, filter_backends=[])
+    def history(self, request, pk=None):
+        """Every change to the excerpt, newest first: who, when, and each field's old and new value."""
+        return Response(HistoryEntrySerializer(history_entries(self.get_object()), many=True).data)
