@@ -176,7 +176,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "excerpts.api.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "excerpts.api.openapi.ExcerptsAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
-    "PAGE_SIZE": 20,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -75,8 +75,14 @@ class KeysetPagination(BasePagination):
 
     cursor_query_param = "cursor"
     page_size_query_param = "page_size"
-    page_size = 20
-    max_page_size = 100
+
+    @property
+    def page_size(self):
+        return limits.PAGE_SIZE
+
+    @property
+    def max_page_size(self):
+        return limits.MAX_PAGE_SIZE
 
     @property
     def count_limit(self):
