@@ -16,7 +16,7 @@ from django.urls import reverse
 from excerpts import db
 from excerpts.db import facet_summary
 from excerpts.models import Excerpt
-from excerpts.research import facets, limits
+from excerpts.research import facets, limits, search
 from tests.research_data import excerpt_fixture, make_event, make_excerpt, make_source, make_speaker, make_topic
 
 pytestmark = pytest.mark.django_db
@@ -242,7 +242,8 @@ def test_a_search_over_the_limit_counts_its_newest_matches(corpus, monkeypatch):
 
     for i in range(3):
         make_excerpt(f"Steel furnace {i}.", corpus["zhou"], corpus["works"], date=f"196{i}")
-    searched = ExcerptFilterSet(QueryDict("q=steel"), queryset=Excerpt.objects.published()).qs
+    filterset = ExcerptFilterSet(QueryDict("q=steel"), queryset=Excerpt.objects.published())
+    searched = search.matching(filterset.qs, filterset.form.cleaned_data["q"])
     counted = facets.facet_counts(searched, limit=3)
     assert (counted["count"], counted["count_exact"]) == (3, False)
     assert counts_by_value(counted)["year"] == {"1960": 1, "1961": 1, "1962": 1}
