@@ -17,14 +17,6 @@ pytestmark = pytest.mark.django_db
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-def corpus():
-    speaker = factories.speaker("mao-zedong", "Mao Zedong")
-    factories.topic("great-leap-forward")
-    factories.event("wuchang-conference")
-    return factories.excerpt(speaker_obj=speaker)
-
-
 def problem(response, status):
     assert response.status_code == status, response.content
     assert response["Content-Type"] == PROBLEM
@@ -84,8 +76,9 @@ def test_a_typo_on_a_reference_list_is_refused_too(client, corpus):
 
 
 def test_an_unknown_excerpt_id_is_a_404_problem(client, corpus):
-    body = problem(client.get(reverse("excerpt-detail", args=[corpus.id + 1000])), 404)
-    assert body["instance"] == reverse("excerpt-detail", args=[corpus.id + 1000])
+    unknown = reverse("excerpt-detail", args=[corpus["draft"].pk + 1000])
+    body = problem(client.get(unknown), 404)
+    assert body["instance"] == unknown
 
 
 def test_an_id_too_large_for_the_database_is_a_404_problem_not_a_500(client, corpus):
@@ -155,10 +148,7 @@ def test_a_write_that_finds_the_database_locked_is_a_503_problem_with_retry_afte
         raise error
 
     monkeypatch.setattr(CuratedViewSet, "perform_create", locked)
-    body = {"text": "Words.", "kind": "speech", "speaker": "mao-zedong", "date": "1958", "language": "zh"}
-    body["source"] = corpus.source_id
-
-    response = client_as(curator).post(reverse("excerpt-list"), body, format="json")
+    response = client_as(curator).post(reverse("excerpt-list"), factories.excerpt_body(corpus), format="json")
 
     problem_body = problem(response, 503)
     assert response["Retry-After"] == "5"

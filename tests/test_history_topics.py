@@ -19,19 +19,12 @@ from simple_history.utils import bulk_update_with_history
 from excerpts.history import history_entries
 from excerpts.models import Excerpt
 from excerpts.resources import COLUMNS, ExcerptImport
-
-from . import factories
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 HistoricalExcerpt = Excerpt.history.model
 HistoricalTopicLink = HistoricalExcerpt.topics.model
-
-
-@pytest.fixture
-def curator_client(client, curator):
-    client.force_login(curator)
-    return client
 
 
 @pytest.fixture
@@ -194,15 +187,7 @@ def write_with_bulk_publish(corpus, curator, topics):
 
 
 def write_with_api_create(corpus, curator, topics):
-    body = {
-        "text": "Posted to the API.",
-        "kind": "speech",
-        "speaker": "mao-zedong",
-        "date": "1958",
-        "source": corpus["daily"].pk,
-        "language": "zh",
-        "topics": [topic.slug for topic in topics],
-    }
+    body = factories.excerpt_body(corpus, text="Posted to the API.", topics=[topic.slug for topic in topics])
     response = api_client_for(curator).post(reverse("excerpt-list"), body, format="json")
     assert response.status_code == 201, response.json()
     return Excerpt.objects.get(pk=response.json()["id"])
