@@ -17,14 +17,21 @@ pytestmark = pytest.mark.django_db
 PROBLEM = "application/problem+json"
 
 
+# The type and title of each status the tests here expect.
+PROBLEM_KINDS = {
+    400: ("https://excerpts.invalid/problems/invalid-request", "Invalid request"),
+    401: ("https://excerpts.invalid/problems/not-authenticated", "Authentication required"),
+    404: ("https://excerpts.invalid/problems/not-found", "Not found"),
+    503: ("https://excerpts.invalid/problems/database-busy", "Service unavailable"),
+}
+
+
 def problem(response, status):
     assert response.status_code == status, response.content
     assert response["Content-Type"] == PROBLEM
     body = response.json()
-    assert body["status"] == status
-    assert body["type"].startswith("https://")
-    assert body["title"]
-    assert body["detail"]
+    assert (body["status"], body["type"], body["title"]) == (status, *PROBLEM_KINDS[status])
+    assert body["detail"].strip(), "a problem says what went wrong"
     return body
 
 
