@@ -1,14 +1,11 @@
-"""Shared test data: a small corpus and the three roles (anonymous, curator, admin)."""
+"""Fixtures shared by the test files: the corpora and the roles of tests/factories.py, and clients acting as them."""
 
 import pytest
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Group
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from excerpts.api.permissions import CURATORS_GROUP
-from excerpts.models import Event, Excerpt, Source, Speaker, Topic
+from tests import factories
 
 
 def pytest_configure():
@@ -17,69 +14,30 @@ def pytest_configure():
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 
-def make_corpus():
-    """Two speakers, two sources, a topic, an event, one published excerpt and one draft."""
-    mao = Speaker.objects.create(slug="mao-zedong", name="Mao Zedong", aliases=["Mao Tse-tung"])
-    khrushchev = Speaker.objects.create(slug="nikita-khrushchev", name="Nikita Khrushchev")
-    daily = Source.objects.create(slug="peoples-daily", title="People's Daily", kind=Source.Kind.NEWSPAPER)
-    speech = Source.objects.create(
-        slug="secret-speech", title="On the Cult of Personality", kind=Source.Kind.TRANSCRIPT
-    )
-    topic = Topic.objects.create(slug="great-leap-forward", name="Great Leap Forward")
-    congress = Event.objects.create(slug="twentieth-party-congress", name="Twentieth Congress of the CPSU")
-    published = Excerpt.objects.create(
-        text="the cult of the individual",
-        kind=Excerpt.Kind.SPEECH,
-        speaker=khrushchev,
-        date="1956-02-25",
-        event=congress,
-        source=speech,
-        language="ru",
-        status=Excerpt.Status.PUBLISHED,
-    )
-    draft = Excerpt.objects.create(
-        text="The east wind prevails over the west wind.",
-        kind=Excerpt.Kind.SPEECH,
-        speaker=mao,
-        date="1957-11",
-        source=daily,
-        language="zh",
-        status=Excerpt.Status.DRAFT,
-    )
-    draft.topics.add(topic)
-    return {
-        "mao": mao,
-        "khrushchev": khrushchev,
-        "daily": daily,
-        "speech": speech,
-        "topic": topic,
-        "congress": congress,
-        "published": published,
-        "draft": draft,
-    }
+@pytest.fixture
+def corpus(db):
+    return factories.corpus()
 
 
 @pytest.fixture
-def corpus(db):
-    return make_corpus()
-
-
-def make_curator(username="curator"):
-    user = get_user_model().objects.create_user(username=username, password="a-curator-password-1958")
-    user.is_staff = True
-    user.save()
-    user.groups.add(Group.objects.get(name=CURATORS_GROUP))
-    return user
+def facet_corpus(db):
+    return factories.facet_corpus()
 
 
 @pytest.fixture
 def curator(db):
-    return make_curator()
+    return factories.curator()
 
 
 @pytest.fixture
 def superuser(db):
-    return get_user_model().objects.create_superuser(username="admin", password="an-admin-password-1958")
+    return factories.admin()
+
+
+@pytest.fixture
+def users(curator, superuser):
+    """Each role by name: anonymous (None), a reader without permissions, a curator and an admin."""
+    return {"anonymous": None, "reader": factories.reader(), "curator": curator, "admin": superuser}
 
 
 @pytest.fixture
@@ -93,6 +51,13 @@ def client_as(db):
         return client
 
     return build
+
+
+@pytest.fixture
+def curator_client(client, curator):
+    """Django's test client, logged in as the curator (for the admin)."""
+    client.force_login(curator)
+    return client
 
 
 @pytest.fixture(autouse=True)

@@ -6,28 +6,22 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from excerpts.models import Excerpt, Topic
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def curator_client(client, curator):
-    client.force_login(curator)
-    return client
-
-
 def add_excerpts(corpus, count):
-    topics = [Topic.objects.create(slug=f"topic-{n}", name=f"Topic {n}") for n in range(3)]
+    topics = [factories.topic(f"topic-{n}", f"Topic {n}") for n in range(3)]
     for n in range(count):
-        excerpt = Excerpt.objects.create(
-            text=f"Words number {n}.",
+        factories.excerpt(
             kind=Excerpt.Kind.LETTER,
             speaker=corpus["mao"] if n % 2 else corpus["khrushchev"],
             date=f"19{50 + n % 10}",
             source=corpus["daily"],
-            language="zh",
+            status=Excerpt.Status.DRAFT,
+            topics=topics,
         )
-        excerpt.topics.add(*topics)
 
 
 def changelist_queries(client, url):

@@ -17,12 +17,6 @@ NEW_ROW = (
 )
 
 
-@pytest.fixture
-def curator_client(client, curator):
-    client.force_login(curator)
-    return client
-
-
 def upload(client, tmp_path, *rows):
     path = tmp_path / "excerpts.csv"
     path.write_text("\n".join([",".join(COLUMNS), *rows]) + "\n", encoding="utf-8")

@@ -3,7 +3,6 @@
 import base64
 import json
 
-import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -31,8 +30,8 @@ class ExcerptRepresentationTests(APITestCase):
         cls.cult = factories.topic("cult-of-personality", "Cult of personality")
         cls.excerpt = factories.excerpt(
             "the cult of the individual",
-            speaker_obj=cls.khrushchev,
-            source_obj=cls.speech,
+            speaker=cls.khrushchev,
+            source=cls.speech,
             date="1956-02-25",
             event=cls.congress,
             topics=[cls.cult],
@@ -122,9 +121,9 @@ class ExcerptFilterHttpTests(APITestCase):
         cls.mao = factories.speaker("mao-zedong", "Mao Zedong", aliases=["Mao Tse-tung"])
         cls.peng = factories.speaker("peng-dehuai", "Peng Dehuai")
         cls.leap = factories.topic("great-leap-forward", "Great Leap Forward")
-        cls.year = factories.excerpt("words of 1958", speaker_obj=cls.mao, date="1958", topics=[cls.leap])
-        cls.july = factories.excerpt("words of July", speaker_obj=cls.peng, date="1959-07", kind="letter")
-        cls.day = factories.excerpt("words of a day", speaker_obj=cls.mao, date="1956-04-05", kind="editorial")
+        cls.year = factories.excerpt("words of 1958", speaker=cls.mao, date="1958", topics=[cls.leap])
+        cls.july = factories.excerpt("words of July", speaker=cls.peng, date="1959-07", kind="letter")
+        cls.day = factories.excerpt("words of a day", speaker=cls.mao, date="1956-04-05", kind="editorial")
 
     def test_an_excerpt_dated_only_1958_is_found_in_july_1958(self):
         response = self.client.get(reverse(LIST), {"date_after": "1958-07-01", "date_before": "1958-07-31"})
@@ -164,7 +163,7 @@ class TraversalTests(APITestCase):
         # Many ties on the date and on the speaker, so the cursor must break them by id.
         dates = ["1958", "1958", "1958-07", "1956", "1958", "1959?", "1958-22", "1956", "1958", "1960"]
         cls.excerpts = [
-            factories.excerpt(f"words {i}", speaker_obj=speakers[i % 3], source_obj=source, date=date)
+            factories.excerpt(f"words {i}", speaker=speakers[i % 3], source=source, date=date)
             for i, date in enumerate(dates * 3)
         ]
         factories.excerpt("a draft", status=Excerpt.Status.DRAFT, date="1958")
@@ -191,8 +190,8 @@ class TraversalTests(APITestCase):
 
     def test_following_previous_from_the_last_page_walks_back_to_the_first(self):
         pages, last = self.walk({"page_size": 7})
-        back = [ids(self.client.get(last["next"] or reverse(LIST)))] if False else []
-        body = last
+        assert len(pages) == 5
+        back, body = [], last
         while body["previous"]:
             body = self.client.get(body["previous"]).json()
             back.insert(0, [item["id"] for item in body["results"]])
@@ -238,9 +237,7 @@ class QueryCountTests(APITestCase):
         event = factories.event()
         source, essay = factories.source(), factories.source()
         for i in range(rows):
-            factories.excerpt(
-                f"w{i}", speaker_obj=speaker, source_obj=source, topics=topics, event=event, quoted_in=essay
-            )
+            factories.excerpt(f"w{i}", speaker=speaker, source=source, topics=topics, event=event, quoted_in=essay)
         with CaptureQueriesContext(connection) as queries:
             response = self.client.get(
                 reverse(LIST), {"page_size": 100, "speaker": speaker.slug, "topic": topics[0].slug}
@@ -256,12 +253,10 @@ class QueryCountTests(APITestCase):
         # validate speaker slug + validate topic slug + data version + count + page + topics prefetch
         assert hundred == 6
 
-
-@pytest.mark.django_db
-def test_speaker_list_costs_one_query_per_page_plus_the_data_version_and_the_count(client):
-    for _ in range(30):
-        factories.excerpt()
-    with CaptureQueriesContext(connection) as queries:
-        response = client.get(reverse("speaker-list"), {"page_size": 100})
-    assert response.json()["count"] >= 30
-    assert len(queries) == 3
+    def test_speaker_list_costs_one_query_per_page_plus_the_data_version_and_the_count(self):
+        speakers = [factories.excerpt().speaker for _ in range(30)]
+        with self.assertNumQueries(3):
+            response = self.client.get(reverse("speaker-list"), {"page_size": 100})
+        body = response.json()
+        assert body["count"] == 30
+        assert sorted(item["slug"] for item in body["results"]) == sorted(speaker.slug for speaker in speakers)

@@ -1,32 +1,12 @@
 """The write API: who may do what (a permission matrix), and every kind of bad write refused by name."""
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from excerpts.models import Event, Excerpt, Source, Speaker, Topic
+from tests import factories
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def users(curator, superuser):
-    plain = get_user_model().objects.create_user(username="reader", password="a-reader-password-1958")
-    return {"anonymous": None, "reader": plain, "curator": curator, "admin": superuser}
-
-
-def excerpt_body(corpus, **overrides):
-    body = {
-        "text": "Imperialism and all reactionaries are paper tigers.",
-        "kind": "speech",
-        "speaker": "mao-zedong",
-        "date": "1957-11-18",
-        "source": corpus["daily"].pk,
-        "topics": ["great-leap-forward"],
-        "language": "zh",
-    }
-    body.update(overrides)
-    return body
 
 
 def refused_names(response):
@@ -38,7 +18,7 @@ def refused_names(response):
 
 @pytest.mark.parametrize(("role", "expected"), [("anonymous", 401), ("reader", 403), ("curator", 201), ("admin", 201)])
 def test_creating_an_excerpt_needs_the_add_permission(corpus, users, client_as, role, expected):
-    response = client_as(users[role]).post(reverse("excerpt-list"), excerpt_body(corpus), format="json")
+    response = client_as(users[role]).post(reverse("excerpt-list"), factories.excerpt_body(corpus), format="json")
 
     assert response.status_code == expected
     assert Excerpt.objects.filter(text__startswith="Imperialism").count() == (1 if expected == 201 else 0)
@@ -152,7 +132,9 @@ def test_curators_create_and_change_reference_data_and_admins_delete_it(
 
 def test_a_created_excerpt_gets_its_date_bounds_and_is_answered_as_curators_read_it(corpus, curator, client_as):
     response = client_as(curator).post(
-        reverse("excerpt-list"), excerpt_body(corpus, date="1958-22", event="twentieth-party-congress"), format="json"
+        reverse("excerpt-list"),
+        factories.excerpt_body(corpus, date="1958-22", event="twentieth-party-congress"),
+        format="json",
     )
 
     assert response.status_code == 201
@@ -165,7 +147,7 @@ def test_a_created_excerpt_gets_its_date_bounds_and_is_answered_as_curators_read
 
 def test_put_replaces_every_field_of_an_excerpt(corpus, curator, client_as):
     url = reverse("excerpt-detail", kwargs={"pk": corpus["draft"].pk})
-    body = excerpt_body(corpus, topics=[], status="published", quoted_in=corpus["speech"].pk)
+    body = factories.excerpt_body(corpus, topics=[], status="published", quoted_in=corpus["speech"].pk)
 
     response = client_as(curator).put(url, body, format="json")
 
@@ -187,7 +169,7 @@ def test_a_token_from_create_curator_authenticates_writes(corpus, client_as):
     client = client_as(None)
     client.credentials(HTTP_AUTHORIZATION=f"Token {out.getvalue().strip()}")
 
-    response = client.post(reverse("excerpt-list"), excerpt_body(corpus), format="json")
+    response = client.post(reverse("excerpt-list"), factories.excerpt_body(corpus), format="json")
 
     assert response.status_code == 201
 
@@ -196,7 +178,7 @@ def test_a_wrong_token_is_a_401_problem(corpus, client_as):
     client = client_as(None)
     client.credentials(HTTP_AUTHORIZATION="Token not-a-real-token")
 
-    response = client.post(reverse("excerpt-list"), excerpt_body(corpus), format="json")
+    response = client.post(reverse("excerpt-list"), factories.excerpt_body(corpus), format="json")
 
     assert response.status_code == 401
     assert response["Content-Type"] == "application/problem+json"
@@ -232,7 +214,9 @@ def test_a_bad_field_is_a_400_naming_it_and_nothing_is_written(
 ):
     before = Excerpt.objects.count()
 
-    response = client_as(curator).post(reverse("excerpt-list"), excerpt_body(corpus, **overrides), format="json")
+    response = client_as(curator).post(
+        reverse("excerpt-list"), factories.excerpt_body(corpus, **overrides), format="json"
+    )
 
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
@@ -243,7 +227,7 @@ def test_a_bad_field_is_a_400_naming_it_and_nothing_is_written(
 
 
 def test_unknown_fields_are_refused_by_name_not_dropped(corpus, curator, client_as):
-    body = excerpt_body(corpus, speakr="mao-zedong", date_start="1900-01-01")
+    body = factories.excerpt_body(corpus, speakr="mao-zedong", date_start="1900-01-01")
 
     response = client_as(curator).post(reverse("excerpt-list"), body, format="json")
 
@@ -254,7 +238,7 @@ def test_unknown_fields_are_refused_by_name_not_dropped(corpus, curator, client_
 
 
 def test_every_bad_field_of_a_body_is_named_at_once(corpus, curator, client_as):
-    body = excerpt_body(corpus, text=5, date="someday", colour="red")
+    body = factories.excerpt_body(corpus, text=5, date="someday", colour="red")
 
     response = client_as(curator).post(reverse("excerpt-list"), body, format="json")
 
@@ -262,7 +246,7 @@ def test_every_bad_field_of_a_body_is_named_at_once(corpus, curator, client_as):
 
 
 def test_a_missing_required_field_is_named(corpus, curator, client_as):
-    body = excerpt_body(corpus)
+    body = factories.excerpt_body(corpus)
     del body["speaker"]
 
     response = client_as(curator).post(reverse("excerpt-list"), body, format="json")
@@ -283,7 +267,7 @@ def test_a_patch_with_a_bad_value_changes_nothing(corpus, curator, client_as):
 
 
 def test_a_body_that_is_not_an_object_is_a_400(corpus, curator, client_as):
-    response = client_as(curator).post(reverse("excerpt-list"), [excerpt_body(corpus)], format="json")
+    response = client_as(curator).post(reverse("excerpt-list"), [factories.excerpt_body(corpus)], format="json")
 
     assert response.status_code == 400
     assert response.json()["errors"][0]["name"] == "non_field_errors"
@@ -309,7 +293,7 @@ def test_speaker_aliases_must_be_distinct_strings(corpus, curator, client_as):
 
 
 def test_a_topic_cannot_become_its_own_ancestor(corpus, curator, client_as):
-    child = Topic.objects.create(slug="backyard-furnaces", name="Backyard furnaces", parent=corpus["topic"])
+    child = factories.topic("backyard-furnaces", "Backyard furnaces", parent=corpus["topic"])
     url = reverse("topic-detail", kwargs={"slug": "great-leap-forward"})
 
     response = client_as(curator).patch(url, {"parent": child.slug}, format="json")
@@ -332,7 +316,7 @@ def test_deleting_reference_data_still_in_use_is_a_409_and_deletes_nothing(
 ):
     instance = corpus[key]
     if basename == "topic":
-        Topic.objects.create(slug="communes", name="Communes", parent=instance)
+        factories.topic("communes", "Communes", parent=instance)
 
     response = client_as(superuser).delete(reverse(f"{basename}-detail", kwargs={lookup: getattr(instance, lookup)}))
 
@@ -346,7 +330,7 @@ def test_deleting_reference_data_still_in_use_is_a_409_and_deletes_nothing(
 
 
 def test_deleting_an_unused_speaker_is_a_204(corpus, superuser, client_as):
-    unused = Speaker.objects.create(slug="liu-shaoqi", name="Liu Shaoqi")
+    unused = factories.speaker("liu-shaoqi", "Liu Shaoqi")
 
     response = client_as(superuser).delete(reverse("speaker-detail", kwargs={"slug": unused.slug}))
 

@@ -18,7 +18,8 @@ from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
 from excerpts.api.views import CuratedViewSet
-from excerpts.models import Event, Excerpt, Source, Speaker, Topic
+from excerpts.models import Excerpt
+from tests import factories
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
@@ -94,21 +95,13 @@ def api_as():
 
 
 def excerpt_body(corpus, **overrides):
-    return {
-        "text": NEW_TEXT,
-        "kind": "speech",
-        "speaker": "mao-zedong",
-        "date": "1957-11-18",
-        "source": corpus["daily"].pk,
-        "topics": ["de-stalinization", "great-leap-forward"],
-        "language": "zh",
-        **overrides,
-    }
+    new = {"text": NEW_TEXT, "topics": ["de-stalinization", "great-leap-forward"]}
+    return factories.excerpt_body(corpus, **{**new, **overrides})
 
 
 @pytest.fixture
 def second_topic(corpus):
-    return Topic.objects.create(slug="de-stalinization", name="De-Stalinization")
+    return factories.topic("de-stalinization", "De-Stalinization")
 
 
 def test_a_new_excerpt_whose_topic_links_fail_is_not_written_at_all(corpus, second_topic, curator, api_as):
@@ -214,14 +207,14 @@ CHANGES = {
 }
 
 
-def unused(basename):
+def unused(corpus, basename):
     """A row of the kind that nothing refers to, so an admin may delete it."""
     return {
-        "excerpt": lambda: Excerpt.objects.get(text="The east wind prevails over the west wind."),
-        "speaker": lambda: Speaker.objects.create(slug="liu-shaoqi", name="Liu Shaoqi"),
-        "source": lambda: Source.objects.create(slug="pravda", title="Pravda", kind=Source.Kind.NEWSPAPER),
-        "topic": lambda: Topic.objects.create(slug="communes", name="People's communes"),
-        "event": lambda: Event.objects.create(slug="moscow-1957", name="Moscow Conference"),
+        "excerpt": lambda: corpus["draft"],
+        "speaker": lambda: factories.speaker("liu-shaoqi", "Liu Shaoqi"),
+        "source": lambda: factories.source("pravda", "Pravda", kind="newspaper"),
+        "topic": lambda: factories.topic("communes", "People's communes"),
+        "event": lambda: factories.event("moscow-1957", "Moscow Conference"),
     }[basename]()
 
 
@@ -267,7 +260,7 @@ def test_a_change_whose_history_entry_fails_keeps_the_old_values(corpus, curator
 # Django's deletion collector already ran in a transaction of its own; the view's keeps it that way.
 @pytest.mark.parametrize("basename", ["excerpt", *REFERENCE_KINDS])
 def test_a_delete_whose_history_entry_fails_keeps_the_row(corpus, superuser, api_as, basename):
-    instance = unused(basename)
+    instance = unused(corpus, basename)
     before = database_state()
 
     with failing_history() as history:

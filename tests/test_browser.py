@@ -13,9 +13,8 @@ import shutil
 import pytest
 from django.urls import reverse
 
-from excerpts.models import Excerpt, Source, Speaker, Topic
-
-from .conftest import make_curator
+from excerpts.models import Excerpt
+from tests import factories
 
 # Playwright's sync API runs an event loop in this thread; the ORM calls here are plain synchronous ones.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -63,17 +62,18 @@ def public_texts(browser, base_url):
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_a_curator_creates_and_publishes_an_excerpt_in_the_admin_and_the_public_api_shows_it(live_server, browser):
-    make_curator("curator")
-    Speaker.objects.create(slug="mao-zedong", name="Mao Zedong")
-    Source.objects.create(slug="peoples-daily", title="People's Daily", kind=Source.Kind.NEWSPAPER)
-    Topic.objects.create(slug="hundred-flowers", name="Hundred Flowers")
+def test_a_curator_creates_and_publishes_an_excerpt_in_the_admin_and_the_public_api_shows_it(
+    live_server, browser, curator
+):
+    factories.speaker("mao-zedong", "Mao Zedong")
+    factories.source("peoples-daily", "People's Daily", kind="newspaper")
+    factories.topic("hundred-flowers", "Hundred Flowers")
     words = "Let a hundred flowers bloom, let a hundred schools of thought contend."
 
     page = browser.new_page()
     page.goto(live_server.url + reverse("admin:login"))
-    page.fill("#id_username", "curator")
-    page.fill("#id_password", "a-curator-password-1958")
+    page.fill("#id_username", curator.username)
+    page.fill("#id_password", factories.CURATOR_PASSWORD)
     page.click("input[type=submit]")
     page.wait_for_selector("#site-name")
 
@@ -98,4 +98,4 @@ def test_a_curator_creates_and_publishes_an_excerpt_in_the_admin_and_the_public_
     page.wait_for_selector(".messagelist .success")
 
     assert public_texts(browser, live_server.url) == [words]
-    assert {record.history_user.username for record in excerpt.history.all()} == {"curator"}
+    assert {record.history_user for record in excerpt.history.all()} == {curator}

@@ -12,19 +12,20 @@ from excerpts.api.pagination import KeysetPagination
 from excerpts.models import Excerpt
 from excerpts.research import facets as facets_module
 from excerpts.resources import COLUMNS
-from tests.research_data import excerpt_fixture, make_excerpt, make_source, make_speaker, make_topic
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def corpus():
-    mao, zhou = make_speaker("mao-zedong", "Mao Zedong"), make_speaker("zhou-enlai", "Zhou Enlai")
-    source = make_source("works", "Works")
-    leap = make_topic("great-leap", "Great Leap Forward")
+def two_excerpts():
+    """Mao's two published excerpts, one with a topic; Zhou has none yet."""
+    mao, zhou = factories.speaker("mao-zedong", "Mao Zedong"), factories.speaker("zhou-enlai", "Zhou Enlai")
+    source = factories.source("works", "Works")
+    leap = factories.topic("great-leap", "Great Leap Forward")
     return {
-        "steel": make_excerpt("Steel.", mao, source, topics=[leap]),
-        "grain": make_excerpt("Grain.", mao, source),
+        "steel": factories.excerpt("Steel.", speaker=mao, source=source, topics=[leap]),
+        "grain": factories.excerpt("Grain.", speaker=mao, source=source),
         "zhou": zhou,
         "source": source,
         "leap": leap,
@@ -39,7 +40,7 @@ def speakers(client):
     return {row["value"]: row["count"] for row in facets(client)["speaker"]}
 
 
-def test_the_second_request_for_the_same_filtered_facets_is_answered_from_the_cache(client, corpus, monkeypatch):
+def test_the_second_request_for_the_same_filtered_facets_is_answered_from_the_cache(client, two_excerpts, monkeypatch):
     calls = []
     counts = facets_module.facet_counts
     monkeypatch.setattr(facets_module, "facet_counts", lambda queryset: calls.append(1) or counts(queryset))
@@ -47,57 +48,57 @@ def test_the_second_request_for_the_same_filtered_facets_is_answered_from_the_ca
     assert client.get(url, params).json()["count"] == 2
     assert client.get(url, params).json()["count"] == 2
     assert len(calls) == 1
-    corpus["grain"].delete()
+    two_excerpts["grain"].delete()
     assert client.get(url, params).json()["count"] == 1
     assert len(calls) == 2
 
 
-def test_the_cache_key_tells_apart_roles_and_parameters(client, corpus, curator):
-    draft = make_excerpt("A draft.", corpus["zhou"], corpus["source"], status=Excerpt.Status.DRAFT)
+def test_the_cache_key_tells_apart_roles_and_parameters(client, two_excerpts, curator):
+    factories.excerpt("A draft.", speaker=two_excerpts["zhou"], source=two_excerpts["source"], status="draft")
     assert facets(client)["count"] == 2
     assert client.get(reverse("excerpt-facets"), {"speaker": "zhou-enlai"}).json()["count"] == 0
     client.force_login(curator)
     assert facets(client)["count"] == 3
+    assert speakers(client) == {"mao-zedong": 2, "zhou-enlai": 1}
     assert client.get(reverse("excerpt-facets"), {"speaker": "zhou-enlai"}).json()["count"] == 1
-    assert draft.pk
 
 
-def rename_speaker(corpus):
-    speaker = corpus["steel"].speaker
+def rename_speaker(two_excerpts):
+    speaker = two_excerpts["steel"].speaker
     speaker.slug = "mao"
     speaker.save()
     return {"mao": 2}
 
 
-def save_with_new_speaker(corpus):
-    corpus["steel"].speaker = corpus["zhou"]
-    corpus["steel"].save()
+def save_with_new_speaker(two_excerpts):
+    two_excerpts["steel"].speaker = two_excerpts["zhou"]
+    two_excerpts["steel"].save()
     return {"mao-zedong": 1, "zhou-enlai": 1}
 
 
-def delete(corpus):
-    corpus["grain"].delete()
+def delete(two_excerpts):
+    two_excerpts["grain"].delete()
     return {"mao-zedong": 1}
 
 
-def bulk_unpublish(corpus):
+def bulk_unpublish(two_excerpts):
     # What the admin's bulk actions do: one UPDATE (or DELETE) for the selected rows, no save() per row.
-    Excerpt.objects.filter(pk=corpus["grain"].pk).update(status=Excerpt.Status.DRAFT)
+    Excerpt.objects.filter(pk=two_excerpts["grain"].pk).update(status=Excerpt.Status.DRAFT)
     return {"mao-zedong": 1}
 
 
-def bulk_delete(corpus):
-    Excerpt.objects.filter(pk=corpus["grain"].pk).delete()
+def bulk_delete(two_excerpts):
+    Excerpt.objects.filter(pk=two_excerpts["grain"].pk).delete()
     return {"mao-zedong": 1}
 
 
-def raw_sql(corpus):
+def raw_sql(two_excerpts):
     with connection.cursor() as cursor:
-        cursor.execute("UPDATE excerpts_excerpt SET speaker_id = %s", [corpus["zhou"].pk])
+        cursor.execute("UPDATE excerpts_excerpt SET speaker_id = %s", [two_excerpts["zhou"].pk])
     return {"zhou-enlai": 2}
 
 
-def import_csv(corpus, tmp_path):
+def import_csv(two_excerpts, tmp_path):
     row = [""] * len(COLUMNS)
     values = {
         "text": "Imported.",
@@ -117,9 +118,9 @@ def import_csv(corpus, tmp_path):
     return {"mao-zedong": 2, "zhou-enlai": 1}
 
 
-def loaddata(corpus, tmp_path):
+def loaddata(two_excerpts, tmp_path):
     fixture = tmp_path / "more.json"
-    excerpt = excerpt_fixture(9001, corpus["zhou"].pk, corpus["source"].pk)
+    excerpt = factories.excerpt_fixture(9001, two_excerpts["zhou"].pk, two_excerpts["source"].pk)
     fixture.write_text(json.dumps([excerpt]))
     call_command("loaddata", str(fixture), verbosity=0)
     return {"mao-zedong": 2, "zhou-enlai": 1}
@@ -129,31 +130,31 @@ def loaddata(corpus, tmp_path):
     "write",
     [rename_speaker, save_with_new_speaker, delete, bulk_unpublish, bulk_delete, raw_sql, import_csv, loaddata],
 )
-def test_every_write_path_invalidates_cached_facets(client, corpus, tmp_path, write):
+def test_every_write_path_invalidates_cached_facets(client, two_excerpts, tmp_path, write):
     assert speakers(client) == {"mao-zedong": 2}
-    expected = write(corpus, tmp_path) if write in (import_csv, loaddata) else write(corpus)
+    expected = write(two_excerpts, tmp_path) if write in (import_csv, loaddata) else write(two_excerpts)
     assert speakers(client) == expected
 
 
-def test_adding_a_topic_to_an_excerpt_invalidates_the_topic_facet(client, corpus):
+def test_adding_a_topic_to_an_excerpt_invalidates_the_topic_facet(client, two_excerpts):
     assert [row["count"] for row in facets(client)["topic"]] == [1]
-    corpus["grain"].topics.add(corpus["leap"])
+    two_excerpts["grain"].topics.add(two_excerpts["leap"])
     assert [row["count"] for row in facets(client)["topic"]] == [2]
 
 
-def test_a_list_total_is_counted_once_and_recounted_after_a_write(client, corpus, django_assert_num_queries):
+def test_a_list_total_is_counted_once_and_recounted_after_a_write(client, two_excerpts, django_assert_num_queries):
     url = reverse("excerpt-list")
     assert client.get(url, {"page_size": 1}).json()["count"] == 2
     # The same filters on another page size or a later page: data version, page, topics; no count.
     with django_assert_num_queries(3):
         assert client.get(url, {"page_size": 2}).json()["count"] == 2
-    corpus["grain"].delete()
+    two_excerpts["grain"].delete()
     assert client.get(url, {"page_size": 2}).json()["count"] == 1
 
 
 @pytest.mark.parametrize(("limit", "count", "exact"), [(3, 2, True), (2, 2, True), (1, 1, False)])
 def test_a_list_counts_exactly_up_to_the_limit_and_says_when_more_match(
-    client, corpus, monkeypatch, limit, count, exact
+    client, two_excerpts, monkeypatch, limit, count, exact
 ):
     monkeypatch.setattr(KeysetPagination, "count_limit", limit)
     body = client.get(reverse("excerpt-list"), {"page_size": 1}).json()
@@ -161,9 +162,9 @@ def test_a_list_counts_exactly_up_to_the_limit_and_says_when_more_match(
     assert body["next"] is not None  # the pages still reach every match
 
 
-def test_a_capped_search_count_still_pages_through_every_match(client, corpus, monkeypatch):
+def test_a_capped_search_count_still_pages_through_every_match(client, two_excerpts, monkeypatch):
     monkeypatch.setattr(KeysetPagination, "count_limit", 1)
-    make_excerpt("Steel again.", corpus["zhou"], corpus["source"])
+    factories.excerpt("Steel again.", speaker=two_excerpts["zhou"], source=two_excerpts["source"])
     url, params, seen = reverse("excerpt-list"), {"q": "steel", "page_size": 1}, []
     while url:
         body = client.get(url, params).json()

@@ -10,16 +10,16 @@ from citeproc.source.json import CiteProcJSON
 from django.urls import reverse
 
 from excerpts.research import citations, limits
-from tests.research_data import make_event, make_excerpt, make_source, make_speaker
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def speech():
-    khrushchev = make_speaker("nikita-khrushchev", "Nikita Khrushchev")
-    congress = make_event("twentieth-congress", "Twentieth Congress of the CPSU")
-    record = make_source(
+    khrushchev = factories.speaker("nikita-khrushchev", "Nikita Khrushchev")
+    congress = factories.event("twentieth-congress", "Twentieth Congress of the CPSU")
+    record = factories.source(
         "cult-of-personality",
         "On the Cult of Personality & Its Consequences",
         kind="transcript",
@@ -27,7 +27,7 @@ def speech():
         place="Moscow",
         date="1959",
     )
-    survey = make_source(
+    survey = factories.source(
         "taubman",
         "Khrushchev: The Man and His Era",
         author="William Taubman",
@@ -35,10 +35,10 @@ def speech():
         publisher="Norton",
         date="2003",
     )
-    return make_excerpt(
+    return factories.excerpt(
         "The cult of the individual brought grave harm.",
-        khrushchev,
-        record,
+        speaker=khrushchev,
+        source=record,
         date="1956-02-25",
         event=congress,
         locator="pp. 321-322",
@@ -50,9 +50,11 @@ def speech():
 
 @pytest.fixture
 def editorial(speech):
-    board = make_speaker("peoples-daily-editorial-board", "People's Daily Editorial Board", kind="organization")
-    daily = make_source("peoples-daily", "People's Daily", kind="newspaper", place="Beijing")
-    return make_excerpt("Long live Leninism!", board, daily, kind="editorial", date="1960-04~", locator="p. 1")
+    board = factories.speaker("peoples-daily-editorial-board", "People's Daily Editorial Board", kind="organization")
+    daily = factories.source("peoples-daily", "People's Daily", kind="newspaper", place="Beijing")
+    return factories.excerpt(
+        "Long live Leninism!", speaker=board, source=daily, kind="editorial", date="1960-04~", locator="p. 1"
+    )
 
 
 def cite(client, excerpt, style):

@@ -21,7 +21,7 @@ from excerpts.db.checks import check_database_objects, problems
 from excerpts.db.operations import InstallDatabaseObjects
 from excerpts.management.commands.makedbmigration import statements_source
 from excerpts.models import Excerpt
-from tests.research_data import make_excerpt, make_source, make_speaker, make_topic
+from tests import factories
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "excerpts" / "migrations"
 OBJECTS = {vendor: db.declared(vendor) for vendor in db.VENDORS}
@@ -52,12 +52,9 @@ def drop(obj):
 
 @pytest.fixture
 def small_corpus(db):
-    mao = make_speaker("mao-zedong", "Mao Zedong", aliases=["Mao Tse-tung"])
-    works = make_source("works", "Selected Works")
-    leap = make_topic("great-leap", "Great Leap Forward")
-    make_excerpt("The atom bomb is a paper tiger.", mao, works, topics=[leap], date="1946-08")
-    make_excerpt("Let a hundred flowers bloom.", mao, works, date="1957-02-27")
-    return {"mao": mao, "works": works, "leap": leap}
+    corpus = factories.paper_tiger()
+    factories.excerpt("Let a hundred flowers bloom.", speaker=corpus["mao"], source=corpus["works"], date="1957-02-27")
+    return corpus
 
 
 def search_ids(client, q):
@@ -121,7 +118,9 @@ def test_check_reports_an_object_replaced_by_a_different_one(small_corpus):
 
 def test_repair_counts_and_indexes_what_was_written_while_the_triggers_were_gone(small_corpus, client):
     db.run(connection, db.uninstall_statements(connection.vendor))
-    make_excerpt("The east wind prevails over the west wind.", small_corpus["mao"], small_corpus["works"])
+    factories.excerpt(
+        "The east wind prevails over the west wind.", speaker=small_corpus["mao"], source=small_corpus["works"]
+    )
     repair()
     assert len(search_ids(client, "east wind")) == 1
     facets = client.get(reverse("excerpt-facets")).json()
@@ -176,10 +175,7 @@ def test_an_ordinary_add_field_and_alter_field_on_excerpt_keep_every_object(clie
         migration.apply(before.clone(), editor)
     try:
         assert reported() == set()
-        mao = make_speaker("mao-zedong", "Mao Zedong", aliases=["Mao Tse-tung"])
-        works = make_source("works", "Selected Works")
-        leap = make_topic("great-leap", "Great Leap Forward")
-        made = make_excerpt("The atom bomb is a paper tiger.", mao, works, topics=[leap], date="1946-08")
+        made = factories.paper_tiger()["tiger"]
         assert search_ids(client, "paper tiger tse-tung") == [made.pk]
         facets = client.get(reverse("excerpt-facets")).json()
         assert facets["topic"] == [{"value": "great-leap", "label": "Great Leap Forward", "count": 1}]

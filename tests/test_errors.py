@@ -17,22 +17,21 @@ pytestmark = pytest.mark.django_db
 PROBLEM = "application/problem+json"
 
 
-@pytest.fixture
-def corpus():
-    speaker = factories.speaker("mao-zedong", "Mao Zedong")
-    factories.topic("great-leap-forward")
-    factories.event("wuchang-conference")
-    return factories.excerpt(speaker_obj=speaker)
+# The type and title of each status the tests here expect.
+PROBLEM_KINDS = {
+    400: ("https://excerpts.invalid/problems/invalid-request", "Invalid request"),
+    401: ("https://excerpts.invalid/problems/not-authenticated", "Authentication required"),
+    404: ("https://excerpts.invalid/problems/not-found", "Not found"),
+    503: ("https://excerpts.invalid/problems/database-busy", "Service unavailable"),
+}
 
 
 def problem(response, status):
     assert response.status_code == status, response.content
     assert response["Content-Type"] == PROBLEM
     body = response.json()
-    assert body["status"] == status
-    assert body["type"].startswith("https://")
-    assert body["title"]
-    assert body["detail"]
+    assert (body["status"], body["type"], body["title"]) == (status, *PROBLEM_KINDS[status])
+    assert body["detail"].strip(), "a problem says what went wrong"
     return body
 
 
@@ -84,11 +83,13 @@ def test_a_typo_on_a_reference_list_is_refused_too(client, corpus):
 
 
 def test_an_unknown_excerpt_id_is_a_404_problem(client, corpus):
-    body = problem(client.get(reverse("excerpt-detail", args=[corpus.id + 1000])), 404)
-    assert body["instance"] == reverse("excerpt-detail", args=[corpus.id + 1000])
+    unknown = reverse("excerpt-detail", args=[corpus["draft"].pk + 1000])
+    body = problem(client.get(unknown), 404)
+    assert body["instance"] == unknown
 
 
 def test_an_id_too_large_for_the_database_is_a_404_problem_not_a_500(client, corpus):
+    # No route takes an id this long, so reverse() cannot build these paths.
     problem(client.get(reverse("excerpt-list") + "99999999999999999999999/"), 404)
     problem(client.get(reverse("source-list") + "9223372036854775808/"), 404)
 
@@ -98,8 +99,9 @@ def test_an_unknown_slug_is_a_404_problem(client, corpus):
 
 
 def test_an_unknown_path_under_the_api_is_a_json_404(client):
-    body = problem(client.get("/api/v1/excerptz/"), 404)
-    assert "/api/v1/excerptz/" in body["detail"]
+    path = reverse("api-root") + "excerptz/"
+    body = problem(client.get(path), 404)
+    assert path in body["detail"]
 
 
 def test_an_anonymous_write_is_a_401_problem_asking_for_a_token(client, corpus):
@@ -155,10 +157,7 @@ def test_a_write_that_finds_the_database_locked_is_a_503_problem_with_retry_afte
         raise error
 
     monkeypatch.setattr(CuratedViewSet, "perform_create", locked)
-    body = {"text": "Words.", "kind": "speech", "speaker": "mao-zedong", "date": "1958", "language": "zh"}
-    body["source"] = corpus.source_id
-
-    response = client_as(curator).post(reverse("excerpt-list"), body, format="json")
+    response = client_as(curator).post(reverse("excerpt-list"), factories.excerpt_body(corpus), format="json")
 
     problem_body = problem(response, 503)
     assert response["Retry-After"] == "5"

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from excerpts.api import renderers
 from excerpts.models import Excerpt
-from tests.research_data import make_event, make_excerpt, make_source, make_speaker, make_topic
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -17,17 +17,17 @@ LIST = "excerpt-list"
 
 
 @pytest.fixture
-def corpus():
-    mao = make_speaker("mao-zedong", "Mao Zedong")
-    daily = make_source("peoples-daily", "People's Daily", kind="newspaper", author="Editorial Board")
-    book = make_source("selected-works", "Selected Works")
-    communes, leap = make_topic("communes", "Communes"), make_topic("great-leap", "Great Leap Forward")
-    lushan = make_event("lushan", "Lushan Conference", date="1959-07")
+def twenty_five_excerpts():
+    mao = factories.speaker("mao-zedong", "Mao Zedong")
+    daily = factories.source("peoples-daily", "People's Daily", kind="newspaper", author="Editorial Board")
+    book = factories.source("selected-works", "Selected Works")
+    communes, leap = factories.topic("communes", "Communes"), factories.topic("great-leap", "Great Leap Forward")
+    lushan = factories.event("lushan", "Lushan Conference", date="1959-07")
     excerpts = [
-        make_excerpt(
+        factories.excerpt(
             f'Excerpt number {i}, with "quotes", commas and\na line break.',
-            mao,
-            daily if i % 2 else book,
+            speaker=mao,
+            source=daily if i % 2 else book,
             topics=[communes, leap] if i % 3 == 0 else [leap],
             date=f"{1950 + i % 10}",
             event=lushan if i == 0 else None,
@@ -36,7 +36,7 @@ def corpus():
         )
         for i in range(25)  # more than a page: the export is the whole list
     ]
-    make_excerpt("Unpublished.", mao, daily, status=Excerpt.Status.DRAFT)
+    factories.excerpt("Unpublished.", speaker=mao, source=daily, status=Excerpt.Status.DRAFT)
     return excerpts
 
 
@@ -44,21 +44,23 @@ def body(response):
     return b"".join(response.streaming_content).decode()
 
 
-def test_csv_export_streams_every_match_not_one_page(client, corpus):
+def test_csv_export_streams_every_match_not_one_page(client, twenty_five_excerpts):
     response = client.get(reverse(LIST), {"format": "csv", "page_size": 5})
     assert response.status_code == 200
     assert response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     assert response["Content-Disposition"] == 'attachment; filename="excerpts.csv"'
     rows = list(csv.DictReader(io.StringIO(body(response))))
-    assert [int(row["id"]) for row in rows] == [e.pk for e in sorted(corpus, key=lambda e: (e.date_start, e.pk))]
+    assert [int(row["id"]) for row in rows] == [
+        e.pk for e in sorted(twenty_five_excerpts, key=lambda e: (e.date_start, e.pk))
+    ]
 
 
-def test_csv_flattens_speaker_event_source_and_joins_topics_with_semicolons(client, corpus):
+def test_csv_flattens_speaker_event_source_and_joins_topics_with_semicolons(client, twenty_five_excerpts):
     rows = {
         int(row["id"]): row for row in csv.DictReader(io.StringIO(body(client.get(reverse(LIST), {"format": "csv"}))))
     }
-    first, second = rows[corpus[0].pk], rows[corpus[1].pk]
+    first, second = rows[twenty_five_excerpts[0].pk], rows[twenty_five_excerpts[1].pk]
     assert list(first) == renderers.CSV_COLUMNS
     assert first["text"] == 'Excerpt number 0, with "quotes", commas and\na line break.'
     assert (first["speaker_slug"], first["speaker_name"]) == ("mao-zedong", "Mao Zedong")
@@ -69,10 +71,10 @@ def test_csv_flattens_speaker_event_source_and_joins_topics_with_semicolons(clie
     assert second["source_author"] == "Editorial Board"
 
 
-def test_accept_text_csv_exports_the_filtered_list(client, corpus):
+def test_accept_text_csv_exports_the_filtered_list(client, twenty_five_excerpts):
     response = client.get(reverse(LIST), {"topic": "communes"}, HTTP_ACCEPT="text/csv")
     rows = list(csv.DictReader(io.StringIO(body(response))))
-    assert sorted(int(row["id"]) for row in rows) == [e.pk for e in corpus[::3]]
+    assert sorted(int(row["id"]) for row in rows) == [e.pk for e in twenty_five_excerpts[::3]]
 
 
 @pytest.mark.parametrize(
@@ -83,7 +85,7 @@ def test_accept_text_csv_exports_the_filtered_list(client, corpus):
         ({}, "application/x-ndjson", "application/x-ndjson"),
     ],
 )
-def test_json_lines_carry_each_excerpt_as_the_api_shows_it(client, corpus, params, accept, content_type):
+def test_json_lines_carry_each_excerpt_as_the_api_shows_it(client, twenty_five_excerpts, params, accept, content_type):
     headers = {"HTTP_ACCEPT": accept} if accept else {}
     response = client.get(reverse(LIST), {**params, "speaker": "mao-zedong"}, **headers)
     assert response["Content-Type"] == content_type
@@ -95,28 +97,30 @@ def test_json_lines_carry_each_excerpt_as_the_api_shows_it(client, corpus, param
     assert item == detail
 
 
-def test_export_of_a_search_is_in_relevance_order_without_highlights(client, corpus):
-    speaker, source = corpus[0].speaker, corpus[0].source
-    weak = make_excerpt("A single famine mention in a rather long sentence of many words.", speaker, source)
-    strong = make_excerpt("Famine, famine, famine.", speaker, source)
+def test_export_of_a_search_is_in_relevance_order_without_highlights(client, twenty_five_excerpts):
+    speaker, source = twenty_five_excerpts[0].speaker, twenty_five_excerpts[0].source
+    weak = factories.excerpt(
+        "A single famine mention in a rather long sentence of many words.", speaker=speaker, source=source
+    )
+    strong = factories.excerpt("Famine, famine, famine.", speaker=speaker, source=source)
     lines = body(client.get(reverse(LIST), {"format": "jsonl", "q": "famine"})).splitlines()
     assert [json.loads(line)["id"] for line in lines] == [strong.pk, weak.pk]
     assert "highlight" not in json.loads(lines[0])
 
 
-def test_export_fetches_topics_per_chunk_not_per_row(client, corpus, django_assert_max_num_queries):
+def test_export_fetches_topics_per_chunk_not_per_row(client, twenty_five_excerpts, django_assert_max_num_queries):
     with django_assert_max_num_queries(3):
         assert len(body(client.get(reverse(LIST), {"format": "jsonl"})).splitlines()) == 25
 
 
-def test_an_unknown_format_is_a_400_problem_not_a_404(client, corpus):
+def test_an_unknown_format_is_a_400_problem_not_a_404(client, twenty_five_excerpts):
     response = client.get(reverse(LIST), {"format": "xml"})
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["errors"] == [{"name": "format", "reason": "Unknown format. Use one of: json, csv, jsonl."}]
 
 
-def test_a_bad_filter_on_an_export_is_a_json_problem_not_csv(client, corpus):
+def test_a_bad_filter_on_an_export_is_a_json_problem_not_csv(client, twenty_five_excerpts):
     response = client.get(reverse(LIST), {"format": "csv", "speakr": "mao"})
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"

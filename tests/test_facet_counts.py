@@ -17,30 +17,10 @@ from excerpts import db
 from excerpts.db import facet_summary
 from excerpts.models import Excerpt
 from excerpts.research import facets, limits, search
-from tests.research_data import excerpt_fixture, make_event, make_excerpt, make_source, make_speaker, make_topic
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 EVERY_STATUS = list(Excerpt.Status.values)
-
-
-@pytest.fixture
-def corpus():
-    mao, zhou = make_speaker("mao-zedong", "Mao Zedong"), make_speaker("zhou-enlai", "Zhou Enlai")
-    works, daily = make_source("works", "Works"), make_source("daily", "People's Daily")
-    communes, leap = make_topic("communes", "Communes"), make_topic("great-leap", "Great Leap Forward")
-    lushan = make_event("lushan", "Lushan Conference")
-    return {
-        "mao": mao,
-        "zhou": zhou,
-        "works": works,
-        "communes": communes,
-        "leap": leap,
-        "lushan": lushan,
-        "steel": make_excerpt("Steel.", mao, works, topics=[communes, leap], date="1958-08", event=lushan),
-        "grain": make_excerpt("Grain.", mao, daily, topics=[leap], date="1959/1961", kind="letter", language="zh"),
-        "unity": make_excerpt("Unity.", zhou, works, date="1949-10-01", attribution="paraphrase"),
-        "draft": make_excerpt("Draft.", zhou, daily, topics=[communes], date="1970", status=Excerpt.Status.DRAFT),
-    }
 
 
 def counts_by_value(response):
@@ -60,7 +40,7 @@ def assert_summary_matches_a_scan():
     return facets.summary_counts([Excerpt.Status.PUBLISHED])
 
 
-def test_the_summary_counts_the_corpus_exactly(corpus):
+def test_the_summary_counts_the_corpus_exactly(facet_corpus):
     published = assert_summary_matches_a_scan()
     assert published["count"] == 3
     assert counts_by_value(published)["topic"] == {"communes": 1, "great-leap": 2}
@@ -68,11 +48,11 @@ def test_the_summary_counts_the_corpus_exactly(corpus):
     assert counts_by_value(facets.summary_counts(EVERY_STATUS))["topic"] == {"communes": 2, "great-leap": 2}
 
 
-def change_fields(corpus):
-    grain = corpus["grain"]
+def change_fields(facet_corpus):
+    grain = facet_corpus["grain"]
     grain.speaker, grain.event, grain.kind, grain.language, grain.date = (
-        corpus["zhou"],
-        corpus["lushan"],
+        facet_corpus["zhou"],
+        facet_corpus["lushan"],
         "speech",
         "ru",
         "1962-03",
@@ -85,48 +65,48 @@ def change_fields(corpus):
     }
 
 
-def publish_a_draft(corpus):
-    corpus["draft"].status = Excerpt.Status.PUBLISHED
-    corpus["draft"].save()
+def publish_a_draft(facet_corpus):
+    facet_corpus["draft"].status = Excerpt.Status.PUBLISHED
+    facet_corpus["draft"].save()
     return {"topic": {"communes": 2, "great-leap": 2}, "year": {"1949": 1, "1958": 1, "1959": 1, "1970": 1}}
 
 
-def bulk_unpublish(corpus):
-    Excerpt.objects.filter(pk=corpus["steel"].pk).update(status=Excerpt.Status.DRAFT)
+def bulk_unpublish(facet_corpus):
+    Excerpt.objects.filter(pk=facet_corpus["steel"].pk).update(status=Excerpt.Status.DRAFT)
     return {"topic": {"great-leap": 1}, "event": {}}
 
 
-def delete_with_topics(corpus):
-    corpus["steel"].delete()
+def delete_with_topics(facet_corpus):
+    facet_corpus["steel"].delete()
     return {"topic": {"great-leap": 1}, "speaker": {"mao-zedong": 1, "zhou-enlai": 1}}
 
 
-def bulk_delete(corpus):
-    Excerpt.objects.filter(speaker=corpus["mao"]).delete()
+def bulk_delete(facet_corpus):
+    Excerpt.objects.filter(speaker=facet_corpus["mao"]).delete()
     return {"topic": {}, "speaker": {"zhou-enlai": 1}}
 
 
-def change_topics(corpus):
-    corpus["steel"].topics.remove(corpus["leap"])
-    corpus["unity"].topics.add(corpus["communes"], corpus["leap"])
+def change_topics(facet_corpus):
+    facet_corpus["steel"].topics.remove(facet_corpus["leap"])
+    facet_corpus["unity"].topics.add(facet_corpus["communes"], facet_corpus["leap"])
     return {"topic": {"communes": 2, "great-leap": 2}}
 
 
-def raw_sql_excerpt_before_its_links(corpus):
+def raw_sql_excerpt_before_its_links(facet_corpus):
     # The other order from Django's: the excerpt row goes first, its topic links after (constraints are deferred).
     with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM excerpts_excerpt WHERE id = %s", [corpus["steel"].pk])
-        cursor.execute("DELETE FROM excerpts_excerpt_topics WHERE excerpt_id = %s", [corpus["steel"].pk])
+        cursor.execute("DELETE FROM excerpts_excerpt WHERE id = %s", [facet_corpus["steel"].pk])
+        cursor.execute("DELETE FROM excerpts_excerpt_topics WHERE excerpt_id = %s", [facet_corpus["steel"].pk])
     return {"topic": {"great-leap": 1}}
 
 
-def raw_sql_every_row(corpus):
+def raw_sql_every_row(facet_corpus):
     with connection.cursor() as cursor:
         cursor.execute("UPDATE excerpts_excerpt SET language = 'fr'")
     return {"language": {"fr": 3}}
 
 
-def empty_the_links(corpus):
+def empty_the_links(facet_corpus):
     # Django's flush empties tables with TRUNCATE on PostgreSQL, which fires no per-row trigger.
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -137,17 +117,22 @@ def empty_the_links(corpus):
     return {"topic": {}}
 
 
-def loaddata(corpus, tmp_path):
+def loaddata(facet_corpus, tmp_path):
     fixture = tmp_path / "more.json"
-    excerpt = excerpt_fixture(
-        9001, corpus["zhou"].pk, corpus["works"].pk, "1960", kind="report", topics=[corpus["leap"].pk]
+    excerpt = factories.excerpt_fixture(
+        9001,
+        facet_corpus["zhou"].pk,
+        facet_corpus["works"].pk,
+        "1960",
+        kind="report",
+        topics=[facet_corpus["leap"].pk],
     )
     fixture.write_text(json.dumps([excerpt]))
     call_command("loaddata", str(fixture), verbosity=0)
     return {"kind": {"speech": 2, "letter": 1, "report": 1}, "topic": {"communes": 1, "great-leap": 3}}
 
 
-def import_csv(corpus, tmp_path):
+def import_csv(facet_corpus, tmp_path):
     call_command("export_excerpts", "--format", "csv", "--output", str(tmp_path / "all.csv"), stdout=StringIO())
     lines = (tmp_path / "all.csv").read_text(encoding="utf-8").splitlines()
     header = lines[0].split(",")
@@ -175,14 +160,14 @@ def import_csv(corpus, tmp_path):
         import_csv,
     ],
 )
-def test_every_write_path_keeps_the_summary_exact(corpus, tmp_path, write):
-    expected = write(corpus, tmp_path) if write in (loaddata, import_csv) else write(corpus)
+def test_every_write_path_keeps_the_summary_exact(facet_corpus, tmp_path, write):
+    expected = write(facet_corpus, tmp_path) if write in (loaddata, import_csv) else write(facet_corpus)
     published = counts_by_value(assert_summary_matches_a_scan())
     for facet, values in expected.items():
         assert published[facet] == values, facet
 
 
-def test_the_endpoint_answers_the_whole_corpus_from_the_summary(client, corpus, monkeypatch):
+def test_the_endpoint_answers_the_whole_corpus_from_the_summary(client, facet_corpus, monkeypatch):
     monkeypatch.setattr(facets, "facet_counts", lambda queryset: pytest.fail("the corpus was scanned"))
     body = client.get(reverse("excerpt-facets")).json()
     assert (body["count"], body["count_exact"]) == (3, True)
@@ -196,7 +181,7 @@ def test_the_endpoint_answers_the_whole_corpus_from_the_summary(client, corpus, 
     ]
 
 
-def test_curators_see_every_status_in_the_summary_and_may_narrow_it(client_as, curator, corpus):
+def test_curators_see_every_status_in_the_summary_and_may_narrow_it(client_as, curator, facet_corpus):
     client = client_as(curator)
     url = reverse("excerpt-facets")
     assert client.get(url).json()["count"] == 4
@@ -205,43 +190,53 @@ def test_curators_see_every_status_in_the_summary_and_may_narrow_it(client_as, c
     assert drafts["topic"] == [{"value": "communes", "label": "Communes", "count": 1}]
 
 
-def test_the_public_asking_for_drafts_gets_none(client, corpus):
+def test_the_public_asking_for_drafts_gets_none(client, facet_corpus):
     body = client.get(reverse("excerpt-facets"), {"status": "draft"}).json()
     assert (body["count"], body["speaker"], body["year"]) == (0, [], [])
 
 
-def test_the_whole_corpus_costs_the_same_queries_for_any_number_of_excerpts(client, corpus, django_assert_num_queries):
+def test_the_whole_corpus_costs_the_same_queries_for_any_number_of_excerpts(
+    client, facet_corpus, django_assert_num_queries
+):
     # The summary, then the names of the speakers, topics and events it counts.
     with django_assert_num_queries(4):
         client.get(reverse("excerpt-facets"))
     for i in range(20):
-        make_excerpt(f"More {i}.", corpus["zhou"], corpus["works"], topics=[corpus["leap"]], event=corpus["lushan"])
+        factories.excerpt(
+            f"More {i}.",
+            speaker=facet_corpus["zhou"],
+            source=facet_corpus["works"],
+            topics=[facet_corpus["leap"]],
+            event=facet_corpus["lushan"],
+        )
     with django_assert_num_queries(4):
         assert client.get(reverse("excerpt-facets")).json()["count"] == 23
 
 
 @pytest.mark.parametrize("dense", [True, False])  # on SQLite: the table walked by id, or the planner's choice
-def test_a_filtered_set_over_the_limit_counts_its_newest_matches_and_says_so(client, corpus, monkeypatch, dense):
+def test_a_filtered_set_over_the_limit_counts_its_newest_matches_and_says_so(client, facet_corpus, monkeypatch, dense):
     monkeypatch.setattr(limits, "SCAN_LIMIT", 2)
     monkeypatch.setattr(limits, "DENSE", 10**9 if dense else 1)
-    newest = make_excerpt("Newest.", corpus["zhou"], corpus["works"], kind="report")
+    newest = factories.excerpt("Newest.", speaker=facet_corpus["zhou"], source=facet_corpus["works"], kind="report")
     body = client.get(reverse("excerpt-facets"), {"language": "en"}).json()
     assert (body["count"], body["count_exact"]) == (2, False)
     # The two most recently added English excerpts: "unity" and "newest".
     assert counts_by_value(body)["speaker"] == {"zhou-enlai": 2}
     assert counts_by_value(body)["kind"] == {"speech": 1, "report": 1}
-    assert newest.pk > corpus["unity"].pk
+    assert newest.pk > facet_corpus["unity"].pk
     exact = client.get(reverse("excerpt-facets"), {"language": "en", "speaker": "zhou-enlai"}).json()
     assert (exact["count"], exact["count_exact"]) == (2, True)
 
 
-def test_a_search_over_the_limit_counts_its_newest_matches(corpus, monkeypatch):
+def test_a_search_over_the_limit_counts_its_newest_matches(facet_corpus, monkeypatch):
     from django.http import QueryDict
 
     from excerpts.api.filters import ExcerptFilterSet
 
     for i in range(3):
-        make_excerpt(f"Steel furnace {i}.", corpus["zhou"], corpus["works"], date=f"196{i}")
+        factories.excerpt(
+            f"Steel furnace {i}.", speaker=facet_corpus["zhou"], source=facet_corpus["works"], date=f"196{i}"
+        )
     filterset = ExcerptFilterSet(QueryDict("q=steel"), queryset=Excerpt.objects.published())
     searched = search.matching(filterset.qs, filterset.form.cleaned_data["q"])
     counted = facets.facet_counts(searched, limit=3)
@@ -250,10 +245,10 @@ def test_a_search_over_the_limit_counts_its_newest_matches(corpus, monkeypatch):
     assert facets.facet_counts(searched, limit=4)["count_exact"] is True
 
 
-def test_postgresql_change_rows_are_folded_into_one_row_per_value(corpus, monkeypatch):
+def test_postgresql_change_rows_are_folded_into_one_row_per_value(facet_corpus, monkeypatch):
     monkeypatch.setattr(limits, "FOLD_AFTER", 0)
     for i in range(5):
-        make_excerpt(f"Filler {i}.", corpus["zhou"], corpus["works"])
+        factories.excerpt(f"Filler {i}.", speaker=facet_corpus["zhou"], source=facet_corpus["works"])
     before = facets.summary_counts(EVERY_STATUS)
     assert facets.summary_counts(EVERY_STATUS) == before  # this read folds on PostgreSQL
     with connection.cursor() as cursor:
@@ -264,25 +259,30 @@ def test_postgresql_change_rows_are_folded_into_one_row_per_value(corpus, monkey
     assert_summary_matches_a_scan()
 
 
-def test_repair_database_restores_a_lost_summary_and_counts_afresh(corpus):
+def test_repair_database_restores_a_lost_summary_and_counts_afresh(facet_corpus):
     # What a SQLite migration that remakes the excerpt table does to its triggers, and more.
     db.run(connection, db.uninstall_statements(connection.vendor, [facet_summary]))
-    make_excerpt("Written while nothing counted.", corpus["zhou"], corpus["works"], topics=[corpus["leap"]])
+    factories.excerpt(
+        "Written while nothing counted.",
+        speaker=facet_corpus["zhou"],
+        source=facet_corpus["works"],
+        topics=[facet_corpus["leap"]],
+    )
     call_command("repair_database", stdout=StringIO())
     assert counts_by_value(assert_summary_matches_a_scan())["topic"] == {"communes": 1, "great-leap": 3}
-    corpus["unity"].delete()  # the triggers are back
+    facet_corpus["unity"].delete()  # the triggers are back
     assert assert_summary_matches_a_scan()["count"] == 3
 
 
-def test_a_speakers_excerpt_count_is_read_from_the_summary_and_follows_writes(client, corpus):
+def test_a_speakers_excerpt_count_is_read_from_the_summary_and_follows_writes(client, facet_corpus):
     def excerpt_count():
         return client.get(reverse("speaker-detail", args=["zhou-enlai"])).json()["excerpt_count"]
 
     assert excerpt_count() == 1
-    corpus["draft"].status = Excerpt.Status.PUBLISHED
-    corpus["draft"].save()
+    facet_corpus["draft"].status = Excerpt.Status.PUBLISHED
+    facet_corpus["draft"].save()
     assert excerpt_count() == 2
-    Excerpt.objects.filter(speaker=corpus["zhou"]).update(speaker=corpus["mao"])
+    Excerpt.objects.filter(speaker=facet_corpus["zhou"]).update(speaker=facet_corpus["mao"])
     assert excerpt_count() == 0
     speakers = {item["slug"]: item["excerpt_count"] for item in client.get(reverse("speaker-list")).json()["results"]}
     assert speakers == {"mao-zedong": 4, "zhou-enlai": 0}

@@ -5,26 +5,12 @@ from django.urls import reverse
 
 from excerpts.models import Excerpt
 from excerpts.research import limits, sampling
-from tests.research_data import make_event, make_excerpt, make_source, make_speaker, make_topic
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def corpus():
-    mao, zhou = make_speaker("mao-zedong", "Mao Zedong"), make_speaker("zhou-enlai", "Zhou Enlai")
-    source = make_source("works", "Works")
-    communes, leap = make_topic("communes", "Communes"), make_topic("great-leap", "Great Leap Forward")
-    lushan = make_event("lushan", "Lushan Conference")
-    return [
-        make_excerpt("Steel one.", mao, source, topics=[communes, leap], date="1958-08", event=lushan),
-        make_excerpt("Steel two.", mao, source, topics=[leap], date="1959/1961", kind="letter", language="zh"),
-        make_excerpt("Grain.", zhou, source, topics=[], date="1949-10-01", attribution="paraphrase"),
-        make_excerpt("Draft steel.", zhou, source, topics=[leap], date="1970", status=Excerpt.Status.DRAFT),
-    ]
-
-
-def test_facets_count_the_published_excerpts_per_value(client, corpus):
+def test_facets_count_the_published_excerpts_per_value(client, facet_corpus):
     body = client.get(reverse("excerpt-facets")).json()
     assert body["count"] == 3
     assert body["speaker"] == [
@@ -54,8 +40,9 @@ def test_facets_count_the_published_excerpts_per_value(client, corpus):
     ]
 
 
-def test_facets_take_every_excerpt_filter_including_a_search(client, corpus):
-    body = client.get(reverse("excerpt-facets"), {"q": "steel", "topic": "great-leap"}).json()
+def test_facets_take_every_excerpt_filter_including_a_search(client, facet_corpus):
+    # The search finds the speaker's name: Mao's two excerpts, both of the topic.
+    body = client.get(reverse("excerpt-facets"), {"q": "zedong", "topic": "great-leap"}).json()
     assert body["count"] == 2
     assert body["speaker"] == [{"value": "mao-zedong", "label": "Mao Zedong", "count": 2}]
     assert body["topic"] == [
@@ -64,7 +51,7 @@ def test_facets_take_every_excerpt_filter_including_a_search(client, corpus):
     ]
 
 
-def test_facets_refuse_unknown_parameters(client, corpus):
+def test_facets_refuse_unknown_parameters(client, facet_corpus):
     response = client.get(reverse("excerpt-facets"), {"speakr": "mao-zedong"})
     assert response.status_code == 400
     assert response.json()["errors"][0]["name"] == "speakr"
@@ -76,31 +63,36 @@ def random_ids(client, **params):
     return [item["id"] for item in response.json()["results"]]
 
 
-def test_the_same_seed_gives_the_same_excerpts(client, corpus):
+def test_the_same_seed_gives_the_same_excerpts(client, facet_corpus):
     first = random_ids(client, count=2, seed=42)
     assert first == random_ids(client, count=2, seed=42)
     assert len(set(first)) == 2
-    assert set(first) <= {excerpt.pk for excerpt in corpus[:3]}
+    assert set(first) <= {facet_corpus[name].pk for name in ("steel", "grain", "unity")}
 
 
-def test_random_respects_the_filters_and_says_its_seed(client, corpus):
+def test_random_respects_the_filters_and_says_its_seed(client, facet_corpus):
     response = client.get(reverse("excerpt-random"), {"count": 5, "speaker": "zhou-enlai"})
     body = response.json()
-    assert [item["id"] for item in body["results"]] == [corpus[2].pk]
-    assert random_ids(client, count=5, seed=body["seed"], speaker="zhou-enlai") == [corpus[2].pk]
+    assert [item["id"] for item in body["results"]] == [facet_corpus["unity"].pk]
+    assert random_ids(client, count=5, seed=body["seed"], speaker="zhou-enlai") == [facet_corpus["unity"].pk]
 
 
 @pytest.mark.parametrize(
     "params", [{}, {"q": "filler"}, {"date_after": "1958", "speaker": "mao-zedong"}, {"topic": "great-leap"}]
 )
-def test_a_large_set_is_drawn_from_seeded_stretches_deterministically(corpus, monkeypatch, params):
+def test_a_large_set_is_drawn_from_seeded_stretches_deterministically(facet_corpus, monkeypatch, params):
     from django.http import QueryDict
 
     from excerpts.api.filters import ExcerptFilterSet
 
-    speaker, source, leap = corpus[0].speaker, corpus[0].source, corpus[1].topics.get()
     for i in range(40):
-        make_excerpt(f"Filler {i}.", speaker, source, topics=[leap], date="1960")
+        factories.excerpt(
+            f"Filler {i}.",
+            speaker=facet_corpus["mao"],
+            source=facet_corpus["works"],
+            topics=[facet_corpus["leap"]],
+            date="1960",
+        )
     monkeypatch.setattr(limits, "SAMPLE_ALL", 10)
     queryset = ExcerptFilterSet(QueryDict(mutable=True) | params, queryset=Excerpt.objects.published()).qs
     matching = set(queryset.values_list("id", flat=True))
@@ -116,7 +108,7 @@ def test_a_large_set_is_drawn_from_seeded_stretches_deterministically(corpus, mo
     ("params", "name"),
     [({"count": 0}, "count"), ({"count": 51}, "count"), ({"seed": -1}, "seed"), ({"seed": "x"}, "seed")],
 )
-def test_random_refuses_a_count_or_seed_out_of_bounds(client, corpus, params, name):
+def test_random_refuses_a_count_or_seed_out_of_bounds(client, facet_corpus, params, name):
     response = client.get(reverse("excerpt-random"), params)
     assert response.status_code == 400
     assert response.json()["errors"][0]["name"] == name

@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from excerpts.models import Excerpt
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -27,18 +28,8 @@ def test_an_api_change_is_recorded_with_the_curator_and_the_changed_fields(corpu
 
 
 def test_the_first_entry_lists_what_the_excerpt_was_created_with(corpus, curator, client_as):
-    created = client_as(curator).post(
-        reverse("excerpt-list"),
-        {
-            "text": "Let a hundred flowers bloom.",
-            "kind": "speech",
-            "speaker": "mao-zedong",
-            "date": "1957-02-27",
-            "source": corpus["daily"].pk,
-            "language": "zh",
-        },
-        format="json",
-    )
+    body = factories.excerpt_body(corpus, text="Let a hundred flowers bloom.", date="1957-02-27", topics=[])
+    created = client_as(curator).post(reverse("excerpt-list"), body, format="json")
     excerpt = Excerpt.objects.get(pk=created.json()["id"])
 
     entries = client_as(curator).get(history_url(excerpt)).json()
@@ -76,9 +67,7 @@ def test_history_is_newest_first_and_covers_drafts(corpus, curator, client_as):
 
 
 @pytest.mark.parametrize(("role", "expected"), [("anonymous", 401), ("reader", 403), ("curator", 200)])
-def test_only_curators_read_history(corpus, curator, client_as, django_user_model, role, expected):
-    users = {"anonymous": None, "reader": django_user_model.objects.create_user("reader"), "curator": curator}
-
+def test_only_curators_read_history(corpus, users, client_as, role, expected):
     response = client_as(users[role]).get(history_url(corpus["published"]))
 
     assert response.status_code == expected

@@ -19,19 +19,12 @@ from simple_history.utils import bulk_update_with_history
 from excerpts.history import history_entries
 from excerpts.models import Excerpt
 from excerpts.resources import COLUMNS, ExcerptImport
-
-from . import factories
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 HistoricalExcerpt = Excerpt.history.model
 HistoricalTopicLink = HistoricalExcerpt.topics.model
-
-
-@pytest.fixture
-def curator_client(client, curator):
-    client.force_login(curator)
-    return client
 
 
 @pytest.fixture
@@ -194,15 +187,7 @@ def write_with_bulk_publish(corpus, curator, topics):
 
 
 def write_with_api_create(corpus, curator, topics):
-    body = {
-        "text": "Posted to the API.",
-        "kind": "speech",
-        "speaker": "mao-zedong",
-        "date": "1958",
-        "source": corpus["daily"].pk,
-        "language": "zh",
-        "topics": [topic.slug for topic in topics],
-    }
+    body = factories.excerpt_body(corpus, text="Posted to the API.", topics=[topic.slug for topic in topics])
     response = api_client_for(curator).post(reverse("excerpt-list"), body, format="json")
     assert response.status_code == 201, response.json()
     return Excerpt.objects.get(pk=response.json()["id"])
@@ -266,20 +251,23 @@ def write_with_import_update(corpus, curator, topics):
     return excerpt
 
 
-@pytest.mark.parametrize(
-    "write",
-    [
-        write_with_admin_add_form,
-        write_with_admin_change_form,
-        write_with_bulk_publish,
-        write_with_api_create,
-        write_with_api_patch,
-        write_with_api_put,
-        write_with_import_create,
-        write_with_import_update,
-    ],
-    ids=lambda write: write.__name__.removeprefix("write_with_"),
-)
+WRITE_PATHS = [
+    write_with_admin_add_form,
+    write_with_admin_change_form,
+    write_with_bulk_publish,
+    write_with_api_create,
+    write_with_api_patch,
+    write_with_api_put,
+    write_with_import_create,
+    write_with_import_update,
+]
+
+
+def write_path_name(write):
+    return write.__name__.removeprefix("write_with_")
+
+
+@pytest.mark.parametrize("write", WRITE_PATHS, ids=write_path_name)
 def test_the_newest_history_entry_records_the_topics_the_excerpt_has(corpus, curator, flowers, split, write):
     excerpt = write(corpus, curator, [flowers, split])
 
@@ -349,6 +337,15 @@ def test_a_bulk_action_that_fails_writing_history_changes_no_excerpt(corpus, cur
     assert snapshot() == before
 
 
+def post_whose_topics_fail(client, url, values):
+    """Post an admin form whose topics fail to save, as a full disk would fail them; the error reaches the test."""
+    with (
+        mock.patch.object(BaseModelForm, "_save_m2m", side_effect=DatabaseError("disk full")),
+        pytest.raises(DatabaseError),
+    ):
+        client.post(url, values)
+
+
 @committing
 def test_a_change_form_whose_topics_fail_to_save_leaves_the_excerpt_as_it_was(corpus, curator_client, flowers):
     excerpt = corpus["draft"]
@@ -356,11 +353,7 @@ def test_a_change_form_whose_topics_fail_to_save_leaves_the_excerpt_as_it_was(co
     values = form_values(curator_client.get(url), text="Half an edit.", topics=[flowers.pk])
     before = snapshot()
 
-    with (
-        mock.patch.object(BaseModelForm, "_save_m2m", side_effect=DatabaseError("disk full")),
-        pytest.raises(DatabaseError),
-    ):
-        curator_client.post(url, values)
+    post_whose_topics_fail(curator_client, url, values)
 
     assert snapshot() == before
 
@@ -374,32 +367,18 @@ def test_a_revert_whose_topics_fail_to_save_leaves_the_excerpt_as_it_was(corpus,
     values = form_values(curator_client.get(revert_url))
     before = snapshot()
 
-    with (
-        mock.patch.object(BaseModelForm, "_save_m2m", side_effect=DatabaseError("disk full")),
-        pytest.raises(DatabaseError),
-    ):
-        curator_client.post(revert_url, values)
+    post_whose_topics_fail(curator_client, revert_url, values)
 
     assert snapshot() == before
 
 
+# (A bulk action is tested above: its test setup changes the topics through the ORM first.)
 @pytest.mark.parametrize(
-    "write",
-    [
-        write_with_admin_add_form,
-        write_with_admin_change_form,
-        write_with_api_create,
-        write_with_api_patch,
-        write_with_api_put,
-        write_with_import_create,
-        write_with_import_update,
-    ],
-    ids=lambda write: write.__name__.removeprefix("write_with_"),
+    "write", [write for write in WRITE_PATHS if write is not write_with_bulk_publish], ids=write_path_name
 )
 def test_each_write_records_one_version_never_an_intermediate_one_without_topics(
     corpus, curator, flowers, split, write
 ):
-    # (A bulk action is tested above: its test setup changes the topics through the ORM first.)
     last = HistoricalExcerpt.objects.order_by("-history_id").values_list("history_id", flat=True).first()
 
     excerpt = write(corpus, curator, [flowers, split])

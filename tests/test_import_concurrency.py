@@ -20,6 +20,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from django.urls import reverse
+
 ROOT = Path(__file__).resolve().parent.parent
 IMPORT_ROWS = 20000
 WRITERS = 2
@@ -86,7 +88,7 @@ class Server:
             stderr=subprocess.PIPE,
             text=True,
         )
-        self.url = f"http://127.0.0.1:{self.port}/api/v1/excerpts/"
+        self.url = f"http://127.0.0.1:{self.port}{reverse('excerpt-list')}"
 
     def __enter__(self):
         deadline = time.monotonic() + 60

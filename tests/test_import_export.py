@@ -21,6 +21,7 @@ from excerpts.history import history_entries
 from excerpts.models import Event, Excerpt, HistoricalExcerpt, Source, Speaker, Topic
 from excerpts.research import facets
 from excerpts.resources import COLUMNS, ExcerptImport, ImportConflict
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -206,21 +207,16 @@ def test_export_then_import_into_an_empty_database_reproduces_the_excerpts(corpu
 
     assert snapshot() == before
     # The id sequence moved past the imported ids: new excerpts still get fresh ones.
-    new = Excerpt.objects.create(
-        text="New.",
-        kind=Excerpt.Kind.SPEECH,
-        speaker=Speaker.objects.get(slug="mao-zedong"),
-        date="1960",
-        source=Source.objects.get(slug="peoples-daily"),
-        language="zh",
+    new = factories.excerpt(
+        "New.", speaker=Speaker.objects.get(slug="mao-zedong"), source=Source.objects.get(slug="peoples-daily")
     )
     assert new.pk > max(before)
 
 
 def extra_excerpt(corpus):
     """An excerpt with every optional column filled, and text that CSV must quote."""
-    excerpt = Excerpt.objects.create(
-        text='He said: "one, two; three"\nand more.',
+    return factories.excerpt(
+        'He said: "one, two; three"\nand more.',
         kind=Excerpt.Kind.EDITORIAL,
         attribution=Excerpt.Attribution.PARAPHRASE,
         speaker=corpus["mao"],
@@ -234,10 +230,8 @@ def extra_excerpt(corpus):
         original_text="東風壓倒西風",
         translator="Foreign Languages Press",
         context="A note.",
-        status=Excerpt.Status.PUBLISHED,
+        topics=[corpus["topic"], factories.topic("east-wind", "East wind")],
     )
-    excerpt.topics.add(corpus["topic"], Topic.objects.create(slug="east-wind", name="East wind"))
-    return excerpt
 
 
 def api_csv(curator, tmp_path, name="api.csv"):
@@ -439,7 +433,7 @@ def test_rows_are_checked_a_batch_at_a_time(corpus, monkeypatch):
 
 
 def test_a_speaker_deleted_after_the_check_stops_the_write_and_is_named(corpus):
-    zhou = Speaker.objects.create(slug="zhou-enlai", name="Zhou Enlai")
+    zhou = factories.speaker("zhou-enlai", "Zhou Enlai")
     importer = checked(new_row(speaker="zhou-enlai"), new_row(text="More words."))
     zhou.delete()
     count = Excerpt.objects.count()
@@ -512,7 +506,7 @@ def test_the_quick_reading_of_plain_dates_agrees_with_parse_bounds(year, month, 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's write lock keeps the data still meanwhile")
 def test_a_speaker_deleted_after_the_last_check_is_refused_by_the_database_and_reported(corpus, monkeypatch):
-    zhou = Speaker.objects.create(slug="zhou-enlai", name="Zhou Enlai")
+    zhou = factories.speaker("zhou-enlai", "Zhou Enlai")
     importer = checked(new_row(speaker="zhou-enlai"))
     monkeypatch.setattr(resources.References, "changes", lambda self: [])  # as if it went just after the checks
     zhou.delete()

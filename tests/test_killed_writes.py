@@ -35,17 +35,12 @@ OLD_TEXT = "The east wind prevails over the west wind."
 NEW_TEXT = "Imperialism and all reactionaries are paper tigers."
 PATIENCE = 60  # seconds to wait for the server to start and for the request to reach the lock
 
-SETUP = f"""
-from excerpts.models import Excerpt, Source, Speaker, Topic
-mao = Speaker.objects.create(slug="mao-zedong", name="Mao Zedong")
-daily = Source.objects.create(slug="peoples-daily", title="People's Daily", kind="newspaper")
-old_topic = Topic.objects.create(slug="great-leap-forward", name="Great Leap Forward")
-Topic.objects.create(slug="de-stalinization", name="De-Stalinization")
-excerpt = Excerpt.objects.create(
-    text={OLD_TEXT!r}, kind="speech", speaker=mao, date="1957-11", source=daily, language="zh"
-)
-excerpt.topics.add(old_topic)
-print(excerpt.pk, daily.pk)
+SETUP = """
+from tests import factories
+
+corpus = factories.corpus()
+factories.topic("de-stalinization", "De-Stalinization")
+print(corpus["draft"].pk, corpus["daily"].pk)
 """
 
 
@@ -67,7 +62,7 @@ def until(condition, what):
 
 @pytest.fixture(scope="module")
 def live_database():
-    """A migrated database with a curator, a speaker, a source, two topics and one excerpt; dropped at the end."""
+    """A migrated database with a curator, factories.corpus() and a second topic; dropped at the end."""
     import psycopg
     from psycopg import sql
 

@@ -8,13 +8,16 @@ from django.test import override_settings
 from django.urls import reverse
 
 from excerpts.research import limits
-from tests.research_data import make_excerpt, make_source, make_speaker
+from tests import factories
 
 
 @pytest.fixture
 def three_excerpts(db):
-    speaker, source = make_speaker("zhou-enlai", "Zhou Enlai"), make_source("works", "Works")
-    return [make_excerpt(f"Peaceful coexistence {i}.", speaker, source, date=f"195{i}") for i in range(3)]
+    speaker, source = factories.speaker("zhou-enlai", "Zhou Enlai"), factories.source("works", "Works")
+    return [
+        factories.excerpt(f"Peaceful coexistence {i}.", speaker=speaker, source=source, date=f"195{i}")
+        for i in range(3)
+    ]
 
 
 def test_a_setting_overrides_a_knob_while_it_is_set_and_the_default_comes_back_after():

@@ -118,14 +118,14 @@ def test_overlapping_finds_an_excerpt_whose_range_began_long_before_the_asked_st
 
 def test_speaker_excerpt_count_counts_only_published_excerpts():
     speaker = factories.speaker()
-    factories.excerpt(speaker_obj=speaker)
-    factories.excerpt(speaker_obj=speaker)
-    factories.excerpt(speaker_obj=speaker, status=Excerpt.Status.DRAFT)
+    factories.excerpt(speaker=speaker)
+    factories.excerpt(speaker=speaker)
+    factories.excerpt(speaker=speaker, status=Excerpt.Status.DRAFT)
     assert Speaker.objects.with_excerpt_count().get(pk=speaker.pk).excerpt_count == 2
 
 
 def test_string_forms_name_speaker_date_and_words():
     speaker = factories.speaker(name="Mao Zedong")
-    excerpt = factories.excerpt("A" * 80, speaker_obj=speaker, date="1958-22")
+    excerpt = factories.excerpt("A" * 80, speaker=speaker, date="1958-22")
     assert str(excerpt) == "Mao Zedong, summer 1958: " + "A" * 57 + "..."
     assert str(speaker) == "Mao Zedong"

@@ -10,7 +10,7 @@ from django.urls import reverse
 from excerpts.models import Excerpt, SearchEntry
 from excerpts.research import limits, search
 from excerpts.research.search_engines import SQLiteSearch
-from tests.research_data import make_excerpt, make_source, make_speaker
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
@@ -26,23 +26,25 @@ def ids_for(client, **params):
 
 
 @pytest.fixture
-def corpus():
-    mao = make_speaker("mao-zedong", "Mao Zedong", aliases=["Mao Tse-tung"])
-    khrushchev = make_speaker("nikita-khrushchev", "Nikita Khrushchev")
-    book = make_source("selected-works", "Selected Works of Mao Tse-tung")
-    daily = make_source("peoples-daily-1958", "People's Daily", kind="newspaper")
-    report = make_source("secret-speech", "On the Cult of Personality and Its Consequences")
+def search_corpus():
+    mao = factories.speaker("mao-zedong", "Mao Zedong", aliases=["Mao Tse-tung"])
+    khrushchev = factories.speaker("nikita-khrushchev", "Nikita Khrushchev")
+    book = factories.source("selected-works", "Selected Works of Mao Tse-tung")
+    daily = factories.source("peoples-daily-1958", "People's Daily", kind="newspaper")
+    report = factories.source("secret-speech", "On the Cult of Personality and Its Consequences")
     return {
-        "commune": make_excerpt("The people's commune is the best form of organization.", mao, daily),
-        "tiger": make_excerpt("All reactionaries are paper tigers.", mao, book, date="1946-08"),
-        "reversed": make_excerpt("A tiger made of paper frightens nobody.", khrushchev, report),
-        "cult": make_excerpt(
+        "commune": factories.excerpt(
+            "The people's commune is the best form of organization.", speaker=mao, source=daily
+        ),
+        "tiger": factories.excerpt("All reactionaries are paper tigers.", speaker=mao, source=book, date="1946-08"),
+        "reversed": factories.excerpt("A tiger made of paper frightens nobody.", speaker=khrushchev, source=report),
+        "cult": factories.excerpt(
             "The cult of the individual brought grave harm.",
-            khrushchev,
-            report,
+            speaker=khrushchev,
+            source=report,
             context="Read to a closed session; the communes were not discussed.",
         ),
-        "draft": make_excerpt("A draft about communes.", mao, daily, status=Excerpt.Status.DRAFT),
+        "draft": factories.excerpt("A draft about communes.", speaker=mao, source=daily, status=Excerpt.Status.DRAFT),
     }
 
 
@@ -84,49 +86,61 @@ class TestParseQuery:
 
 
 class TestSearchOverHttp:
-    def test_a_plural_finds_the_singular_through_stemming(self, client, corpus):
-        assert ids_for(client, q="communes") == [corpus["commune"].pk, corpus["cult"].pk]
+    def test_a_plural_finds_the_singular_through_stemming(self, client, search_corpus):
+        assert ids_for(client, q="communes") == [search_corpus["commune"].pk, search_corpus["cult"].pk]
 
-    def test_a_quoted_phrase_matches_only_words_in_that_order(self, client, corpus):
-        assert ids_for(client, q='"paper tigers"') == [corpus["tiger"].pk]
-        assert sorted(ids_for(client, q="paper tiger")) == sorted([corpus["tiger"].pk, corpus["reversed"].pk])
+    def test_a_quoted_phrase_matches_only_words_in_that_order(self, client, search_corpus):
+        assert ids_for(client, q='"paper tigers"') == [search_corpus["tiger"].pk]
+        assert sorted(ids_for(client, q="paper tiger")) == sorted(
+            [search_corpus["tiger"].pk, search_corpus["reversed"].pk]
+        )
 
-    def test_a_minus_word_excludes_excerpts_containing_it(self, client, corpus):
-        assert ids_for(client, q="tiger -reactionaries") == [corpus["reversed"].pk]
+    def test_a_minus_word_excludes_excerpts_containing_it(self, client, search_corpus):
+        assert ids_for(client, q="tiger -reactionaries") == [search_corpus["reversed"].pk]
 
-    def test_every_word_must_match(self, client, corpus):
-        assert ids_for(client, q="tiger frightens") == [corpus["reversed"].pk]
+    def test_every_word_must_match(self, client, search_corpus):
+        assert ids_for(client, q="tiger frightens") == [search_corpus["reversed"].pk]
         assert ids_for(client, q="tiger commune") == []
 
-    def test_speaker_aliases_and_source_titles_are_searchable(self, client, corpus):
-        assert sorted(ids_for(client, q="Tse-tung")) == sorted([corpus["commune"].pk, corpus["tiger"].pk])
-        assert sorted(ids_for(client, q="consequences")) == sorted([corpus["reversed"].pk, corpus["cult"].pk])
+    def test_speaker_aliases_and_source_titles_are_searchable(self, client, search_corpus):
+        assert sorted(ids_for(client, q="Tse-tung")) == sorted(
+            [search_corpus["commune"].pk, search_corpus["tiger"].pk]
+        )
+        assert sorted(ids_for(client, q="consequences")) == sorted(
+            [search_corpus["reversed"].pk, search_corpus["cult"].pk]
+        )
 
-    def test_drafts_are_not_found(self, client, corpus):
-        assert corpus["draft"].pk not in ids_for(client, q="draft")
+    def test_drafts_are_not_found(self, client, search_corpus):
+        assert search_corpus["draft"].pk not in ids_for(client, q="draft")
 
-    def test_a_match_in_the_words_ranks_above_a_match_in_the_context(self, client, corpus):
-        assert ids_for(client, q="commune") == [corpus["commune"].pk, corpus["cult"].pk]
-        assert ids_for(client, q="commune", ordering="-date") == [corpus["cult"].pk, corpus["commune"].pk]
+    def test_a_match_in_the_words_ranks_above_a_match_in_the_context(self, client, search_corpus):
+        assert ids_for(client, q="commune") == [search_corpus["commune"].pk, search_corpus["cult"].pk]
+        assert ids_for(client, q="commune", ordering="-date") == [
+            search_corpus["cult"].pk,
+            search_corpus["commune"].pk,
+        ]
 
     @pytest.mark.parametrize("common", [True, False])
     def test_a_search_sorted_by_date_or_speaker_finds_the_same_whether_the_term_is_common_or_rare(
-        self, client, corpus, monkeypatch, django_assert_max_num_queries, common
+        self, client, search_corpus, monkeypatch, django_assert_max_num_queries, common
     ):
         # Common: found in at least 1 in a billion excerpts. Rare: found in fewer than every excerpt.
         monkeypatch.setattr(limits, "COMMON_TERM", 10**9 if common else 1)
         with django_assert_max_num_queries(10) as captured:
             body = client.get(reverse(LIST), {"q": "tiger", "ordering": "-date"}).json()
-        assert [item["id"] for item in body["results"]] == [corpus["reversed"].pk, corpus["tiger"].pk]
+        assert [item["id"] for item in body["results"]] == [search_corpus["reversed"].pk, search_corpus["tiger"].pk]
         assert body["count"] == 2
         tested_per_excerpt = any(PER_EXCERPT in q["sql"] for q in captured)
         assert tested_per_excerpt == (common and connection.vendor == "sqlite")
         # The total is counted through the FTS5 join either way: testing each excerpt costs a probe per row.
         count = next(q["sql"] for q in captured if q["sql"].startswith("SELECT COUNT(*)"))
         assert PER_EXCERPT not in count
-        assert ids_for(client, q="tiger", ordering="speaker") == [corpus["tiger"].pk, corpus["reversed"].pk]
-        assert ids_for(client, q="tiger -frightens", ordering="date") == [corpus["tiger"].pk]
-        assert corpus["draft"].pk not in ids_for(client, q="draft communes", ordering="date")
+        assert ids_for(client, q="tiger", ordering="speaker") == [
+            search_corpus["tiger"].pk,
+            search_corpus["reversed"].pk,
+        ]
+        assert ids_for(client, q="tiger -frightens", ordering="date") == [search_corpus["tiger"].pk]
+        assert search_corpus["draft"].pk not in ids_for(client, q="draft communes", ordering="date")
         # No relevance is computed, and the passages are still marked.
         body = client.get(reverse(LIST), {"q": "tiger", "ordering": "date"}).json()
         assert "<mark>" in body["results"][0]["highlight"]
@@ -136,11 +150,13 @@ class TestSearchOverHttp:
             drawn = client.get(reverse("excerpt-random"), {"q": "tiger", "ordering": "-date", "count": 5}).json()
         assert not any(PER_EXCERPT in q["sql"] for q in captured)
         assert facets == client.get(reverse("excerpt-facets"), {"q": "tiger"}).json()
-        assert sorted(item["id"] for item in drawn["results"]) == sorted([corpus["tiger"].pk, corpus["reversed"].pk])
+        assert sorted(item["id"] for item in drawn["results"]) == sorted(
+            [search_corpus["tiger"].pk, search_corpus["reversed"].pk]
+        )
 
     @pytest.mark.parametrize("rare", [True, False])
     def test_a_phrase_finds_the_same_whether_it_is_looked_up_first_or_tested_per_row(
-        self, client, corpus, monkeypatch, django_assert_max_num_queries, rare
+        self, client, search_corpus, monkeypatch, django_assert_max_num_queries, rare
     ):
         if rare:  # fewer than a thousand matches in the sample make a phrase rare
             monkeypatch.setattr(limits, "RARE_PHRASE", 10**9)
@@ -148,28 +164,33 @@ class TestSearchOverHttp:
         else:  # an empty sample: no phrase is rare
             monkeypatch.setattr(limits, "PHRASE_SAMPLE", 0)
         with django_assert_max_num_queries(30) as captured:  # four requests
-            assert ids_for(client, q='"paper tigers"') == [corpus["tiger"].pk]
+            assert ids_for(client, q='"paper tigers"') == [search_corpus["tiger"].pk]
             assert ids_for(client, q='"made of paper" -nobody') == []
-            assert ids_for(client, q='"made of paper"', ordering="speaker") == [corpus["reversed"].pk]
-            assert ids_for(client, q="tiger paper", ordering="-date") == [corpus["reversed"].pk, corpus["tiger"].pk]
+            assert ids_for(client, q='"made of paper"', ordering="speaker") == [search_corpus["reversed"].pk]
+            assert ids_for(client, q="tiger paper", ordering="-date") == [
+                search_corpus["reversed"].pk,
+                search_corpus["tiger"].pk,
+            ]
         looked_up_first = any("ANY(ARRAY(SELECT" in q["sql"] for q in captured)
         assert looked_up_first == (rare and connection.vendor == "postgresql")
 
-    def test_more_occurrences_rank_higher(self, client, corpus):
-        speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
-        once = make_excerpt("One word about famine here, among many other words of the speech.", speaker, source)
-        thrice = make_excerpt("Famine, famine and famine again.", speaker, source)
+    def test_more_occurrences_rank_higher(self, client, search_corpus):
+        speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
+        once = factories.excerpt(
+            "One word about famine here, among many other words of the speech.", speaker=speaker, source=source
+        )
+        thrice = factories.excerpt("Famine, famine and famine again.", speaker=speaker, source=source)
         assert ids_for(client, q="famine") == [thrice.pk, once.pk]
 
-    def test_each_result_carries_its_passage_with_the_hits_marked(self, client, corpus):
+    def test_each_result_carries_its_passage_with_the_hits_marked(self, client, search_corpus):
         response = client.get(reverse(LIST), {"q": '"paper tigers"'})
         highlight = response.json()["results"][0]["highlight"]
         # FTS5 marks a phrase as one hit, PostgreSQL each of its words.
         assert highlight.replace("</mark> <mark>", " ").startswith("All reactionaries are <mark>paper tigers</mark>")
 
-    def test_the_highlight_escapes_html_in_the_text(self, client, corpus):
-        speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
-        make_excerpt("Beware <script>alert(1)</script> of imperialism.", speaker, source)
+    def test_the_highlight_escapes_html_in_the_text(self, client, search_corpus):
+        speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
+        factories.excerpt("Beware <script>alert(1)</script> of imperialism.", speaker=speaker, source=source)
         response = client.get(reverse(LIST), {"q": "imperialism"})
         highlight = response.json()["results"][0]["highlight"]
         assert "<script>" not in highlight
@@ -179,18 +200,21 @@ class TestSearchOverHttp:
         passage = f"a <b>&amp; {search.HIGHLIGHT_START}tiger{search.HIGHLIGHT_END}"
         assert search.marked(passage) == "a &lt;b&gt;&amp;amp; <mark>tiger</mark>"
 
-    def test_without_q_the_highlight_is_null(self, client, corpus):
+    def test_without_q_the_highlight_is_null(self, client, search_corpus):
         response = client.get(reverse(LIST))
         assert {item["highlight"] for item in response.json()["results"]} == {None}
 
-    def test_a_query_matching_nothing_is_an_empty_list(self, client, corpus):
+    def test_a_query_matching_nothing_is_an_empty_list(self, client, search_corpus):
         response = client.get(reverse(LIST), {"q": "xylophone"})
         assert response.status_code == 200
         assert response.json() == {"count": 0, "count_exact": True, "next": None, "previous": None, "results": []}
 
-    def test_following_next_in_relevance_order_visits_every_match_once(self, client, corpus):
-        speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
-        made = [make_excerpt(f"The harvest {'grain ' * (i % 3)}report number {i}.", speaker, source) for i in range(7)]
+    def test_following_next_in_relevance_order_visits_every_match_once(self, client, search_corpus):
+        speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
+        made = [
+            factories.excerpt(f"The harvest {'grain ' * (i % 3)}report number {i}.", speaker=speaker, source=source)
+            for i in range(7)
+        ]
         url, params, seen = reverse(LIST), {"q": "harvest", "page_size": 2}, []
         while url:
             page = client.get(url, params).json()
@@ -200,11 +224,14 @@ class TestSearchOverHttp:
         assert len(seen) == len(set(seen))
 
     def test_with_more_matches_than_the_ranking_window_pages_visit_ranked_then_newest_matches_once(
-        self, client, corpus, monkeypatch
+        self, client, search_corpus, monkeypatch
     ):
         monkeypatch.setattr(limits, "RANK_WINDOW", 3)
-        speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
-        made = [make_excerpt(f"The harvest {'grain ' * (i % 4)}report {i}.", speaker, source) for i in range(9)]
+        speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
+        made = [
+            factories.excerpt(f"The harvest {'grain ' * (i % 4)}report {i}.", speaker=speaker, source=source)
+            for i in range(9)
+        ]
         newest = [excerpt.pk for excerpt in reversed(made)]
         url, params, pages = reverse(LIST), {"q": "harvest grain", "page_size": 2}, []
         while url:
@@ -226,11 +253,11 @@ class TestSearchOverHttp:
         assert back + [item["id"] for item in pages[-1]["results"]] == seen
 
     def test_a_search_costs_the_same_queries_for_one_result_and_for_many(
-        self, client, corpus, django_assert_num_queries
+        self, client, search_corpus, django_assert_num_queries
     ):
-        speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
+        speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
         for i in range(15):
-            make_excerpt(f"Steel output {i}.", speaker, source)
+            factories.excerpt(f"Steel output {i}.", speaker=speaker, source=source)
         # data version, count, ranking window, page, topics, highlights
         with django_assert_num_queries(6):
             assert len(client.get(reverse(LIST), {"q": "steel"}).json()["results"]) == 15
@@ -238,11 +265,11 @@ class TestSearchOverHttp:
             assert len(client.get(reverse(LIST), {"q": "frightens"}).json()["results"]) == 1
 
     def test_a_later_page_looks_up_the_ranking_window_once_for_its_relevance_cursor_and_narrowing(
-        self, client, corpus, django_assert_num_queries
+        self, client, search_corpus, django_assert_num_queries
     ):
-        speaker, source = corpus["tiger"].speaker, corpus["tiger"].source
+        speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
         for i in range(5):
-            make_excerpt(f"Steel output {i}.", speaker, source)
+            factories.excerpt(f"Steel output {i}.", speaker=speaker, source=source)
         first = client.get(reverse(LIST), {"q": "steel", "page_size": 2}).json()
         # data version (the count is cached), ranking window, page, topics, highlights
         with django_assert_num_queries(5) as captured:
@@ -264,7 +291,7 @@ class TestBadQueries:
             ({"ordering": "relevance"}, "needs a search"),
         ],
     )
-    def test_an_unusable_query_is_a_400_problem_naming_the_parameter(self, client, corpus, params, reason):
+    def test_an_unusable_query_is_a_400_problem_naming_the_parameter(self, client, search_corpus, params, reason):
         response = client.get(reverse(LIST), params)
         assert response.status_code == 400
         assert response["Content-Type"] == "application/problem+json"
@@ -273,60 +300,46 @@ class TestBadQueries:
         assert reason in error["reason"]
 
     @pytest.mark.parametrize("q", ['"', "NEAR(", "a AND", "x OR", "*", '"-"', "col:", "()", "a & | ! b", "\x00x"])
-    def test_engine_syntax_never_causes_a_server_error(self, client, corpus, q):
+    def test_engine_syntax_never_causes_a_server_error(self, client, search_corpus, q):
         response = client.get(reverse(LIST), {"q": q})
         assert response.status_code in (200, 400)
 
 
 class TestIndexStaysCurrent:
-    def test_an_excerpt_edited_through_save_is_found_by_its_new_words(self, client, corpus):
-        excerpt = corpus["tiger"]
+    def test_an_excerpt_edited_through_save_is_found_by_its_new_words(self, client, search_corpus):
+        excerpt = search_corpus["tiger"]
         excerpt.text = "Imperialism is a colossus with feet of clay."
         excerpt.save()
         assert ids_for(client, q="colossus") == [excerpt.pk]
         assert ids_for(client, q="reactionaries") == []
 
-    def test_a_deleted_excerpt_leaves_the_index(self, client, corpus):
-        corpus["reversed"].delete()
+    def test_a_deleted_excerpt_leaves_the_index(self, client, search_corpus):
+        search_corpus["reversed"].delete()
         assert ids_for(client, q="frightens") == []
 
-    def test_renaming_a_speaker_reindexes_their_excerpts(self, client, corpus):
-        speaker = corpus["reversed"].speaker
+    def test_renaming_a_speaker_reindexes_their_excerpts(self, client, search_corpus):
+        speaker = search_corpus["reversed"].speaker
         speaker.name = "N. S. Khrushchov"
         speaker.aliases = ["Chruschtschow"]
         speaker.save()
-        assert sorted(ids_for(client, q="Chruschtschow")) == sorted([corpus["reversed"].pk, corpus["cult"].pk])
-        assert ids_for(client, q="Khrushchov frightens") == [corpus["reversed"].pk]
+        assert sorted(ids_for(client, q="Chruschtschow")) == sorted(
+            [search_corpus["reversed"].pk, search_corpus["cult"].pk]
+        )
+        assert ids_for(client, q="Khrushchov frightens") == [search_corpus["reversed"].pk]
         assert ids_for(client, q="nikita") == []
 
-    def test_retitling_a_source_reindexes_its_excerpts(self, client, corpus):
-        source = corpus["tiger"].source
+    def test_retitling_a_source_reindexes_its_excerpts(self, client, search_corpus):
+        source = search_corpus["tiger"].source
         source.title = "Quotations from Chairman Mao"
         source.save()
-        assert ids_for(client, q="quotations chairman") == [corpus["tiger"].pk]
+        assert ids_for(client, q="quotations chairman") == [search_corpus["tiger"].pk]
         assert ids_for(client, q="selected works") == []
 
     def test_loaddata_indexes_what_it_loads_even_before_the_speaker_it_points_to(self, client, db, tmp_path):
         fixture = tmp_path / "research.json"
-        excerpt = {
-            "model": "excerpts.excerpt",
-            "pk": 9001,
-            "fields": {
-                "text": "Let a hundred flowers bloom.",
-                "kind": "speech",
-                "attribution": "direct",
-                "speaker": 9001,
-                "date": "1957-02-27",
-                "date_start": "1957-02-27",
-                "date_end": "1957-02-27",
-                "date_display": "27 February 1957",
-                "source": 9001,
-                "language": "zh",
-                "status": "published",
-                "created": "2024-01-01T00:00:00Z",
-                "updated": "2024-01-01T00:00:00Z",
-            },
-        }
+        excerpt = factories.excerpt_fixture(
+            9001, 9001, 9001, "1957-02-27", text="Let a hundred flowers bloom.", language="zh"
+        )
         speaker = {"model": "excerpts.speaker", "pk": 9001, "fields": {"slug": "mao", "name": "Mao Zedong"}}
         source = {
             "model": "excerpts.source",
@@ -338,7 +351,7 @@ class TestIndexStaysCurrent:
         assert ids_for(client, q="hundred flowers") == [9001]
         assert ids_for(client, q="contradictions zedong") == [9001]
 
-    def test_rebuild_search_index_restores_a_lost_index(self, client, corpus):
+    def test_rebuild_search_index_restores_a_lost_index(self, client, search_corpus):
         with connection.cursor() as cursor:
             if connection.vendor == "postgresql":
                 cursor.execute("UPDATE excerpts_excerpt SET search_vector = NULL")
@@ -346,4 +359,4 @@ class TestIndexStaysCurrent:
                 cursor.execute(f"DELETE FROM {SearchEntry._meta.db_table}")
         assert ids_for(client, q="tigers") == []
         call_command("rebuild_search_index", verbosity=0)
-        assert sorted(ids_for(client, q="tigers")) == sorted([corpus["tiger"].pk, corpus["reversed"].pk])
+        assert sorted(ids_for(client, q="tigers")) == sorted([search_corpus["tiger"].pk, search_corpus["reversed"].pk])

@@ -16,6 +16,7 @@ from django.core.management import call_command
 from django.db.models.signals import post_save
 
 from excerpts.models import Event, Excerpt, Source, Speaker, Topic
+from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = json.loads((ROOT / "fixtures" / "sino_soviet_split.json").read_text())
@@ -56,7 +57,7 @@ def test_a_second_run_loads_nothing_keeps_an_edit_and_says_why():
 @pytest.mark.django_db
 def test_reference_data_without_excerpts_is_not_overwritten_either():
     # The seed has a speaker with this slug; loading it would replace the curator's name and aliases.
-    Speaker.objects.create(slug="mao-zedong", name="Chairman Mao", aliases=[])
+    factories.speaker("mao-zedong", "Chairman Mao")
 
     message = load_seed_corpus()
 

@@ -35,6 +35,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 django.setup()
 from django.core.cache import cache
 from django.test import Client
+from django.urls import reverse
 from excerpts.research.caching import data_version
 from excerpts.models import Excerpt, Source, Speaker, Topic
 
@@ -53,11 +54,12 @@ def read():
         "search exclusion": {"q": "imperialism -war"},
         "search alias": {"q": "tse-tung"},
     }.items():
-        body = client.get("/api/v1/excerpts/", params).json()
+        body = client.get(reverse("excerpt-list"), params).json()
         answers[name] = [body["count"], [(item["id"], item.get("highlight")) for item in body["results"]]]
-    answers["facets"] = client.get("/api/v1/excerpts/facets/").json()
-    answers["facets of a search"] = client.get("/api/v1/excerpts/facets/", {"q": "soviet"}).json()
-    answers["speakers"] = [(s["slug"], s["excerpt_count"]) for s in client.get("/api/v1/speakers/").json()["results"]]
+    answers["facets"] = client.get(reverse("excerpt-facets")).json()
+    answers["facets of a search"] = client.get(reverse("excerpt-facets"), {"q": "soviet"}).json()
+    speakers = client.get(reverse("speaker-list")).json()["results"]
+    answers["speakers"] = [(s["slug"], s["excerpt_count"]) for s in speakers]
     return answers
 
 
@@ -75,7 +77,7 @@ speaker.save()
 Excerpt.objects.filter(pk=excerpt.pk).update(text="Upgrade probe: the east wind prevails over the west wind.")
 result["version moved"] = data_version() != version
 result["after"] = read()
-found = client.get("/api/v1/excerpts/", {"q": "west wind chairman"}).json()["results"]
+found = client.get(reverse("excerpt-list"), {"q": "west wind chairman"}).json()["results"]
 result["probe found"] = [item["id"] for item in found]
 result["probe id"] = excerpt.pk
 result["copied name"] = Excerpt.objects.get(pk=excerpt.pk).speaker_name

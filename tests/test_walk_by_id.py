@@ -5,15 +5,18 @@ from django.db import connection
 
 from excerpts.models import Excerpt
 from excerpts.research import facets
-from tests.research_data import make_excerpt, make_source, make_speaker
+from tests import factories
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
 def three_excerpts():
-    speaker, source = make_speaker("zhou-enlai", "Zhou Enlai"), make_source("works", "Works")
-    return [make_excerpt(f"Peaceful coexistence {i}.", speaker, source, date=f"195{i}") for i in range(3)]
+    speaker, source = factories.speaker("zhou-enlai", "Zhou Enlai"), factories.source("works", "Works")
+    return [
+        factories.excerpt(f"Peaceful coexistence {i}.", speaker=speaker, source=source, date=f"195{i}")
+        for i in range(3)
+    ]
 
 
 def test_walk_by_id_adds_not_indexed_to_the_base_table_of_a_copy(three_excerpts):
