@@ -17,8 +17,8 @@ from rest_framework.test import APIClient
 from simple_history.utils import bulk_update_with_history
 
 from excerpts.history import history_entries
+from excerpts.imports import COLUMNS, ExcerptImport
 from excerpts.models import Excerpt
-from excerpts.resources import COLUMNS, ExcerptImport
 
 from . import factories
 
