@@ -25,7 +25,8 @@ An import runs in two steps so that on SQLite it never holds the write lock for 
 
 The modules, from the file to the database: ``columns`` (which columns a file may have), ``files`` (reading
 CSV and JSON a row at a time), ``cells`` (reading one cell), ``checking`` (a row checked against the data) and
-``engine`` (the two steps) and ``sql`` (the statements that write).
+``engine`` (the two steps). The statements that write are in excerpts/bulk.py, the history entries are
+excerpts/history.py's.
 """
 
 from .checking import NEW, UNCHANGED, UPDATE, CheckedRow, RowChecker

@@ -9,11 +9,11 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 
+from ..bulk import chunks
 from ..excerpt_fields import DATE_BOUNDS
 from ..models import Excerpt, Topic
 from .cells import date_bounds, date_problems, parse_id, parse_slugs, parse_text
 from .columns import RELATED, TEXT_COLUMNS, WRITTEN_FIELDS, columns_problem
-from .sql import chunks
 
 NEW, UPDATE, UNCHANGED = "new", "update", "unchanged"
 

@@ -8,16 +8,16 @@ import tempfile
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.apps import apps
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.management.color import no_style
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from ..bulk import allocate_ids, insert_rows, update_rows, zip_ids
+from ..history import record_versions
 from ..models import Excerpt
 from .checking import NEW, UPDATE, RowChecker
 from .columns import WRITTEN_FIELDS
-from .sql import allocate_ids, insert_rows, update_rows, zip_ids
 
 BATCH_SIZE = 1000  # rows checked, and written, at a time
 MAX_PROBLEMS = 200  # problems reported one by one; the rest are counted
@@ -235,7 +235,7 @@ class ExcerptImport:
                 problems.append(f"row {wanted[pk]}, column id: Excerpt {pk} was added after the file was checked.")
         return sorted(problems, key=_row_number)
 
-    # The rows are written with plain INSERT and UPDATE statements (see sql.py).
+    # The rows are written with plain INSERT and UPDATE statements (see excerpts/bulk.py).
 
     def _update(self, batch, now):
         excerpts, by_columns, retopic = [], defaultdict(list), {}
@@ -251,8 +251,8 @@ class ExcerptImport:
         if retopic:
             Excerpt.topics.through.objects.filter(excerpt_id__in=retopic).delete()
             _link_topics([(pk, topic) for pk, topics in retopic.items() for topic in topics])
-        current = Excerpt.topics.through.objects.filter(excerpt_id__in=[excerpt.pk for excerpt in excerpts])
-        self._history(excerpts, list(current.values_list("id", "excerpt_id", "topic_id")), now, "~")
+        # One history entry per excerpt, by the importer, with its topic links as they now are.
+        record_versions(Excerpt, excerpts, user=self.user, reason=self.reason, date=now)
         return excerpts
 
     def _create(self, batch, now):
@@ -264,34 +264,11 @@ class ExcerptImport:
             excerpt.created = excerpt.updated = now
         names = ["id", *WRITTEN_FIELDS, "speaker_name", "created", "updated"]
         insert_rows(Excerpt, names, [[getattr(excerpt, name) for name in names] for excerpt in excerpts])
-        made = _link_topics(
+        _link_topics(
             [(excerpt.pk, topic) for excerpt, (*_, topics) in zip(excerpts, batch, strict=True) for topic in topics]
         )
-        self._history(excerpts, made, now, "+")
+        record_versions(Excerpt, excerpts, user=self.user, created=True, reason=self.reason, date=now)
         return excerpts
-
-    def _history(self, excerpts, links, now, history_type):
-        """One history entry per excerpt, by the importer, with its topic links as they now are."""
-        history = Excerpt.history.model
-        tracked = [field.attname for field in history.tracked_fields]
-        ids = allocate_ids(history, len(excerpts))
-        user = self.user.pk if self.user is not None else None
-        entries = [
-            [*(getattr(excerpt, name) for name in tracked), pk, now, self.reason, history_type, user]
-            for excerpt, pk in zip(excerpts, ids, strict=True)
-        ]
-        insert_rows(
-            history,
-            [*tracked, "history_id", "history_date", "history_change_reason", "history_type", "history_user_id"],
-            entries,
-        )
-        entry = {excerpt.pk: pk for excerpt, pk in zip(excerpts, ids, strict=True)}
-        snapshot = apps.get_model("excerpts", "HistoricalExcerpt_topics")
-        insert_rows(
-            snapshot,
-            ["history_id", "id", "excerpt_id", "topic_id"],
-            [(entry[excerpt_id], pk, excerpt_id, topic_id) for pk, excerpt_id, topic_id in links],
-        )
 
     def close(self):
         for spool in (self.updates, self.creates_with_id, self.creates):
@@ -299,11 +276,9 @@ class ExcerptImport:
 
 
 def _link_topics(pairs):
-    """Link each (excerpt id, topic id) of ``pairs``; return the links made, as (id, excerpt id, topic id)."""
+    """Link each (excerpt id, topic id) of ``pairs``."""
     links = Excerpt.topics.through
-    made = zip_ids(links, pairs)
-    insert_rows(links, ["id", "excerpt_id", "topic_id"], made)
-    return made
+    insert_rows(links, ["id", "excerpt_id", "topic_id"], zip_ids(links, pairs))
 
 
 def _row_number(message):

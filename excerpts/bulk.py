@@ -1,8 +1,9 @@
 """
-The import's writes as plain INSERT and UPDATE statements, run a batch of rows at a time.
+Many rows written with plain INSERT and UPDATE statements: the import's excerpts and every history entry.
 
-Django's bulk_create and bulk_update cost more time per row to compile than the database takes to write it, and on
-SQLite that time is spent holding the write lock that the API's writers wait for.
+Django's bulk_create and bulk_update cost more time per row to compile than the database takes to write it (for
+history entries, twice the time of the rest of an import's write), and on SQLite that time is spent holding the
+write lock that the API's writers wait for.
 """
 
 import contextlib
@@ -51,16 +52,22 @@ def zip_ids(model, rows):
 @contextlib.contextmanager
 def unlogged_cursor():
     """
-    A cursor whose statements DEBUG's query log does not keep: each of the import's holds a thousand rows, and the
-    log would keep the last 9,000 of them. Errors are Django's, as from any cursor.
+    A cursor whose statements DEBUG's query log does not keep: an import's hold a thousand rows each, and the log
+    would keep the last 9,000 of them. Errors are Django's, as from any cursor.
     """
     with connection.cursor() as cursor, connection.wrap_database_errors:
         yield cursor.cursor
 
 
+def _as_is(field):
+    """Whether the database driver takes a value of ``field`` as Python holds it: text and whole numbers (ids) do."""
+    target = field.target_field if field.is_relation else field
+    return isinstance(target, (models.CharField, models.TextField, models.IntegerField))
+
+
 def _prepared(fields, rows):
-    """``rows`` with each value as the database takes it: only dates and times need converting (text, ids do not)."""
-    converted = [index for index, field in enumerate(fields) if isinstance(field, models.DateField)]
+    """``rows`` with each value as the database takes it, converting only those that need it (dates, times)."""
+    converted = [index for index, field in enumerate(fields) if not _as_is(field)]
     if not converted:
         return rows
     prepared = []
