@@ -1,9 +1,10 @@
 """
-Many rows written with plain INSERT and UPDATE statements: the import's excerpts and every history entry.
+Many rows written with plain INSERT and UPDATE statements: an import's excerpts and the history entries that
+history.record_versions makes.
 
-Django's bulk_create and bulk_update cost more time per row to compile than the database takes to write it (for
-history entries, twice the time of the rest of an import's write), and on SQLite that time is spent holding the
-write lock that the API's writers wait for.
+Django's bulk_create and bulk_update cost more time per row to compile than the database takes to write it (an
+import's history entries written with bulk_create doubled its write time), and on SQLite that time is spent
+holding the write lock that the API's writers wait for.
 """
 
 import contextlib

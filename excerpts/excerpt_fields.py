@@ -33,7 +33,7 @@ FIELDS = (
     "created",
     "updated",
 )
-# Shown to curators alone: the public reads published excerpts only, and when a record changed is the curators' affair.
+# Shown to curators alone: the status (the public reads published excerpts only) and the record's timestamps.
 CURATOR_ONLY = ("status", "created", "updated")
 # What Excerpt.save() derives from the date.
 DATE_BOUNDS = ("date_start", "date_end", "date_display")

@@ -16,14 +16,15 @@ from .bulk import allocate_ids, insert_rows
 
 def record_versions(model, objs, *, user=None, created=False, reason=None, date=None):
     """
-    Add one history entry per object of ``model`` as it is now, its many-to-many links (topics) included, as
-    simple-history's ``bulk_history_create`` would add it and return the entries' ids. Every entry not made by
-    simple-history's signals is made here: a bulk update's, an import's, and those of ``one_version``.
+    Add one history entry per object of ``model`` as it is now, its many-to-many links (topics) included, and
+    return the entries' ids.
 
-    An entry without its topics would read as though every topic had been removed, so they are copied too. The
-    entry's user is the object's ``_history_user`` if set, else ``user``, else the request's (as for a save); its
-    date is ``date`` (default: now); its change reason the object's ``_change_reason`` if set, else ``reason``.
-    The rows are written with plain INSERTs (see bulk.py): an import writes one entry per row it writes.
+    Every entry that simple-history's signals do not make is made here: a bulk update's, an import's and
+    ``one_version``'s. Each is the entry simple-history's bulk_history_create would make, with its topics: an
+    entry without them would read as though every topic had been removed. Its user is the object's
+    ``_history_user`` if set, else ``user``, else the request's (as for a save); its date is ``date`` (default:
+    now); its change reason the object's ``_change_reason`` if set, else ``reason``. The rows are written with
+    plain INSERTs (excerpts/bulk.py), since an import writes an entry for each of its rows.
     """
     objs = list(objs)
     if not objs or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
@@ -32,7 +33,8 @@ def record_versions(model, objs, *, user=None, created=False, reason=None, date=
     date = date or timezone.now()
     fields = [field.attname for field in history.tracked_fields]
     user_field = history._meta.get_field("history_user").attname
-    with transaction.atomic(savepoint=False):  # on SQLite, the write lock that allocate_ids relies on
+    # A transaction holds SQLite's write lock, which allocate_ids relies on (inside a caller's, no savepoint).
+    with transaction.atomic(savepoint=False):
         ids = allocate_ids(history, len(objs))
         insert_rows(
             history,

@@ -31,7 +31,7 @@ class ExportRenderer(BaseRenderer):
     extension = None
 
     def render(self, data, accepted_media_type=None, renderer_context=None):
-        return (line.encode(self.charset or "utf-8") for line in self.lines(data))
+        return (line.encode(self.charset or "utf-8") for line in self.lines(data))  # JSON is UTF-8, charset or not
 
     def lines(self, items):
         """The text of the file, a line at a time."""
