@@ -11,6 +11,7 @@ from import_export.formats.base_formats import CSV, JSON
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
+from .excerpt_fields import DATE_BOUNDS
 from .history import one_version, record_versions
 from .models import Event, Excerpt, Source, Speaker, Topic
 from .resources import ExcerptResource
@@ -73,7 +74,9 @@ class ExcerptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     list_filter = ["kind", "status", "attribution", "topics", "speaker", "language", DecadeFilter]
     search_fields = ["text", "speaker__name", "speaker__aliases", "source__title"]
     autocomplete_fields = ["speaker", "source", "quoted_in", "event", "topics"]
-    readonly_fields = ["date_display", "date_start", "date_end", "created", "updated"]
+    readonly_fields = [*DATE_BOUNDS, "created", "updated"]
+    # The writable fields (excerpt_fields.WRITABLE_FIELDS) with the date's bounds and the timestamps, shown once
+    # each, in groups a curator fills in together: so the status comes first and the event among the sources.
     fieldsets = [
         (None, {"fields": ["text", "kind", "attribution", "speaker", "status"]}),
         (

@@ -3,46 +3,73 @@ An object's audit trail: recording versions that simple-history's signals do not
 a list of entries, each with who, when and which fields changed.
 """
 
-from collections import defaultdict
 from contextlib import contextmanager
 
+from django.conf import settings
+from django.db import transaction
 from django.forms.models import model_to_dict
-from simple_history.utils import get_history_manager_for_model
+from django.utils import timezone
+from simple_history.utils import get_change_reason_from_object, get_history_manager_for_model
+
+from .bulk import allocate_ids, insert_rows
 
 
-def record_versions(model, objs, *, user=None, created=False):
+def record_versions(model, objs, *, user=None, created=False, reason=None, date=None):
     """
-    Add one history entry per object of ``model`` as it is now, its many-to-many links (topics) included.
+    Add one history entry per object of ``model`` as it is now, its many-to-many links (topics) included, and
+    return the entries' ids.
 
-    For writes that bypass the model's signals, such as a bulk update. simple-history's bulk_history_create
-    records the fields alone, and an entry without its topics reads as though every topic had been removed.
-    The user is the object's ``_history_user`` if set, else ``user``, else the request's (as for a save).
+    Every entry that simple-history's signals do not make is made here: a bulk update's, an import's and
+    ``one_version``'s. Each is the entry simple-history's bulk_history_create would make, with its topics: an
+    entry without them would read as though every topic had been removed. Its user is the object's
+    ``_history_user`` if set, else ``user``, else the request's (as for a save); its date is ``date`` (default:
+    now); its change reason the object's ``_change_reason`` if set, else ``reason``. The rows are written with
+    plain INSERTs (excerpts/bulk.py), since an import writes an entry for each of its rows.
     """
     objs = list(objs)
-    history = get_history_manager_for_model(model)
-    records = history.bulk_history_create(objs, update=not created, default_user=user, default_change_reason=None)
-    if not records:  # nothing to record, or history is switched off (SIMPLE_HISTORY_ENABLED)
+    if not objs or not getattr(settings, "SIMPLE_HISTORY_ENABLED", True):
         return []
-    for field in history.model._history_m2m_fields:
-        _record_links(field, getattr(history.model, field.name).model, list(zip(objs, records, strict=True)))
-    return records
+    history = get_history_manager_for_model(model).model
+    date = date or timezone.now()
+    fields = [field.attname for field in history.tracked_fields]
+    user_field = history._meta.get_field("history_user").attname
+    # A transaction holds SQLite's write lock, which allocate_ids relies on (inside a caller's, no savepoint).
+    with transaction.atomic(savepoint=False):
+        ids = allocate_ids(history, len(objs))
+        insert_rows(
+            history,
+            [*fields, "history_id", "history_date", "history_change_reason", "history_type", user_field],
+            [
+                [
+                    *(getattr(obj, name) for name in fields),
+                    pk,
+                    getattr(obj, "_history_date", date),
+                    get_change_reason_from_object(obj) or reason,
+                    "+" if created else "~",
+                    _pk(getattr(obj, "_history_user", user or history.get_default_history_user(obj))),
+                ]
+                for obj, pk in zip(objs, ids, strict=True)
+            ],
+        )
+        for field in history._history_m2m_fields:
+            _record_links(field, getattr(history, field.name).model, list(zip(objs, ids, strict=True)))
+    return ids
+
+
+def _pk(user):
+    return None if user is None else user.pk
 
 
 def _record_links(field, link_history, versions):
-    """Copy each object's current through-table rows of ``field`` onto its new history record, in one insert."""
+    """Copy each object's current through-table rows of ``field`` onto its new history entry, in one insert."""
     through = field.remote_field.through
-    owner = through._meta.get_field(field.m2m_field_name())
-    links = defaultdict(list)
-    for link in through._default_manager.filter(**{f"{owner.name}__in": [obj.pk for obj, _ in versions]}):
-        links[getattr(link, owner.attname)].append(link)
-    link_history.objects.bulk_create(
-        # The history records' ids come back from the insert on PostgreSQL and SQLite (RETURNING).
-        link_history(
-            history=record, **{column.attname: getattr(link, column.attname) for column in through._meta.fields}
-        )
-        for obj, record in versions
-        for link in links[obj.pk]
-    )
+    owner = through._meta.get_field(field.m2m_field_name()).attname
+    columns = [column.attname for column in through._meta.fields]
+    entry = {obj.pk: history_id for obj, history_id in versions}
+    links = through._default_manager.filter(**{f"{owner}__in": list(entry)}).values_list(*columns)
+    position = columns.index(owner)
+    rows = [(entry[link[position]], *link) for link in links]
+    insert_rows(link_history, [link_history._meta.get_field("history").attname, *columns], rows)
 
 
 @contextmanager

@@ -14,7 +14,6 @@ from django.apps import apps
 from django.db.models import QuerySet
 from django.urls import reverse
 from rest_framework.test import APIClient
-from simple_history.manager import HistoryManager
 from simple_history.models import HistoricalRecords
 
 from excerpts.api.views import CuratedViewSet
@@ -74,9 +73,8 @@ def failing_history():
 
 def failing_excerpt_history():
     """An excerpt's entry is written once its row and topics are saved (history.one_version), in bulk."""
-    return mock.patch.object(
-        HistoryManager,
-        "bulk_history_create",
+    return mock.patch(
+        "excerpts.history.record_versions",
         autospec=True,
         side_effect=InjectedFault("the history entry was not written"),
     )
@@ -148,7 +146,7 @@ def test_a_new_excerpt_whose_history_entry_fails_is_not_written_at_all(corpus, s
     assert response.status_code == 500
     # The history entry is written after the row and its topics: the row had an id when it failed.
     [recorded] = history.call_args.args[1]
-    assert (recorded.text, recorded.pk is not None, history.call_args.kwargs["update"]) == (NEW_TEXT, True, False)
+    assert (recorded.text, recorded.pk is not None, history.call_args.kwargs["created"]) == (NEW_TEXT, True, True)
     assert database_state() == before
 
 

@@ -13,7 +13,7 @@ from django.urls import reverse
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from excerpts import resources
+from excerpts.imports import engine
 
 pytestmark = pytest.mark.django_db
 
@@ -110,7 +110,7 @@ def test_import_excerpts_writes_no_progress_where_stderr_is_not_a_terminal(corpu
 
 
 def test_import_excerpts_lists_the_first_problems_and_counts_the_rest(corpus, tmp_path, monkeypatch):
-    monkeypatch.setattr(resources, "MAX_PROBLEMS", 2)
+    monkeypatch.setattr(engine, "MAX_PROBLEMS", 2)
     path = import_file(tmp_path, *[f"Words.,speech,nobody-{n},1958,peoples-daily,zh" for n in range(4)])
 
     with pytest.raises(CommandError) as raised:

@@ -61,7 +61,7 @@ def test_csv_flattens_speaker_event_source_and_joins_topics_with_semicolons(clie
         int(row["id"]): row for row in csv.DictReader(io.StringIO(body(client.get(reverse(LIST), {"format": "csv"}))))
     }
     first, second = rows[twenty_five_excerpts[0].pk], rows[twenty_five_excerpts[1].pk]
-    assert list(first) == renderers.CSV_COLUMNS
+    assert tuple(first) == renderers.CSV_COLUMNS
     assert first["text"] == 'Excerpt number 0, with "quotes", commas and\na line break.'
     assert (first["speaker_slug"], first["speaker_name"]) == ("mao-zedong", "Mao Zedong")
     assert (first["event_slug"], first["event_name"]) == ("lushan", "Lushan Conference")

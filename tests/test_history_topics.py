@@ -16,9 +16,10 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 from simple_history.utils import bulk_update_with_history
 
+from excerpts.bulk import insert_rows
 from excerpts.history import history_entries
+from excerpts.imports import COLUMNS, ExcerptImport
 from excerpts.models import Excerpt
-from excerpts.resources import COLUMNS, ExcerptImport
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -325,10 +326,12 @@ def snapshot():
 def test_a_bulk_action_that_fails_writing_history_changes_no_excerpt(corpus, curator_client, failing):
     before = snapshot()
 
-    with (
-        mock.patch.object(failing.objects, "bulk_create", side_effect=DatabaseError("disk full")),
-        pytest.raises(DatabaseError),
-    ):
+    def insert(model, names, rows):
+        if model is failing:
+            raise DatabaseError("disk full")
+        insert_rows(model, names, rows)
+
+    with mock.patch("excerpts.history.insert_rows", side_effect=insert), pytest.raises(DatabaseError):
         curator_client.post(
             reverse("admin:excerpts_excerpt_changelist"),
             {"action": "publish", "_selected_action": [corpus["draft"].pk, corpus["published"].pk]},

@@ -15,12 +15,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
 
-from excerpts import resources
 from excerpts.dates import parse_bounds
 from excerpts.history import history_entries
+from excerpts.imports import COLUMNS, ExcerptImport, ImportConflict, cells, checking, engine
 from excerpts.models import Event, Excerpt, HistoricalExcerpt, Source, Speaker, Topic
 from excerpts.research import facets
-from excerpts.resources import COLUMNS, ExcerptImport, ImportConflict
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -418,7 +417,7 @@ def test_checking_costs_the_same_queries_for_ten_rows_and_fifty(corpus):
 
 
 def test_rows_are_checked_a_batch_at_a_time(corpus, monkeypatch):
-    monkeypatch.setattr(resources, "BATCH_SIZE", 2)
+    monkeypatch.setattr(engine, "BATCH_SIZE", 2)
     reported = []
     importer = ExcerptImport()
 
@@ -501,14 +500,14 @@ def test_the_quick_reading_of_plain_dates_agrees_with_parse_bounds(year, month, 
         except ValidationError as error:
             return error.messages
 
-    assert outcome(resources.date_bounds) == outcome(parse_bounds)
+    assert outcome(cells.date_bounds) == outcome(parse_bounds)
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's write lock keeps the data still meanwhile")
 def test_a_speaker_deleted_after_the_last_check_is_refused_by_the_database_and_reported(corpus, monkeypatch):
     zhou = factories.speaker("zhou-enlai", "Zhou Enlai")
     importer = checked(new_row(speaker="zhou-enlai"))
-    monkeypatch.setattr(resources.References, "changes", lambda self: [])  # as if it went just after the checks
+    monkeypatch.setattr(checking.References, "changes", lambda self: [])  # as if it went just after the checks
     zhou.delete()
 
     with pytest.raises(ImportConflict) as raised:

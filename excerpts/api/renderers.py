@@ -16,57 +16,65 @@ from django.http import StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
-EXPORT_CHUNK_SIZE = 2000
+from ..excerpt_fields import CSV_COLUMNS, CSV_FIELDS, FLATTENED, TOPIC_SEPARATOR
 
-CSV_COLUMNS = [
-    "id",
-    "url",
-    "text",
-    "kind",
-    "attribution",
-    "speaker_slug",
-    "speaker_name",
-    "date",
-    "date_start",
-    "date_end",
-    "date_display",
-    "event_slug",
-    "event_name",
-    "source_id",
-    "source_title",
-    "source_author",
-    "locator",
-    "quoted_in_id",
-    "quoted_in_title",
-    "quoted_in_locator",
-    "topics",
-    "language",
-    "original_text",
-    "translator",
-    "context",
-    "citation",
-]
+EXPORT_CHUNK_SIZE = 2000
 
 
 class ExportRenderer(BaseRenderer):
-    """A format the excerpt list streams as a file; it never renders a page (errors fall back to JSON)."""
+    """
+    A format the whole excerpt list is exported in. ``render()`` takes an iterable of excerpts as the API shows
+    them and returns an iterator of encoded chunks, a line each, for a StreamingHttpResponse; it is never given a
+    page (an error about an export is answered in JSON).
+    """
 
-    def render(self, data, accepted_media_type=None, renderer_context=None):  # pragma: no cover - never paged
-        raise NotImplementedError("Export formats are streamed by stream_export(), not rendered.")
+    extension = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        return (line.encode(self.charset or "utf-8") for line in self.lines(data))  # JSON is UTF-8, charset or not
+
+    def lines(self, items):
+        """The text of the file, a line at a time."""
+        raise NotImplementedError
+
+    @property
+    def content_type(self):
+        return self.media_type + (f"; charset={self.charset}" if self.charset else "")
+
+
+class _Line:
+    """A file-like object whose write() hands back the line, for csv.writer in a generator."""
+
+    def write(self, value):
+        return value
 
 
 class CSVRenderer(ExportRenderer):
+    """A header of CSV_COLUMNS, then a row for each excerpt, flattened."""
+
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
     extension = "csv"
 
+    def lines(self, items):
+        writer = csv.writer(_Line())
+        yield writer.writerow(CSV_COLUMNS)
+        for item in items:
+            yield writer.writerow(csv_row(item))
+
 
 class JSONLinesRenderer(ExportRenderer):
+    """Each excerpt as a line of JSON."""
+
     media_type = "application/jsonl"
     format = "jsonl"
     charset = None
     extension = "jsonl"
+
+    def lines(self, items):
+        for item in items:
+            yield json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 class NDJSONRenderer(JSONLinesRenderer):
@@ -80,43 +88,17 @@ LIST_RENDERERS = [JSONRenderer, *EXPORT_RENDERERS]
 
 
 def csv_row(item):
-    """Flatten one excerpt as the API shows it into the CSV columns."""
-    speaker, event, source, quoted_in = item["speaker"], item["event"], item["source"], item["quoted_in"]
-    return [
-        item["id"],
-        item["url"],
-        item["text"],
-        item["kind"],
-        item["attribution"],
-        speaker["slug"],
-        speaker["name"],
-        item["date"],
-        item["date_start"],
-        item["date_end"],
-        item["date_display"],
-        event["slug"] if event else "",
-        event["name"] if event else "",
-        source["id"],
-        source["title"],
-        source["author"],
-        item["locator"],
-        quoted_in["id"] if quoted_in else "",
-        quoted_in["title"] if quoted_in else "",
-        item["quoted_in_locator"],
-        ";".join(topic["slug"] for topic in item["topics"]),
-        item["language"],
-        item["original_text"],
-        item["translator"],
-        item["context"],
-        item.get("citation", ""),
-    ]
-
-
-class _Line:
-    """A file-like object whose write() hands back the line, for csv.writer in a generator."""
-
-    def write(self, value):
-        return value
+    """Flatten one excerpt as the API shows it into the CSV_COLUMNS: each related object (or null) into its parts."""
+    row = []
+    for name in CSV_FIELDS:
+        value = item[name]
+        if name in FLATTENED:
+            row.extend(value[part] if value else "" for part in FLATTENED[name])
+        elif name == "topics":
+            row.append(TOPIC_SEPARATOR.join(topic["slug"] for topic in value))
+        else:
+            row.append(value)
+    return row
 
 
 def _items(queryset, serializer):
@@ -124,18 +106,6 @@ def _items(queryset, serializer):
         item = serializer.to_representation(excerpt)
         item.pop("highlight", None)
         yield item
-
-
-def _csv_lines(items):
-    writer = csv.writer(_Line())
-    yield writer.writerow(CSV_COLUMNS)
-    for item in items:
-        yield writer.writerow(csv_row(item))
-
-
-def _jsonl_lines(items):
-    for item in items:
-        yield json.dumps(item, ensure_ascii=False, separators=(",", ":")) + "\n"
 
 
 def without_format(request):
@@ -147,11 +117,8 @@ def without_format(request):
 
 
 def stream_export(queryset, renderer, serializer):
-    """A streaming response with every excerpt of ``queryset``, in the renderer's format."""
+    """A streaming response with every excerpt of ``queryset`` as ``serializer`` shows it, in the renderer's format."""
     serializer.context["request"] = without_format(serializer.context["request"])
-    items = _items(queryset, serializer)
-    lines = _csv_lines(items) if renderer.format == "csv" else _jsonl_lines(items)
-    content_type = renderer.media_type + (f"; charset={renderer.charset}" if renderer.charset else "")
-    response = StreamingHttpResponse(lines, content_type=content_type)
+    response = StreamingHttpResponse(renderer.render(_items(queryset, serializer)), content_type=renderer.content_type)
     response["Content-Disposition"] = f'attachment; filename="excerpts.{renderer.extension}"'
     return response

@@ -6,6 +6,7 @@ from django.db import models
 from drf_spectacular.utils import OpenApiExample, extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
+from ..excerpt_fields import FIELDS, PUBLIC_FIELDS, WRITABLE_FIELDS
 from ..history import one_version
 from ..models import Event, Excerpt, Source, Speaker, Topic, validate_aliases
 from ..research import citations
@@ -108,30 +109,7 @@ class ExcerptSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Excerpt
-        fields = [
-            "id",
-            "url",
-            "text",
-            "kind",
-            "attribution",
-            "speaker",
-            "date",
-            "date_start",
-            "date_end",
-            "date_display",
-            "event",
-            "source",
-            "locator",
-            "quoted_in",
-            "quoted_in_locator",
-            "topics",
-            "language",
-            "original_text",
-            "translator",
-            "context",
-            "citation",
-            "highlight",
-        ]
+        fields = PUBLIC_FIELDS
 
     def get_citation(self, excerpt) -> str:
         return citations.chicago_note(excerpt)
@@ -292,7 +270,7 @@ class CuratorExcerptSerializer(ExcerptSerializer):
     """An excerpt as curators read it: the public representation plus its status and timestamps."""
 
     class Meta(ExcerptSerializer.Meta):
-        fields = [*ExcerptSerializer.Meta.fields, "status", "created", "updated"]
+        fields = FIELDS
 
 
 class ExcerptWriteSerializer(WriteSerializer):
@@ -314,24 +292,7 @@ class ExcerptWriteSerializer(WriteSerializer):
 
     class Meta:
         model = Excerpt
-        fields = [
-            "text",
-            "kind",
-            "attribution",
-            "speaker",
-            "date",
-            "event",
-            "source",
-            "locator",
-            "quoted_in",
-            "quoted_in_locator",
-            "topics",
-            "language",
-            "original_text",
-            "translator",
-            "context",
-            "status",
-        ]
+        fields = WRITABLE_FIELDS
 
     # The row and its topics are saved in two steps, each of which simple-history would record: one version,
     # with the final topics, is what happened (see history.one_version).

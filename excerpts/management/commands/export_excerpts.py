@@ -4,7 +4,8 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand
 
-from excerpts.resources import COLUMNS, FORMATS, export_excerpts
+from excerpts.imports import COLUMNS, FORMATS
+from excerpts.resources import export_excerpts
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError
 
 from excerpts.api.problems import database_busy
-from excerpts.resources import COLUMNS, FORMATS, ExcerptImport, ImportConflict, count_rows, open_rows
+from excerpts.imports import COLUMNS, FORMATS, ExcerptImport, ImportConflict, count_rows, open_rows
 
 
 class Progress:
