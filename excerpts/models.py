@@ -1,4 +1,10 @@
-"""Speakers, sources, topics, events and the excerpts that tie them together."""
+"""
+Speakers, sources, topics, events and the excerpts that tie them together, and the read-only model of
+SQLite's search index.
+
+A little over 400 lines, kept whole on purpose: Django finds an app's models in one module, and each model
+here is short (fields with their help text, Meta, a few methods); splitting would only scatter them.
+"""
 
 import datetime
 import math
