@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.db import connection as default_connection
+from django.db.models import Case, Expression, FloatField, Value, When
 
 from . import limits
 
@@ -136,9 +137,18 @@ class Engine:
         """The smallest id among the newest RANK_WINDOW matches, or None when nothing matches."""
         raise NotImplementedError
 
+    def rank(self) -> Expression:
+        """How well a match matches, higher for better matches (positive for every match)."""
+        raise NotImplementedError
+
     def ranked(self, queryset: QuerySet, window_start: int | None) -> QuerySet:
         """The matches, each with a ``relevance``: its rank inside the window, 0 outside."""
-        raise NotImplementedError
+        relevance: Expression = Value(0.0)
+        if window_start is not None:
+            relevance = Case(
+                When(id__gte=window_start, then=self.rank()), default=relevance, output_field=FloatField()
+            )
+        return self.matching(queryset).annotate(relevance=relevance)
 
     def within_window(self, queryset: QuerySet, window_start: int) -> QuerySet:
         """Narrow the ranked matches to the window, which leads a relevance order."""

@@ -14,7 +14,6 @@ from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchHeadline, SearchRank, SearchVectorField
 from django.contrib.postgres.search import SearchQuery as PostgresSearchQuery
 from django.db.models import (
-    Case,
     Exists,
     Expression,
     F,
@@ -26,7 +25,6 @@ from django.db.models import (
     Subquery,
     TextField,
     Value,
-    When,
 )
 from django.db.models.functions import Cast, NullIf
 
@@ -79,14 +77,8 @@ class SQLiteSearch(Engine):
     def window_start(self) -> int | None:
         return self.entries().order_by("-pk")[: limits.RANK_WINDOW].aggregate(start=Min("pk"))["start"]
 
-    def ranked(self, queryset: QuerySet, window_start: int | None) -> QuerySet:
-        rank = -F("search_entry__rank")  # BM25 as FTS5 reports it is lower for better matches
-        relevance: Expression
-        if window_start is None:
-            relevance = Value(0.0)
-        else:
-            relevance = Case(When(id__gte=window_start, then=rank), default=Value(0.0), output_field=FloatField())
-        return self.matching(queryset).annotate(relevance=relevance)
+    def rank(self) -> Expression:
+        return -F("search_entry__rank")  # BM25 as FTS5 reports it is lower for better matches
 
     def within_window(self, queryset: QuerySet, window_start: int) -> QuerySet:
         # On the index's rowid, so FTS5 itself starts its walk of the matches there.
@@ -209,15 +201,9 @@ class PostgreSQLSearch(Engine):
         window = self.matching(Excerpt.objects.order_by()).order_by("-id")[: limits.RANK_WINDOW]
         return window.aggregate(start=Min("id"))["start"]
 
-    def ranked(self, queryset: QuerySet, window_start: int | None) -> QuerySet:
+    def rank(self) -> Expression:
         # As float8: the cursor carries the very value the database compares with.
-        rank = Cast(SearchRank(Document(), self.tsquery()), FloatField())
-        relevance: Expression
-        if window_start is None:
-            relevance = Value(0.0)
-        else:
-            relevance = Case(When(id__gte=window_start, then=rank), default=Value(0.0), output_field=FloatField())
-        return self.matching(queryset).annotate(relevance=relevance)
+        return Cast(SearchRank(Document(), self.tsquery()), FloatField())
 
     def within_window(self, queryset: QuerySet, window_start: int) -> QuerySet:
         # A constant, not a subquery: the planner sees how narrow the range is (a common term's window is a
