@@ -8,6 +8,8 @@ import json
 
 import pytest
 from django.contrib.admin.sites import site
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -18,6 +20,7 @@ from excerpts.history import record_versions
 from excerpts.imports import COLUMNS
 from excerpts.imports.columns import DERIVED_COLUMNS, TEXT_COLUMNS, WRITTEN_FIELDS
 from excerpts.models import Excerpt
+from excerpts.research import limits
 
 pytestmark = pytest.mark.django_db
 
@@ -127,6 +130,22 @@ def test_the_json_lines_renderer_renders_each_excerpt_as_it_is_on_a_line_of_utf8
 
     assert [json.loads(chunk) for chunk in chunks] == [item(), item(id=8)]
     assert chunks[0].endswith(b"}\n") and "東風".encode() in chunks[0]
+
+
+def test_the_export_fetches_the_excerpts_and_their_topics_a_chunk_of_the_export_limit_at_a_time(
+    client, corpus, curator, monkeypatch
+):
+    client.force_login(curator)
+
+    def queries(chunk_size):
+        monkeypatch.setattr(limits, "EXPORT_CHUNK_SIZE", chunk_size)
+        with CaptureQueriesContext(connection) as captured:
+            lines = b"".join(client.get(reverse("excerpt-list"), {"format": "jsonl"}).streaming_content).splitlines()
+        assert len(lines) == Excerpt.objects.count() == 2
+        return len(captured)
+
+    # The topics are fetched once a chunk: one query more for a second chunk.
+    assert queries(1) == queries(1000) + 1
 
 
 def test_record_versions_records_who_when_why_and_the_topics_of_each_excerpt(corpus, curator):

@@ -17,8 +17,7 @@ from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
 from ..excerpt_fields import CSV_COLUMNS, CSV_FIELDS, FLATTENED, TOPIC_SEPARATOR
-
-EXPORT_CHUNK_SIZE = 2000
+from ..research import limits
 
 
 class ExportRenderer(BaseRenderer):
@@ -102,7 +101,7 @@ def csv_row(item):
 
 
 def _items(queryset, serializer):
-    for excerpt in queryset.iterator(chunk_size=EXPORT_CHUNK_SIZE):
+    for excerpt in queryset.iterator(chunk_size=limits.EXPORT_CHUNK_SIZE):
         item = serializer.to_representation(excerpt)
         item.pop("highlight", None)
         yield item
