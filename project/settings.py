@@ -131,6 +131,9 @@ if DATABASES["default"]["ENGINE"] == "excerpts.db.backends.sqlite3":
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
+# Unmanaged models (the search index's) are neither migrated nor dumped (excerpts/db/routers.py).
+DATABASE_ROUTERS = ["excerpts.db.routers.UnmanagedModelsRouter"]
+
 SESSION_ENGINE = "excerpts.api.authentication"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

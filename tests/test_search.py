@@ -1,10 +1,11 @@
 """Full-text search: the query language, both engines' indexes and triggers, ranking, highlights, bad queries."""
 
 import json
+from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection
+from django.db import connection, router
 from django.urls import reverse
 
 from excerpts.models import Excerpt, SearchEntry
@@ -360,3 +361,13 @@ class TestIndexStaysCurrent:
         assert ids_for(client, q="tigers") == []
         call_command("rebuild_search_index", verbosity=0)
         assert sorted(ids_for(client, q="tigers")) == sorted([search_corpus["tiger"].pk, search_corpus["reversed"].pk])
+
+
+def test_the_search_index_model_is_neither_dumped_nor_migrated(search_corpus):
+    dump = StringIO()
+    call_command("dumpdata", "excerpts", stdout=dump)
+    labels = {row["model"] for row in json.loads(dump.getvalue())}
+    assert "excerpts.excerpt" in labels
+    assert "excerpts.searchentry" not in labels
+    assert router.allow_migrate_model("default", SearchEntry) is False
+    assert router.allow_migrate_model("default", Excerpt) is True
