@@ -7,8 +7,6 @@ sort keys, which the search plan and the paginator ask for, the way DRF's Cursor
 OrderingFilter.
 """
 
-from rest_framework.filters import BaseFilterBackend
-
 from ..research.search import RELEVANCE_ORDER
 
 ORDERINGS = {
@@ -20,7 +18,7 @@ ORDERINGS = {
 }
 
 
-class ExcerptOrdering(BaseFilterBackend):
+class ExcerptOrdering:
     """Order excerpts as ``ordering`` asks; by relevance when there is a search and no ``ordering``, else by date."""
 
     ordering_param = "ordering"
@@ -31,6 +29,3 @@ class ExcerptOrdering(BaseFilterBackend):
         if asked in ORDERINGS:
             return ORDERINGS[asked]
         return RELEVANCE_ORDER if request.query_params.get("q", "").strip() else ORDERINGS["date"]
-
-    def filter_queryset(self, request, queryset, view):
-        return queryset.order_by(*self.get_ordering(request, queryset, view))

@@ -189,13 +189,13 @@ class SearchPlan:
     def build(cls, query: SearchQuery, ordering: Sequence[str] | None = None) -> SearchPlan:
         search = engine()(query)
         ordering = tuple(ordering) if ordering is not None else None
-        ranked = ordering is not None and ordering[0] == "-relevance"
+        ranked = is_relevance(ordering)
         per_excerpt = ordering is not None and not ranked and search.is_common()
         return cls(search, ordering, per_excerpt, search.window_start() if ranked else None)
 
     @property
     def ranked(self) -> bool:
-        return self.ordering is not None and self.ordering[0] == "-relevance"
+        return is_relevance(self.ordering)
 
     def rows(self, queryset: QuerySet) -> QuerySet:
         """The matches among ``queryset``, ordered by the plan's ordering when it has one."""
@@ -228,6 +228,11 @@ class SearchPlan:
         if not ids:
             return {}
         return {pk: marked(passage) for pk, passage in self.engine.highlights(ids).items()}
+
+
+def is_relevance(ordering: Sequence[str] | None) -> bool:
+    """Whether ``ordering`` sorts by relevance first."""
+    return ordering is not None and ordering[0] == RELEVANCE_ORDER[0]
 
 
 class NoSearch:

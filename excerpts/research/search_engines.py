@@ -156,6 +156,10 @@ class PostgreSQLSearch(Engine):
 
     CONFIG = "english"
 
+    def __init__(self, query: SearchQuery):
+        super().__init__(query)
+        self.rare_phrase = self.has_rare_phrase()
+
     def tsquery(self) -> PostgresSearchQuery:
         """The tsquery: each term a plain or phrase query of its words, ANDed, the excluded ones negated."""
         combined: PostgresSearchQuery | None = None
@@ -170,8 +174,9 @@ class PostgreSQLSearch(Engine):
         assert combined is not None  # a parsed query has at least one term
         return combined
 
-    def condition_rows(self) -> QuerySet:
-        return Excerpt.objects.order_by().alias(document=Document()).filter(document=self.tsquery())
+    def condition(self, queryset: QuerySet) -> QuerySet:
+        """``queryset`` narrowed by the plain condition: the excerpt's tsvector matches the tsquery (@@)."""
+        return queryset.alias(document=Document()).filter(document=self.tsquery())
 
     def has_rare_phrase(self) -> bool:
         """
@@ -184,18 +189,16 @@ class PostgreSQLSearch(Engine):
         if not any(term.is_phrase for term in self.query.included):
             return False
         newest = Excerpt.objects.order_by("-id").values("id")[:1]
-        sample = self.condition_rows().filter(id__gt=Subquery(newest) - limits.PHRASE_SAMPLE).count()
+        recent = Excerpt.objects.order_by().filter(id__gt=Subquery(newest) - limits.PHRASE_SAMPLE)
+        sample = self.condition(recent).count()
         return sample * limits.RARE_PHRASE < limits.PHRASE_SAMPLE
 
     def matching(self, queryset: QuerySet) -> QuerySet:
         if self.rare_phrase:
             # ANY(ARRAY(...)) is computed once, before the rest of the query; the excerpts are then fetched by id.
-            return queryset.filter(EqualsAny(F("id"), ArraySubquery(self.condition_rows().values("id"))))
-        return queryset.alias(document=Document()).filter(document=self.tsquery())
-
-    def __init__(self, query: SearchQuery):
-        super().__init__(query)
-        self.rare_phrase = self.has_rare_phrase()
+            found = self.condition(Excerpt.objects.order_by()).values("id")
+            return queryset.filter(EqualsAny(F("id"), ArraySubquery(found)))
+        return self.condition(queryset)
 
     def window_start(self) -> int | None:
         window = self.matching(Excerpt.objects.order_by()).order_by("-id")[: limits.RANK_WINDOW]
