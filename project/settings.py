@@ -218,6 +218,11 @@ EXCERPTS_LIMITS = {}
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# CSV formula neutralisation: the admin's CSV format (excerpts.resources.SpreadsheetSafeCSV) quotes a cell that
+# starts with =, +, -, @, tab or CR, as the API's CSV does, and its import takes the quote off again. The library's
+# own escaping stays off: it only deletes a leading "=" (the text is lost, and +, -, @ pass), and it turns every cell
+# of every format into text, the JSON export's numbers included.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 LOGGING = {
     "version": 1,
