@@ -2,9 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
 
+from excerpts.api.health import healthz, readyz
 from excerpts.api.problems import api_not_found, api_server_error
 
 urlpatterns = [
+    # Probes for load balancers: the process answers; the database is ready (excerpts/api/health.py).
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include("excerpts.api.urls")),
 ]

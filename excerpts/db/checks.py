@@ -90,10 +90,11 @@ def problems(connection: BaseDatabaseWrapper) -> list[tuple[DatabaseObject, str]
     return list(inspect(connection, objects))
 
 
-def _migrated(connection: BaseDatabaseWrapper) -> bool:
-    """Whether every migration is applied (before then, migrate is what brings the objects)."""
+def unapplied_migrations(connection: BaseDatabaseWrapper) -> list[str]:
+    """The migrations not applied yet, as ``app_label.name``, in the order ``migrate`` would apply them."""
     executor = MigrationExecutor(connection)
-    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
 
 
 @checks.register()
@@ -107,8 +108,8 @@ def check_database_objects(
     if connection.vendor not in VENDORS:
         return []
     try:
-        if not _migrated(connection):
-            return []
+        if unapplied_migrations(connection):
+            return []  # migrate is what brings the objects
         found = problems(connection)
     except DatabaseError as error:
         return [checks.Warning(f"The database could not be inspected: {error}", id="excerpts.W001")]
