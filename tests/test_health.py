@@ -3,8 +3,16 @@ The probes: /healthz answers without the database; /readyz checks that the datab
 every declared object, and is a 503 problem naming each failed check otherwise.
 """
 
+import http.client
+import json
 import logging
+import os
+import socket
+import subprocess
+import sys
+import time
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.conf import settings
@@ -18,6 +26,9 @@ from django.urls import reverse
 
 from excerpts.db import declared, readiness
 
+ROOT = Path(__file__).resolve().parent.parent
+# Seconds a started server has to answer.
+PATIENCE = 30
 # The suite runs on one engine at a time: its triggers are the ones to drop.
 VENDOR = "postgresql" if "postgresql" in settings.DATABASES["default"]["ENGINE"] else "sqlite"
 TRIGGERS = [obj for obj in declared(VENDOR) if obj.kind == "trigger"]
@@ -176,3 +187,76 @@ def test_the_probes_answer_over_plain_http_where_everything_else_is_redirected_t
     assert client.get(reverse("readyz")).status_code == 200
     redirected = client.get(reverse("excerpt-list"))
     assert (redirected.status_code, redirected["Location"]) == (301, "https://testserver/api/v1/excerpts/")
+
+
+SERVE_WSGI = """
+import sys
+from wsgiref.simple_server import make_server
+
+from project.wsgi import application
+
+make_server("127.0.0.1", int(sys.argv[1]), application).serve_forever()
+"""
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def fetch(port, path):
+    """(status, headers, body) of a GET, whatever the status and without following a redirect; None if no answer."""
+    conversation = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conversation.request("GET", path)
+        response = conversation.getresponse()
+        return response.status, response.headers, response.read()
+    except OSError:
+        return None
+    finally:
+        conversation.close()
+
+
+def test_a_production_server_whose_database_is_down_is_alive_but_not_ready(tmp_path):
+    """A server process configured as in production (DEBUG off, HTTPS redirect on), started without its database."""
+    database = settings.DATABASES["default"]
+    if VENDOR == "postgresql":
+        url = f"postgres://{database['USER'] or 'postgres'}@127.0.0.1:1/excerpts"  # nothing listens on port 1
+    else:
+        url = f"sqlite:///{tmp_path / 'no-such-directory' / 'db.sqlite3'}"
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": url,
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": "a-test-only-secret-key-" + "x" * 40,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+    }
+    log = (tmp_path / "server.log").open("w")
+    # The WSGI application production serves, in the standard library's WSGI server (runserver would ask the
+    # database for its migrations before it serves).
+    server = subprocess.Popen(
+        [sys.executable, "-c", SERVE_WSGI, str(port)],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + PATIENCE
+        while (alive := fetch(port, "/healthz")) is None and server.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert alive is not None, (tmp_path / "server.log").read_text()
+
+        assert (alive[0], json.loads(alive[2]), alive[1]["Cache-Control"]) == (200, {"status": "ok"}, "no-store")
+        status, headers, body = fetch(port, "/readyz")
+        assert (status, headers["Content-Type"], headers["Retry-After"]) == (503, "application/problem+json", "10")
+        assert [error["name"] for error in json.loads(body)["errors"]] == ["database"]
+        # Everything else is redirected to HTTPS; the probes are not.
+        status, headers, _ = fetch(port, "/")
+        assert (status, headers["Location"]) == (301, f"https://127.0.0.1:{port}/")
+    finally:
+        server.kill()
+        server.wait()
+        log.close()
