@@ -213,6 +213,11 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# HTTP caching and compression of API reads (excerpts/api/conditional.py, excerpts/api/compression.py).
+# Seconds browsers and shared caches may keep an anonymous read before revalidating it with its ETag (a 304 costs
+# one small query): anonymous readers see a write at most this late. Curators' reads are never kept unchecked.
+API_CACHE_MAX_AGE = 60
+
 # Tuning knobs (page sizes, count and scan bounds, search windows, cache lifetime), each documented in
 # excerpts/research/limits.py. Name a knob here to override its default, e.g. {"COUNT_LIMIT": 50_000}.
 EXCERPTS_LIMITS = {}

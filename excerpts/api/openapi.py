@@ -5,6 +5,7 @@ schema of a curated viewset's six operations, and what drf-spectacular cannot in
 Nothing here runs when a request is served; it is read when the schema is generated.
 """
 
+from django.conf import settings
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -16,7 +17,21 @@ from .serializers import ExcerptSerializer
 
 
 class ExcerptsAutoSchema(AutoSchema):
-    """AutoSchema that knows anonymous reads are allowed where the model permissions say so."""
+    """
+    AutoSchema that knows anonymous reads are allowed where the model permissions say so, and that every read
+    is conditional (an ETag, If-None-Match, a 304: api/conditional.py).
+    """
+
+    def get_override_parameters(self):
+        parameters = super().get_override_parameters()
+        return [*parameters, *CONDITIONAL_GET_HEADERS] if self.method == "GET" else parameters
+
+    def _get_response_bodies(self, direction="response"):
+        # Every GET may answer 304; drf-spectacular has no public hook that adds a status to every operation.
+        responses = super()._get_response_bodies(direction)
+        if self.method == "GET":
+            responses["304"] = self._get_response_for_code(NOT_MODIFIED, "304", direction=direction)
+        return responses
 
     def get_auth(self):
         auths = super().get_auth()
@@ -27,6 +42,45 @@ class ExcerptsAutoSchema(AutoSchema):
         if anonymous_reads and self.method in permissions.SAFE_METHODS and {} not in auths:
             auths.append({})
         return auths
+
+
+# Conditional reads: request and response headers of every GET, and its 304.
+
+CONDITIONAL_GET_HEADERS = [
+    OpenApiParameter(
+        "If-None-Match",
+        str,
+        OpenApiParameter.HEADER,
+        description=(
+            "ETags of the copies the client holds (from earlier answers' `ETag`), or `*`. When one is still "
+            "current the answer is 304 with no body, and costs the server no page query."
+        ),
+    ),
+    OpenApiParameter(
+        "ETag",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        description=(
+            "Identifies this answer (weak: the same for gzipped and plain bodies). It changes with any write to the "
+            "data, and differs by query, format and role (anonymous or curator). Absent from a random draw without "
+            "a seed."
+        ),
+    ),
+    OpenApiParameter(
+        "Cache-Control",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        description=(
+            f"`public, max-age={settings.API_CACHE_MAX_AGE}` for anonymous readers (API_CACHE_MAX_AGE, a setting), "
+            "`private, no-cache` for authenticated callers, `no-store` for an answer without an ETag."
+        ),
+    ),
+]
+NOT_MODIFIED = OpenApiResponse(
+    description="The copy named in If-None-Match is current: no body. ETag and Cache-Control are as a 200's."
+)
 
 
 # Serializers that only describe a response: the views build these bodies as plain dicts.
