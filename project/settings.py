@@ -74,6 +74,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Gzips API bodies (JSON, problems, exports, citations, the schema) for clients that accept it; never HTML
+    # (BREACH) nor files already compressed. Early in the list, so it sees every other middleware's response.
+    "excerpts.api.compression.APIGZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -217,6 +220,8 @@ SPECTACULAR_SETTINGS = {
 # Seconds browsers and shared caches may keep an anonymous read before revalidating it with its ETag (a 304 costs
 # one small query): anonymous readers see a write at most this late. Curators' reads are never kept unchecked.
 API_CACHE_MAX_AGE = 60
+# API bodies shorter than this many bytes go uncompressed: gzip saves little on them (Django's own floor is 200).
+API_GZIP_MIN_LENGTH = 512
 
 # Tuning knobs (page sizes, count and scan bounds, search windows, cache lifetime), each documented in
 # excerpts/research/limits.py. Name a knob here to override its default, e.g. {"COUNT_LIMIT": 50_000}.
