@@ -5,6 +5,8 @@ Cache-Control and Vary by role; gzip for API bodies only, with 304s that still w
 
 import gzip
 import json
+from io import StringIO
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -14,6 +16,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
 
+from bench.management.commands import benchmark_http_cache
 from excerpts.api.compression import APIGZipMiddleware
 from excerpts.db.data_version import READ as READ_VERSION
 from tests import factories
@@ -333,3 +336,19 @@ def test_the_schema_documents_if_none_match_and_the_304_of_every_get():
     posts = [operation for path in schema["paths"].values() for method, operation in path.items() if method == "post"]
     assert posts
     assert not any("304" in operation["responses"] for operation in posts)
+
+
+# The benchmark's measurement, against the live test server (the command itself starts gunicorn).
+
+
+def test_the_benchmark_counts_full_answers_and_304s_over_http(live_server, transactional_db):
+    factories.corpus()
+    out = StringIO()
+    port = urlsplit(live_server.url).port
+
+    rates = benchmark_http_cache.Command(stdout=out).measure(port, reverse("excerpt-list"), seconds=0.5, threads=2)
+
+    full, not_modified = rates["full"], rates["304"]
+    assert full > 0 and not_modified > 0
+    printed = f"full {full:.0f} req/s, 304 {not_modified:.0f} req/s, ratio {not_modified / full:.1f}x"
+    assert out.getvalue() == f"{reverse('excerpt-list')}: {printed}\n"
