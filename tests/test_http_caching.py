@@ -15,9 +15,11 @@ from django.test import Client, RequestFactory, override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from drf_spectacular.generators import SchemaGenerator
+from rest_framework.views import APIView
 
 from bench.management.commands import benchmark_http_cache
 from excerpts.api.compression import APIGZipMiddleware
+from excerpts.api.conditional import ConditionalGetMixin
 from excerpts.db.data_version import READ as READ_VERSION
 from tests import factories
 
@@ -230,6 +232,24 @@ def test_errors_and_writes_get_no_etag(corpus, curator, client_as):
     assert written.status_code == 201
     assert "ETag" not in written
     assert "Cache-Control" not in written
+
+
+class StoredFileView(ConditionalGetMixin, APIView):
+    """A view that answers with a stored file under the file's own strong ETag, as the bulk dumps do."""
+
+    permission_classes = []
+
+    def get(self, request):
+        response = HttpResponse(gzip.compress(b"id,text\n"), content_type="application/gzip")
+        response["ETag"] = '"the-file-checksum"'
+        return response
+
+
+def test_a_view_that_sets_its_own_etag_keeps_it(db):
+    response = StoredFileView.as_view()(RequestFactory().get("/api/v1/dumps/excerpts.csv.gz"))
+    assert response.status_code == 200
+    assert response["ETag"] == '"the-file-checksum"'
+    assert "Cache-Control" not in response
 
 
 # Compression.
