@@ -80,9 +80,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the request's user on every history entry written while it is served (admin and API).
     "simple_history.middleware.HistoryRequestMiddleware",
-    # A write that found SQLite locked past the busy timeout is a 503 with Retry-After, not a 500 (the admin's
-    # views; DRF's exception handler does the same for the API).
-    "excerpts.api.problems.DatabaseBusyMiddleware",
+    # A database failure (the database down, a lock held past the wait, a statement past its budget, a read-only
+    # database) is a 503 with Retry-After, not a 500: the admin's views here; DRF's exception handler for the API.
+    "excerpts.api.problems.DatabaseFailureMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"

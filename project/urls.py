@@ -2,7 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
 
-from excerpts.api.problems import api_not_found, api_server_error
+from excerpts.api.problems import api_not_found, server_error
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -17,7 +17,5 @@ def handler404(request, exception):
     return defaults.page_not_found(request, exception)
 
 
-def handler500(request):
-    if request.path.startswith("/api/"):
-        return api_server_error(request)
-    return defaults.server_error(request)
+# A database failure is a 503 with Retry-After, anything else a 500 (problem details under /api/).
+handler500 = server_error
