@@ -78,6 +78,15 @@ MAX_BIBLIOGRAPHY: int = 1000
 # only bounds the memory they hold.
 CACHE_TIMEOUT: int = 3600
 
+# Failures (api/statement_budget.py).
+
+# Milliseconds each statement of a public read (GET or HEAD outside the admin) may run before the database cancels
+# it and the request is a 503 query-timeout problem. The slowest request of the benchmark's sweep takes 0.3 s at
+# a million excerpts; one statement far past that is a pathological query, and a worker it held would be lost to
+# every other client. Writes, the admin, imports and management commands have no budget, nor do the rows a
+# streamed export reads after its view has returned.
+PUBLIC_STATEMENT_TIMEOUT_MS: int = 5000
+
 DEFAULTS: dict[str, int] = {name: value for name, value in globals().items() if name.isupper()}
 # Zero is a meaningful value only where it means "always" (fold at every read).
 MINIMUM: dict[str, int] = {name: 0 if name == "FOLD_AFTER" else 1 for name in DEFAULTS}
