@@ -126,11 +126,17 @@ if DATABASES["default"]["ENGINE"] == "excerpts.db.backends.sqlite3":
     # Concurrent curators on the embedded default: WAL lets readers run beside the writer, IMMEDIATE takes
     # the write lock when a transaction begins (a deferred one that reads, then writes, fails at once with
     # "database is locked" when another writer got in between), and the timeout waits for the lock.
+    # (The backend turns WAL on when it can: a read-only file still opens, see excerpts/db/backends/sqlite3.)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA synchronous=NORMAL;",
     }
+    # A read-only copy (a read-only mount, a published snapshot): DATABASE_READ_ONLY=true opens the file immutable,
+    # which reads it without its -wal and -shm files or any lock. Nothing may write to it while it is served;
+    # the API's writes are 503 database-read-only problems.
+    if env_bool("DATABASE_READ_ONLY", False):
+        DATABASES["default"]["NAME"] = f"file:{DATABASES['default']['NAME']}?immutable=1"
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 

@@ -8,8 +8,8 @@ from django.db.utils import DatabaseErrorWrapper
 from django.urls import reverse
 
 from excerpts.admin import ExcerptAdmin
-from excerpts.db.failures import BUSY, database_failure
 from excerpts.api.views import CuratedViewSet
+from excerpts.db.failures import BUSY, database_failure
 from tests import factories
 
 pytestmark = pytest.mark.django_db
