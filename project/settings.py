@@ -137,6 +137,12 @@ if DATABASES["default"]["ENGINE"] == "excerpts.db.backends.sqlite3":
     # the API's writes are 503 database-read-only problems.
     if env_bool("DATABASE_READ_ONLY", False):
         DATABASES["default"]["NAME"] = f"file:{DATABASES['default']['NAME']}?immutable=1"
+elif DATABASES["default"]["ENGINE"] == "excerpts.db.backends.postgresql":
+    # A lock another transaction holds is waited for as long as SQLite's busy timeout, not forever: past it a write
+    # is a 503 database-busy problem, and an import or a migration gives up with an error instead of queueing
+    # every other client behind it.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c lock_timeout=20s".strip()
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 

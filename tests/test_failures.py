@@ -243,3 +243,26 @@ def test_without_lifting_the_same_view_is_cut(rf, tiny_budget):
     with pytest.raises(OperationalError) as raised:
         StatementBudgetMiddleware(view)(rf.get("/api/v1/anything/"))
     assert failures.database_failure(raised.value) == failures.TIMEOUT
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite's busy timeout: test_import_concurrency.py")
+@committing
+def test_a_write_waits_for_a_postgresql_lock_no_longer_than_the_busy_timeout_then_is_a_503(client_as):
+    corpus = factories.corpus()
+    excerpt = reverse("excerpt-detail", args=[corpus["published"].pk])
+    holder = psycopg.connect(**connection.get_connection_params())
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW lock_timeout")
+        assert cursor.fetchone()[0] == "20s"
+        cursor.execute("SET lock_timeout = '200ms'")  # the same wait, shortened for the test
+    try:
+        # Another transaction (an import's, say) holds the excerpt's row.
+        holder.execute("SELECT 1 FROM excerpts_excerpt WHERE id = %s FOR UPDATE", [corpus["published"].pk])
+        response = client_as(factories.curator()).patch(excerpt, {"locator": "p. 3"}, format="json")
+    finally:
+        holder.close()
+        with connection.cursor() as cursor:
+            cursor.execute("RESET lock_timeout")
+
+    assert (response.status_code, response["Retry-After"]) == (503, "5")
+    assert response.json()["type"] == PROBLEMS + failures.BUSY
