@@ -78,6 +78,9 @@ MIDDLEWARE = [
     # (BREACH) nor files already compressed. Early in the list, so it sees every other middleware's response.
     "excerpts.api.compression.APIGZipMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # Each statement of a GET or HEAD outside the admin runs under limits.PUBLIC_STATEMENT_TIMEOUT_MS; one past it
+    # is cancelled (a 503 query-timeout problem). Outside every middleware that may read the database.
+    "excerpts.api.statement_budget.StatementBudgetMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -86,9 +89,9 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the request's user on every history entry written while it is served (admin and API).
     "simple_history.middleware.HistoryRequestMiddleware",
-    # A write that found SQLite locked past the busy timeout is a 503 with Retry-After, not a 500 (the admin's
-    # views; DRF's exception handler does the same for the API).
-    "excerpts.api.problems.DatabaseBusyMiddleware",
+    # A database failure (the database down, a lock held past the wait, a statement past its budget, a read-only
+    # database) is a 503 with Retry-After, not a 500: the admin's views here; DRF's exception handler for the API.
+    "excerpts.api.problems.DatabaseFailureMiddleware",
 ]
 
 ROOT_URLCONF = "project.urls"
@@ -129,11 +132,23 @@ if DATABASES["default"]["ENGINE"] == "excerpts.db.backends.sqlite3":
     # Concurrent curators on the embedded default: WAL lets readers run beside the writer, IMMEDIATE takes
     # the write lock when a transaction begins (a deferred one that reads, then writes, fails at once with
     # "database is locked" when another writer got in between), and the timeout waits for the lock.
+    # (The backend turns WAL on when it can: a read-only file still opens, see excerpts/db/backends/sqlite3.)
     DATABASES["default"]["OPTIONS"] = {
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        "init_command": "PRAGMA synchronous=NORMAL;",
     }
+    # A read-only copy (a read-only mount, a published snapshot): DATABASE_READ_ONLY=true opens the file immutable,
+    # which reads it without its -wal and -shm files or any lock. Nothing may write to it while it is served;
+    # the API's writes are 503 database-read-only problems.
+    if env_bool("DATABASE_READ_ONLY", False):
+        DATABASES["default"]["NAME"] = f"file:{DATABASES['default']['NAME']}?immutable=1"
+elif DATABASES["default"]["ENGINE"] == "excerpts.db.backends.postgresql":
+    # A lock another transaction holds is waited for as long as SQLite's busy timeout, not forever: past it a write
+    # is a 503 database-busy problem, and an import or a migration gives up with an error instead of queueing
+    # every other client behind it.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"{options.get('options', '')} -c lock_timeout=20s".strip()
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
@@ -173,7 +188,8 @@ WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON in UTF-8 only, uncompressed, bounded in size and depth (limits.MAX_BODY_BYTES, MAX_JSON_DEPTH).
+    "DEFAULT_PARSER_CLASSES": ["excerpts.api.parsers.StrictJSONParser"],
     # Token first, so an anonymous write is a 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "excerpts.api.authentication.StrictTokenAuthentication",

@@ -4,7 +4,7 @@ from django.views import defaults
 
 from excerpts.api.health import healthz, readyz
 from excerpts.api.home import home
-from excerpts.api.problems import api_not_found, api_server_error
+from excerpts.api.problems import api_not_found, server_error
 
 urlpatterns = [
     path("", home, name="home"),
@@ -23,7 +23,5 @@ def handler404(request, exception):
     return defaults.page_not_found(request, exception)
 
 
-def handler500(request):
-    if request.path.startswith("/api/"):
-        return api_server_error(request)
-    return defaults.server_error(request)
+# A database failure is a 503 with Retry-After, anything else a 500 (problem details under /api/).
+handler500 = server_error

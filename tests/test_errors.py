@@ -8,8 +8,8 @@ from django.db.utils import DatabaseErrorWrapper
 from django.urls import reverse
 
 from excerpts.admin import ExcerptAdmin
-from excerpts.api.problems import database_busy
 from excerpts.api.views import CuratedViewSet
+from excerpts.db.failures import BUSY, database_failure
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -142,10 +142,10 @@ def locked_error(tmp_path):
     raise AssertionError("the write did not wait for the lock")
 
 
-def test_database_busy_tells_a_locked_sqlite_database_from_other_database_errors(tmp_path):
-    assert database_busy(locked_error(tmp_path))
-    assert not database_busy(OperationalError("no such table: excerpts_excerpt"))
-    assert not database_busy(ValueError("database is locked"))
+def test_a_locked_sqlite_database_is_a_busy_failure_and_other_errors_are_not(tmp_path):
+    assert database_failure(locked_error(tmp_path)) == BUSY
+    assert not database_failure(OperationalError("no such table: excerpts_excerpt"))
+    assert not database_failure(ValueError("database is locked"))
 
 
 def test_a_write_that_finds_the_database_locked_is_a_503_problem_with_retry_after(

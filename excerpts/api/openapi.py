@@ -11,8 +11,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers
 
+from ..db import failures
 from ..research import citations, limits
-from .problems import PROBLEM_CONTENT_TYPE, problem
+from .problems import DATABASE_FAILURES, PROBLEM_CONTENT_TYPE, problem
 from .serializers import ExcerptSerializer
 
 
@@ -193,12 +194,38 @@ PROBLEM_409 = OpenApiResponse(
         )
     ],
 )
+PROBLEM_413 = OpenApiResponse(
+    ProblemSerializer,
+    description=f"The body is larger than the API takes ({limits.MAX_BODY_BYTES:,} bytes, MAX_BODY_BYTES).",
+)
+PROBLEM_415 = OpenApiResponse(
+    ProblemSerializer,
+    description=(
+        "The body is not JSON, is compressed (any Content-Encoding but identity: bodies are never decompressed) or "
+        "names a charset other than UTF-8."
+    ),
+)
 PROBLEM_503 = OpenApiResponse(
     ProblemSerializer,
     description=(
-        "The database stayed locked by another writer (an import, on SQLite) past the wait; nothing was written. "
-        "Send the request again after the seconds in the `Retry-After` header."
+        "The database failed in a way the same request may get past later; nothing was written. `type` says how: "
+        "database-unavailable (it cannot be reached), database-busy (another writer, an import on SQLite, held the "
+        "lock past the wait), query-timeout (a statement of a public read ran past its time budget, "
+        "PUBLIC_STATEMENT_TIMEOUT_MS), database-read-only (a write to a read-only database). Send the request again "
+        "after the seconds in the `Retry-After` header."
     ),
+    examples=[
+        OpenApiExample(
+            "The database cannot be reached",
+            value=problem(
+                503,
+                DATABASE_FAILURES[failures.UNAVAILABLE][0],
+                instance="/api/v1/excerpts/",
+                kind=failures.UNAVAILABLE,
+            ),
+            response_only=True,
+        )
+    ],
 )
 
 
@@ -207,10 +234,12 @@ def problem_responses(responses):
     return {(status, PROBLEM_CONTENT_TYPE): response for status, response in responses.items()}
 
 
-LIST_RESPONSES = problem_responses({400: PROBLEM_400})
-DETAIL_RESPONSES = problem_responses({400: PROBLEM_400, 404: PROBLEM_404})
-CURATOR_DETAIL_RESPONSES = problem_responses({401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404})
-WRITE_RESPONSES = problem_responses({400: PROBLEM_400_BODY, 401: PROBLEM_401, 403: PROBLEM_403, 503: PROBLEM_503})
+LIST_RESPONSES = problem_responses({400: PROBLEM_400, 503: PROBLEM_503})
+DETAIL_RESPONSES = problem_responses({400: PROBLEM_400, 404: PROBLEM_404, 503: PROBLEM_503})
+CURATOR_DETAIL_RESPONSES = problem_responses({401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404, 503: PROBLEM_503})
+WRITE_RESPONSES = problem_responses(
+    {400: PROBLEM_400_BODY, 401: PROBLEM_401, 403: PROBLEM_403, 413: PROBLEM_413, 415: PROBLEM_415, 503: PROBLEM_503}
+)
 CHANGE_RESPONSES = {**WRITE_RESPONSES, **problem_responses({404: PROBLEM_404})}
 DELETE_RESPONSES = problem_responses(
     {400: PROBLEM_400, 401: PROBLEM_401, 403: PROBLEM_403, 404: PROBLEM_404, 409: PROBLEM_409, 503: PROBLEM_503}

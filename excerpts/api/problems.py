@@ -5,19 +5,24 @@ Each error body is ``application/problem+json`` with ``type``, ``title``, ``stat
 validation errors add ``errors``, a list of ``{"name": parameter or field, "reason": message}``, so a
 client can point at the exact input that was refused.
 
-A write that waited for SQLite's write lock longer than the busy timeout (another writer, such as an import,
-held it) is a 503 with ``Retry-After``, not a 500: nothing was written and the same request may succeed later.
+A database failure the same request may get past later is a 503 with ``Retry-After``, not a 500, each kind with
+its own problem ``type`` (``db/failures.py`` tells them apart): ``database-unavailable`` (the database cannot be
+reached), ``database-busy`` (a write waited for another writer's lock, an import's say, past the timeout),
+``query-timeout`` (a statement ran past its time budget) and ``database-read-only`` (a write to a read-only
+database). Any other database error is a bug, and a 500. Outside the API the same failures are a plain-text 503.
 """
 
-import sqlite3
+import sys
 
 from django.core.exceptions import PermissionDenied
-from django.db import OperationalError
 from django.http import Http404, HttpResponse, JsonResponse
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
+
+from ..db import failures
 
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 PROBLEM_TYPE_BASE = "https://excerpts.invalid/problems/"
@@ -48,18 +53,39 @@ TYPES = {
     415: "unsupported-media-type",
     429: "throttled",
     500: "server-error",
-    503: "database-busy",
+    503: "service-unavailable",
 }
-# Seconds a client is asked to wait before it tries a refused write again.
-DATABASE_BUSY_RETRY_AFTER = 5
-# SQLite's primary result codes for a lock another connection holds: the database file, or a table of it.
-SQLITE_BUSY_CODES = {sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED}
+# Each database failure a request may get past later: what its 503 says, and the seconds (Retry-After) a client is
+# asked to wait before it sends the request again.
+DATABASE_FAILURES = {
+    failures.UNAVAILABLE: (
+        "The database cannot be reached at the moment. Nothing was read or written; try again later.",
+        30,
+    ),
+    failures.BUSY: (
+        "The database is busy with another write (an import, perhaps) and this one could not wait any longer. "
+        "Nothing was written; try again in a few seconds.",
+        5,
+    ),
+    failures.TIMEOUT: (
+        "The request took longer than the database allows one statement of a public read "
+        "(PUBLIC_STATEMENT_TIMEOUT_MS) and was cancelled. Try again later, or narrow the filters.",
+        30,
+    ),
+    failures.READ_ONLY: (
+        "The database is read-only at the moment: it serves reads, but nothing can be written. Try again later.",
+        300,
+    ),
+}
 
 
-def problem(status_code, detail, errors=None, instance=None):
-    """Build the problem-details dictionary for a status, a human detail and optional field errors."""
+def problem(status_code, detail, errors=None, instance=None, kind=None):
+    """
+    Build the problem-details dictionary for a status, a human detail and optional field errors; ``kind`` names
+    the problem's type when a status has several (a 503's database failures).
+    """
     body = {
-        "type": PROBLEM_TYPE_BASE + TYPES.get(status_code, "error"),
+        "type": PROBLEM_TYPE_BASE + (kind or TYPES.get(status_code, "error")),
         "title": TITLES.get(status_code, "Error"),
         "status": status_code,
         "detail": detail,
@@ -91,25 +117,14 @@ def flatten_errors(data, prefix=""):
     return [{"name": prefix or "request", "reason": str(data)}]
 
 
-def database_busy(error):
-    """Whether a database error is SQLite giving up on a lock that another connection held past the busy timeout."""
-    if not isinstance(error, OperationalError):
-        return False
-    cause = error.__cause__
-    if isinstance(cause, sqlite3.OperationalError) and getattr(cause, "sqlite_errorcode", None) is not None:
-        # An extended result code keeps the primary one in its low byte.
-        return cause.sqlite_errorcode & 0xFF in SQLITE_BUSY_CODES
-    return str(error).startswith(("database is locked", "database table is locked"))
-
-
 def problem_exception_handler(exc, context):
     """DRF exception handler answering every error with RFC 9457 problem details."""
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
-    elif database_busy(exc):
-        exc = DatabaseBusy()
+    elif kind := failures.database_failure(exc):
+        exc = DatabaseFailure(kind)
     if not isinstance(exc, exceptions.APIException):
         return None
 
@@ -127,7 +142,7 @@ def problem_exception_handler(exc, context):
         body = problem(status.HTTP_400_BAD_REQUEST, detail, errors=errors, instance=instance)
     else:
         detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-        body = problem(exc.status_code, detail, instance=instance)
+        body = problem(exc.status_code, detail, instance=instance, kind=getattr(exc, "problem_type", None))
 
     set_rollback()
     return Response(body, status=exc.status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
@@ -143,23 +158,33 @@ def api_not_found(request, exception=None):
     )
 
 
-def database_busy_response(request):
-    """503 with Retry-After for a request whose write found the database locked: problem details under /api/."""
-    detail = DatabaseBusy.default_detail
+def database_failure_response(request, error):
+    """
+    The 503 with Retry-After for a request that met a database failure (problem details under /api/, plain text
+    elsewhere), or None when ``error`` is no such failure.
+    """
+    kind = failures.database_failure(error)
+    if kind is None:
+        return None
+    detail, wait = DATABASE_FAILURES[kind]
     if request.path.startswith("/api/"):
         response = JsonResponse(
-            problem(503, detail, instance=request.get_full_path()), status=503, content_type=PROBLEM_CONTENT_TYPE
+            problem(503, detail, instance=request.get_full_path(), kind=kind),
+            status=503,
+            content_type=PROBLEM_CONTENT_TYPE,
         )
     else:
-        response = HttpResponse(detail, status=503, content_type="text/plain; charset=utf-8")
-    response["Retry-After"] = str(DATABASE_BUSY_RETRY_AFTER)
+        text = f"Service unavailable. {detail}\n"
+        response = HttpResponse(text, status=503, content_type="text/plain; charset=utf-8")
+    response["Retry-After"] = str(wait)
     return response
 
 
-class DatabaseBusyMiddleware:
+class DatabaseFailureMiddleware:
     """
-    Answer a view's "database is locked" with a 503 and Retry-After instead of a 500, for the views outside DRF
-    (the admin); DRF's views get the same from problem_exception_handler.
+    Answer a view's database failure (db/failures.py) with a 503 and Retry-After instead of a 500, for the views
+    outside DRF (the admin); DRF's views get the same from problem_exception_handler, and a failure raised by a
+    middleware, before or after any view, gets it from server_error.
     """
 
     def __init__(self, get_response):
@@ -169,7 +194,20 @@ class DatabaseBusyMiddleware:
         return self.get_response(request)
 
     def process_exception(self, request, exception):
-        return database_busy_response(request) if database_busy(exception) else None
+        return database_failure_response(request, exception)
+
+
+def server_error(request):
+    """
+    The answer to an exception nothing else answered (Django's handler500, with DEBUG off): a 503 for a database
+    failure, else a 500, as problem details under /api/ and Django's page elsewhere.
+    """
+    failure = database_failure_response(request, sys.exc_info()[1])
+    if failure is not None:
+        return failure
+    if request.path.startswith("/api/"):
+        return api_server_error(request)
+    return defaults.server_error(request)
 
 
 def api_server_error(request):
@@ -189,13 +227,12 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-class DatabaseBusy(exceptions.APIException):
-    """503: another writer (an import, say) held the database past the busy timeout; nothing was written."""
+class DatabaseFailure(exceptions.APIException):
+    """503: a database failure the request may get past later (db/failures.py); nothing was written."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
-    default_detail = (
-        "The database is busy with another write (an import, perhaps) and this one could not wait any longer. "
-        "Nothing was written; try again in a few seconds."
-    )
-    default_code = "database_busy"
-    wait = DATABASE_BUSY_RETRY_AFTER
+
+    def __init__(self, kind):
+        self.problem_type = kind
+        detail, self.wait = DATABASE_FAILURES[kind]
+        super().__init__(detail, code=kind)

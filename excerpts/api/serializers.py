@@ -9,7 +9,7 @@ from rest_framework import serializers
 from ..excerpt_fields import FIELDS, PUBLIC_FIELDS, WRITABLE_FIELDS
 from ..history import one_version
 from ..models import Event, Excerpt, Source, Speaker, Topic, validate_aliases
-from ..research import citations
+from ..research import citations, limits
 
 
 class OptionalURLField(serializers.URLField):
@@ -233,6 +233,23 @@ class StrictPrimaryKeyRelatedField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+@extend_schema_field(
+    {"type": "array", "items": {"type": "string", "description": "A topic's slug."}, "maxItems": limits.MAX_TOPICS}
+)
+class TopicSlugsField(serializers.ManyRelatedField):
+    """An excerpt's topics by slug: at most MAX_TOPICS, counted before any is looked up."""
+
+    def __init__(self, **kwargs):
+        super().__init__(child_relation=StrictSlugRelatedField(queryset=Topic.objects.all()), **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, list) and len(data) > limits.MAX_TOPICS:
+            raise serializers.ValidationError(
+                f"{len(data):,} topics; an excerpt has at most {limits.MAX_TOPICS} (MAX_TOPICS)."
+            )
+        return super().to_internal_value(data)
+
+
 class WriteSerializer(serializers.ModelSerializer):
     """
     Base of the write serializers: strict types, unknown or read-only fields refused, and the answer
@@ -285,9 +302,7 @@ class ExcerptWriteSerializer(WriteSerializer):
         required=False,
         help_text="Id of the secondary source the excerpt is known through, or null.",
     )
-    topics = StrictSlugRelatedField(
-        queryset=Topic.objects.all(), many=True, required=False, help_text="Slugs of the topics."
-    )
+    topics = TopicSlugsField(required=False, help_text=f"Slugs of the topics, at most {limits.MAX_TOPICS}.")
     read_serializer_class = CuratorExcerptSerializer
 
     class Meta:

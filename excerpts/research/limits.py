@@ -78,6 +78,23 @@ MAX_BIBLIOGRAPHY: int = 1000
 # only bounds the memory they hold.
 CACHE_TIMEOUT: int = 3600
 
+# Failures and hostile requests (api/problems.py, api/parsers.py, api/serializers.py).
+
+# Milliseconds each statement of a public read (GET or HEAD outside the admin) may run before the database cancels
+# it and the request is a 503 query-timeout problem. The slowest request of the benchmark's sweep takes 0.3 s at
+# a million excerpts; one statement far past that is a pathological query, and a worker it held would be lost to
+# every other client. Writes, the admin, imports and management commands have no budget, nor do the rows a
+# streamed export reads after its view has returned.
+PUBLIC_STATEMENT_TIMEOUT_MS: int = 5000
+# Bytes in a request body: a larger one is a 413 before it is read. An excerpt with a long speech is a few
+# dozen KB.
+MAX_BODY_BYTES: int = 1_048_576
+# Levels of nesting of the JSON in a request body (an object, a list in it, ...): a write needs 2; a deeper
+# body is a 400 before it is parsed.
+MAX_JSON_DEPTH: int = 32
+# Topics of one excerpt in a write: each one is looked up, so a longer list is a 400 before any is.
+MAX_TOPICS: int = 100
+
 DEFAULTS: dict[str, int] = {name: value for name, value in globals().items() if name.isupper()}
 # Zero is a meaningful value only where it means "always" (fold at every read).
 MINIMUM: dict[str, int] = {name: 0 if name == "FOLD_AFTER" else 1 for name in DEFAULTS}

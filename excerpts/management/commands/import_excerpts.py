@@ -7,7 +7,7 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import OperationalError
 
-from excerpts.api.problems import database_busy
+from excerpts.db import failures
 from excerpts.imports import COLUMNS, FORMATS, ExcerptImport, ImportConflict, count_rows, open_rows
 
 
@@ -85,7 +85,7 @@ class Command(BaseCommand):
                     + "\nRun the import again."
                 ) from None
             except OperationalError as error:
-                if not database_busy(error):
+                if failures.database_failure(error) != failures.BUSY:
                     raise
                 raise CommandError(
                     f"{file}: nothing was imported; the database stayed locked by another writer: {error}. "

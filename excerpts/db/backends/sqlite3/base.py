@@ -9,6 +9,8 @@ aside and re-creates them exactly as they were, so an ordinary AddField or Alter
 """
 
 import re
+import sqlite3
+from typing import Any
 
 from django.db.backends.sqlite3 import base, schema
 from django.db.models import Field, Model
@@ -62,3 +64,24 @@ class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
 
 class DatabaseWrapper(base.DatabaseWrapper):
     SchemaEditorClass = DatabaseSchemaEditor
+
+    def get_new_connection(self, conn_params: dict[str, Any]) -> sqlite3.Connection:
+        connection = super().get_new_connection(conn_params)
+        use_wal(connection)
+        return connection
+
+
+def use_wal(connection: sqlite3.Connection) -> None:
+    """
+    Put the database in WAL mode (readers beside the writer), unless it is already or cannot be written.
+
+    WAL mode is kept in the file, so this writes once per database. Setting it at every connect, as an
+    ``init_command`` would, needs write access and would make a read-only file refuse its reads too.
+    """
+    if connection.execute("PRAGMA journal_mode").fetchone()[0] in ("wal", "memory"):
+        return
+    try:
+        connection.execute("PRAGMA journal_mode=WAL")
+    except sqlite3.OperationalError as error:
+        if error.sqlite_errorcode & 0xFF != sqlite3.SQLITE_READONLY:
+            raise
