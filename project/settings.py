@@ -1,8 +1,9 @@
 """
 Settings for the excerpts API, driven by environment variables.
 
-With no environment at all the project runs in development mode on SQLite. Production sets
-DJANGO_SECRET_KEY, DJANGO_DEBUG=false, DJANGO_ALLOWED_HOSTS and DATABASE_URL (PostgreSQL).
+With no environment at all the project runs on SQLite with DEBUG off, answering on loopback names only;
+development asks for DJANGO_DEBUG=true. Production sets DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL
+(PostgreSQL).
 """
 
 import os
@@ -10,6 +11,8 @@ from pathlib import Path
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from project import secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,25 +30,32 @@ def env_bool(name, default):
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Hardening: DEBUG only when asked for, no secret key in the code, HTTPS-only and HSTS in production.
+# DEBUG is off unless DJANGO_DEBUG says otherwise (the README's run command asks for it).
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. Set it to a long random string when DJANGO_DEBUG is off "
-            '(for example: python -c "import secrets; print(secrets.token_urlsafe(50))").'
-        )
-    SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
+# DJANGO_SECRET_KEY, or else a random key made once and kept, readable by its owner only, in DJANGO_SECRET_KEY_FILE
+# (project/secret_key.py says why a file: every process of the installation must sign with the same key).
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "") or secret_key.read_or_create(
+    Path(os.environ.get("DJANGO_SECRET_KEY_FILE", BASE_DIR / ".secret_key"))
+)
 
+# Loopback names when none are configured: a local server answers, nothing else does (and in development the
+# test client's "testserver", for scripts that use it outside the test runner).
 ALLOWED_HOSTS = [host.strip() for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if host.strip()]
-if DEBUG and not ALLOWED_HOSTS:
-    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+if not ALLOWED_HOSTS:
+    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", *(["testserver"] if DEBUG else [])]
 
-# HTTPS hardening in production. Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=true.
+# HTTPS only in production. Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=true. HSTS covers
+# subdomains too; preloading (DJANGO_SECURE_HSTS_PRELOAD=true) asks browsers to hard-code HTTPS for the whole
+# domain, a commitment only its owner can make (at hstspreload.org), so check --deploy's reminder of it is
+# silenced rather than the commitment made for every deployment.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0" if DEBUG else "3600"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

@@ -91,6 +91,8 @@ def run(args, cwd, database_url, **kwargs):
         "DATABASE_URL": database_url,
         "PYTHONPATH": str(cwd),
         "DJANGO_SETTINGS_MODULE": "project.settings",
+        # The probe's test client speaks plain HTTP to "testserver": the development settings.
+        "DJANGO_DEBUG": "true",
     }
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, **kwargs)
     assert result.returncode == 0, f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}"
