@@ -107,10 +107,7 @@ def test_a_debug_value_that_is_not_a_boolean_is_refused():
 
 
 def test_with_no_environment_at_all_the_project_runs_on_sqlite_with_debug_off_answering_loopback_names():
-    code = (
-        "from django.conf import settings as s; "
-        "print(s.DEBUG, s.DATABASES['default']['ENGINE'], *s.ALLOWED_HOSTS)"
-    )
+    code = "from django.conf import settings as s; print(s.DEBUG, s.DATABASES['default']['ENGINE'], *s.ALLOWED_HOSTS)"
     result = run_python(code, {})
     assert result.stdout.split() == ["False", "excerpts.db.backends.sqlite3", "localhost", "127.0.0.1", "[::1]"], (
         result.stderr
@@ -151,7 +148,8 @@ def test_production_defaults_to_https_only_cookies_redirects_and_hsts_including_
     )
     assert run_python(code, PRODUCTION).stdout.split() == ["True", "True", "True", "3600", "True", "False"]
     assert run_python(code, {}).stdout.split() == ["True", "True", "True", "3600", "True", "False"]
-    assert run_python(code, {"DJANGO_DEBUG": "true"}).stdout.split() == ["False", "False", "False", "0", "True", "False"]
+    development = run_python(code, {"DJANGO_DEBUG": "true"}).stdout.split()
+    assert development == ["False", "False", "False", "0", "True", "False"]
 
 
 def test_check_deploy_finds_nothing_to_warn_about_in_the_documented_production_environment(tmp_path):
@@ -165,4 +163,3 @@ def test_check_deploy_finds_nothing_to_warn_about_in_the_documented_production_e
     )
     assert result.returncode == 0, result.stderr
     assert "System check identified no issues (1 silenced)." in result.stdout
-
