@@ -69,7 +69,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -163,6 +163,7 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # Unmanaged models (the search index's) are neither migrated nor dumped (excerpts/db/routers.py).
 DATABASE_ROUTERS = ["excerpts.db.routers.UnmanagedModelsRouter"]
 
+# Database sessions stored under a digest of their key (excerpts/api/authentication.py says why).
 SESSION_ENGINE = "excerpts.api.authentication"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -208,6 +209,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "excerpts.api.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "excerpts.api.openapi.ExcerptsAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# API tokens (django-rest-knox): stored as digests, sent as `Authorization: Token <key>`, without an expiry unless
+# `create_curator --expires-in DAYS` gives one, never extended by use. Revoked with `manage.py revoke_tokens` or in
+# the admin.
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": None,
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {
