@@ -45,7 +45,7 @@ check:  ## Django's system checks, no missing migration, and a valid OpenAPI sch
 	$(MANAGE) spectacular --validate --fail-on-warn --file /dev/null
 
 serve:  ## Migrate, load the seed corpus into an empty database, and serve on http://127.0.0.1:8000/
-	$(MANAGE) migrate && $(MANAGE) load_seed_corpus && $(MANAGE) runserver
+	$(MANAGE) migrate && $(MANAGE) load_seed_corpus && DJANGO_DEBUG=true $(MANAGE) runserver
 
 bench: $(BENCH_DB)  ## Time the research endpoints on BENCH_COUNT synthetic excerpts (BENCH_DB, BENCH_ARGS)
 	DATABASE_URL=sqlite:///$(abspath $(BENCH_DB)) $(MANAGE) benchmark $(BENCH_ARGS)

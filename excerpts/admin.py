@@ -8,6 +8,7 @@ from django.db.models import Prefetch
 from django.utils import timezone
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import JSON
+from knox.models import AuthToken
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
@@ -159,3 +160,37 @@ class ExcerptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     @admin.action(description="Unpublish the selected excerpts (back to draft)", permissions=["change"])
     def unpublish(self, request, queryset):
         self.set_status(request, queryset, Excerpt.Status.DRAFT)
+
+
+# knox's own admin lists each token's digest and mints tokens; this one shows no secret and mints none.
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class AuthTokenAdmin(admin.ModelAdmin):
+    """
+    API tokens, without their secrets: whose, their first characters (to tell them apart), when made, when they
+    expire. Deleting one revokes it at once. Tokens are made by ``manage.py create_curator``, which alone shows the
+    key, once.
+    """
+
+    list_display = ["user", "starts_with", "created", "expiry", "expired"]
+    fields = list_display
+    readonly_fields = list_display
+    search_fields = ["user__username"]
+    ordering = ["-created"]
+    list_select_related = ["user"]
+
+    @admin.display(description="starts with")
+    def starts_with(self, token):
+        return f"{token.token_key[:8]}…"
+
+    @admin.display(boolean=True)
+    def expired(self, token):
+        return token.expiry is not None and token.expiry <= timezone.now()
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,15 +1,19 @@
 """
 Settings for the excerpts API, driven by environment variables.
 
-With no environment at all the project runs in development mode on SQLite. Production sets
-DJANGO_SECRET_KEY, DJANGO_DEBUG=false, DJANGO_ALLOWED_HOSTS and DATABASE_URL (PostgreSQL).
+With no environment at all the project runs on SQLite with DEBUG off, answering on loopback names only;
+development asks for DJANGO_DEBUG=true. Production sets DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS and DATABASE_URL
+(PostgreSQL).
 """
 
 import os
 from pathlib import Path
 
+import csp.constants
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
+
+from project import secret_key
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -27,25 +31,32 @@ def env_bool(name, default):
     raise ImproperlyConfigured(f"{name} must be true or false, not {value!r}.")
 
 
-DEBUG = env_bool("DJANGO_DEBUG", True)
+# Hardening: DEBUG only when asked for, no secret key in the code, HTTPS-only and HSTS in production.
+# DEBUG is off unless DJANGO_DEBUG says otherwise (the README's run command asks for it).
+DEBUG = env_bool("DJANGO_DEBUG", False)
 
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "")
-if not SECRET_KEY:
-    if not DEBUG:
-        raise ImproperlyConfigured(
-            "DJANGO_SECRET_KEY is not set. Set it to a long random string when DJANGO_DEBUG is off "
-            '(for example: python -c "import secrets; print(secrets.token_urlsafe(50))").'
-        )
-    SECRET_KEY = "django-insecure-development-only-key-never-use-in-production"
+# DJANGO_SECRET_KEY, or else a random key made once and kept, readable by its owner only, in DJANGO_SECRET_KEY_FILE
+# (project/secret_key.py says why a file: every process of the installation must sign with the same key).
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY", "") or secret_key.read_or_create(
+    Path(os.environ.get("DJANGO_SECRET_KEY_FILE", BASE_DIR / ".secret_key"))
+)
 
+# Loopback names when none are configured: a local server answers, nothing else does (and in development the
+# test client's "testserver", for scripts that use it outside the test runner).
 ALLOWED_HOSTS = [host.strip() for host in os.environ.get("DJANGO_ALLOWED_HOSTS", "").split(",") if host.strip()]
-if DEBUG and not ALLOWED_HOSTS:
-    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", "testserver"]
+if not ALLOWED_HOSTS:
+    ALLOWED_HOSTS = ["localhost", "127.0.0.1", "[::1]", *(["testserver"] if DEBUG else [])]
 
-# HTTPS hardening in production. Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=true.
+# HTTPS only in production. Behind a TLS-terminating proxy set DJANGO_SECURE_PROXY_SSL_HEADER=true. HSTS covers
+# subdomains too; preloading (DJANGO_SECURE_HSTS_PRELOAD=true) asks browsers to hard-code HTTPS for the whole
+# domain, a commitment only its owner can make (at hstspreload.org), so check --deploy's reminder of it is
+# silenced rather than the commitment made for every deployment.
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = env_bool("DJANGO_SECURE_COOKIES", not DEBUG)
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0" if DEBUG else "3600"))
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+SECURE_HSTS_PRELOAD = env_bool("DJANGO_SECURE_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = ["security.W021"]
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Health probes: /healthz and /readyz answer over plain HTTP too, not with a redirect, since a load balancer probes
@@ -61,10 +72,11 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "simple_history",
     "import_export",
     "excerpts",
@@ -74,6 +86,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every response (CONTENT_SECURITY_POLICY below; the admin's in excerpts/csp.py).
+    "excerpts.csp.CSPMiddleware",
     # Gzips API bodies (JSON, problems, exports, citations, the schema) for clients that accept it; never HTML
     # (BREACH) nor files already compressed. Early in the list, so it sees every other middleware's response.
     "excerpts.api.compression.APIGZipMiddleware",
@@ -93,6 +107,21 @@ MIDDLEWARE = [
     # database) is a 503 with Retry-After, not a 500: the admin's views here; DRF's exception handler for the API.
     "excerpts.api.problems.DatabaseFailureMiddleware",
 ]
+
+# Content-Security-Policy (django-csp) on every response: scripts, styles, fonts and connections to this site only,
+# images from it or inline data, no plugins, no <base>, never framed, forms posted here only. The documentation
+# pages add what their viewers need (excerpts/api/docs.py). nosniff, Referrer-Policy same-origin and
+# X-Frame-Options DENY are Django's defaults (SecurityMiddleware, XFrameOptionsMiddleware).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [csp.constants.SELF],
+        "img-src": [csp.constants.SELF, "data:"],
+        "object-src": [csp.constants.NONE],
+        "base-uri": [csp.constants.NONE],
+        "frame-ancestors": [csp.constants.NONE],
+        "form-action": [csp.constants.SELF],
+    }
+}
 
 ROOT_URLCONF = "project.urls"
 
@@ -155,6 +184,7 @@ FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 # Unmanaged models (the search index's) are neither migrated nor dumped (excerpts/db/routers.py).
 DATABASE_ROUTERS = ["excerpts.db.routers.UnmanagedModelsRouter"]
 
+# Database sessions stored under a digest of their key (excerpts/api/authentication.py says why).
 SESSION_ENGINE = "excerpts.api.authentication"
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -201,6 +231,15 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "excerpts.api.problems.problem_exception_handler",
     "DEFAULT_SCHEMA_CLASS": "excerpts.api.openapi.ExcerptsAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+
+# API tokens (django-rest-knox): stored as digests, sent as `Authorization: Token <key>`, without an expiry unless
+# `create_curator --expires-in DAYS` gives one, never extended by use. Revoked with `manage.py revoke_tokens` or in
+# the admin.
+REST_KNOX = {
+    "AUTH_HEADER_PREFIX": "Token",
+    "TOKEN_TTL": None,
+    "AUTO_REFRESH": False,
 }
 
 SPECTACULAR_SETTINGS = {

@@ -12,6 +12,14 @@ def pytest_configure():
     # The live server's worker threads would otherwise keep PostgreSQL connections open for a minute,
     # and the test database could not be dropped at the end of the run.
     settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+    # The suite runs with production's settings (DEBUG off), except two things a test run has not: HTTPS (the
+    # test client and the live server speak plain HTTP, so no redirect to https://) and collectstatic's manifest
+    # (static files are found by the finders). tests/test_settings.py serves production's own in a subprocess.
+    settings.SECURE_SSL_REDIRECT = False
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
 
 
 @pytest.fixture

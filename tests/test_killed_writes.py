@@ -76,7 +76,8 @@ def live_database():
         if server["password"]:
             credentials += ":" + quote(server["password"], safe="")
         url = f"postgres://{credentials}@{server['host'] or ''}:{server['port'] or 5432}/{name}"
-        env = {**os.environ, "DATABASE_URL": url, "DATABASE_CONN_MAX_AGE": "0"}
+        # runserver speaks plain HTTP: the development settings, without production's redirect to HTTPS.
+        env = {**os.environ, "DATABASE_URL": url, "DATABASE_CONN_MAX_AGE": "0", "DJANGO_DEBUG": "true"}
 
         def manage(*args):
             done = subprocess.run(

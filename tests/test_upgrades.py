@@ -91,6 +91,8 @@ def run(args, cwd, database_url, **kwargs):
         "DATABASE_URL": database_url,
         "PYTHONPATH": str(cwd),
         "DJANGO_SETTINGS_MODULE": "project.settings",
+        # The probe's test client speaks plain HTTP to "testserver": the development settings.
+        "DJANGO_DEBUG": "true",
     }
     result = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True, timeout=300, **kwargs)
     assert result.returncode == 0, f"{' '.join(map(str, args))} failed:\n{result.stdout}\n{result.stderr}"
@@ -169,3 +171,79 @@ def test_a_database_migrated_at_an_earlier_commit_upgrades_to_what_a_fresh_one_a
     assert after_upgrade["copied name"] == "Chairman Mao"
     speakers = {slug: count for slug, count in after_upgrade["after"]["speakers"] if count}
     assert speakers == {item["value"]: item["count"] for item in after_upgrade["after"]["facets"]["speaker"]}
+
+
+# The last commit whose tokens and session keys were stored as they are sent (DRF's authtoken, Django's sessions).
+PLAIN_CREDENTIALS = "2f3a454"
+
+LOG_IN = r"""
+import django
+django.setup()
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+get_user_model().objects.create_superuser("root", password="an-admin-password-1958")
+client = Client()
+assert client.login(username="root", password="an-admin-password-1958")
+print(client.cookies["sessionid"].value)
+"""
+
+# Run by today's code after the upgrade: do the old credentials still work, and does the database still hold them?
+USE_CREDENTIALS = r"""
+import json, sys
+import django
+django.setup()
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+token, session = sys.argv[1:3]
+client = Client()
+
+
+def write(key):
+    return client.post(
+        reverse("excerpt-list"), {}, content_type="application/json", HTTP_AUTHORIZATION=f"Token {key}"
+    ).status_code
+
+
+result = {"write": write(token), "forged write": write(token[:-1] + ("1" if token[-1] == "0" else "0"))}
+client.cookies["sessionid"] = session
+result["admin"] = client.get(reverse("admin:index")).status_code
+stored = []
+with connection.cursor() as cursor:
+    for table in connection.introspection.table_names():
+        cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
+        stored.extend(str(value) for row in cursor.fetchall() for value in row)
+result["stored credentials"] = [value for value in stored if token in value or session in value]
+tables = connection.introspection.table_names()
+result["authtoken tables"] = [table for table in tables if table.startswith("authtoken")]
+print(json.dumps(result))
+"""
+
+
+def test_tokens_and_admin_sessions_of_an_earlier_commit_keep_working_and_leave_the_database(
+    tmp_path, new_database, monkeypatch
+):
+    # Sessions are signed with the secret key: a deployment keeps its key across the upgrade.
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "an-upgraded-deployment-keeps-its-own-secret-key-across-upgrades")
+    old = checkout(PLAIN_CREDENTIALS, tmp_path / PLAIN_CREDENTIALS)
+    (tmp_path / "log_in.py").write_text(LOG_IN)
+    (tmp_path / "use_credentials.py").write_text(USE_CREDENTIALS)
+    database = new_database()
+    run([*manage(old), "migrate", "-v0"], old, database)
+    token = run([*manage(old), "create_curator", "alice"], old, database).strip()
+    session = run([sys.executable, str(tmp_path / "log_in.py")], old, database).strip()
+    assert len(token) == 40 and len(session) == 32
+
+    run([*manage(ROOT), "migrate", "-v0"], ROOT, database)
+    result = json.loads(run([sys.executable, str(tmp_path / "use_credentials.py"), token, session], ROOT, database))
+
+    # The curator's write is refused for its empty body, not for its token; a token one character off is a 401.
+    assert (result["write"], result["forged write"], result["admin"]) == (400, 401, 200)
+    assert result["stored credentials"] == []
+    assert result["authtoken tables"] == []
+    if not POSTGRESQL:  # nor anywhere in the file, freed pages included
+        contents = Path(database.removeprefix("sqlite:///")).read_bytes()
+        assert token.encode() not in contents
+        assert session.encode() not in contents

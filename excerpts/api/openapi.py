@@ -6,7 +6,9 @@ Nothing here runs when a request is served; it is read when the schema is genera
 """
 
 from django.conf import settings
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
+from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers
@@ -43,6 +45,16 @@ class ExcerptsAutoSchema(AutoSchema):
         if anonymous_reads and self.method in permissions.SAFE_METHODS and {} not in auths:
             auths.append({})
         return auths
+
+
+class TokenScheme(OpenApiAuthenticationExtension):
+    """``Authorization: Token <key>`` with a token from create_curator (django-rest-knox's, behind our shape check)."""
+
+    target_class = "excerpts.api.authentication.StrictTokenAuthentication"
+    name = "tokenAuth"
+
+    def get_security_definition(self, auto_schema):
+        return build_bearer_security_scheme_object(header_name="Authorization", token_prefix="Token")
 
 
 # Conditional reads: request and response headers of every GET, and its 304.
@@ -179,7 +191,11 @@ PROBLEM_400_BODY = OpenApiResponse(
     ],
 )
 PROBLEM_401 = OpenApiResponse(
-    ProblemSerializer, description="No valid credentials: send `Authorization: Token <key>` (see create_curator)."
+    ProblemSerializer,
+    description=(
+        "No valid credentials: send `Authorization: Token <key>` (see create_curator). A revoked or expired "
+        "token is refused too."
+    ),
 )
 PROBLEM_403 = OpenApiResponse(ProblemSerializer, description="Authenticated, but without the permission this needs.")
 PROBLEM_409 = OpenApiResponse(
