@@ -214,6 +214,13 @@ SPECTACULAR_SETTINGS = {
 # excerpts/research/limits.py. Name a knob here to override its default, e.g. {"COUNT_LIMIT": 50_000}.
 EXCERPTS_LIMITS = {}
 
+# Bulk dumps of the public corpus (excerpts/api/dumps.py, manage.py build_dumps): where the gzipped CSV and JSON
+# Lines files and their manifest are kept, the address their excerpt links start with (its host must be in
+# ALLOWED_HOSTS), and whether the API starts a rebuild in the background when it finds the dump older than the data.
+EXCERPTS_DUMPS_DIR = Path(os.environ.get("EXCERPTS_DUMPS_DIR", BASE_DIR / "dumps"))
+EXCERPTS_DUMPS_BASE_URL = os.environ.get("EXCERPTS_DUMPS_BASE_URL", "http://127.0.0.1:8000")
+EXCERPTS_DUMPS_AUTO_REBUILD = env_bool("EXCERPTS_DUMPS_AUTO_REBUILD", True)
+
 # Imports are all-or-nothing: one bad row and the whole transaction is rolled back.
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
