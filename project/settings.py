@@ -207,6 +207,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "sources", "description": "Citable works where the excerpts are printed."},
         {"name": "topics", "description": "A shallow subject taxonomy."},
         {"name": "events", "description": "Occasions the words belong to: congresses, visits, conferences."},
+        {"name": "dumps", "description": "The whole public corpus as gzipped CSV and JSON Lines files, versioned."},
     ],
 }
 

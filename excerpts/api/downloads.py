@@ -19,16 +19,21 @@ from django.http import FileResponse, HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.cache import get_conditional_response
 from django.utils.http import http_date, parse_http_date_safe
-from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers
+from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotFound
 from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from . import dumps
-from .openapi import JSON, problem_responses
+from .openapi import (
+    DUMP_FILE_PARAMETERS,
+    DUMP_FILE_RESPONSES,
+    DUMP_LATEST_RESPONSES,
+    JSON,
+    DumpListingSerializer,
+)
 from .problems import PROBLEM_CONTENT_TYPE, PROBLEM_TYPE_BASE, problem
 
 # Seconds a client is asked to wait when no dump has been built yet.
@@ -67,51 +72,24 @@ def freshness(files):
     return version, current
 
 
-DUMP_FILE_FIELDS = {
-    "name": serializers.CharField(help_text="The file's immutable name: excerpts-<data version>.<format>.gz."),
-    "format": serializers.ChoiceField(choices=list(dumps.FORMATS), help_text="csv or jsonl, gzipped."),
-    "url": serializers.URLField(help_text="Where to download it (Range requests welcome)."),
-    "bytes": serializers.IntegerField(help_text="Its size, the Content-Length of a full download."),
-    "sha256": serializers.CharField(help_text="SHA-256 of its bytes, in hex; also its ETag and Repr-Digest."),
-    "rows": serializers.IntegerField(help_text="Excerpts in it: CSV records after the header, JSON Lines lines."),
-    "data_version": serializers.CharField(help_text="The data version its rows were read at, all at once."),
-    "built_at": serializers.DateTimeField(help_text="When it was built."),
-    "current": serializers.BooleanField(help_text="Whether it holds the data as it is now."),
-}
-DUMP_LISTING = inline_serializer(
-    "DumpListing",
-    {
-        "data_version": serializers.CharField(help_text="The data version now."),
-        "current": serializers.BooleanField(
-            help_text="Whether the newest dump is of the data as it is now. When false, a rebuild has been started "
-            "and the newest dump is served meanwhile."
-        ),
-        "building": serializers.BooleanField(help_text="Whether a build is under way."),
-        "latest": inline_serializer(
-            "DumpLatest",
-            {
-                format: serializers.URLField(help_text=f"Redirects to the newest {format} dump.")
-                for format in dumps.FORMATS
-            },
-        ),
-        "files": inline_serializer(
-            "DumpFile",
-            DUMP_FILE_FIELDS,
-            many=True,
-            help_text="Every file kept, newest first: the newest build and the one before.",
-        ),
-    },
-)
+class PublicFileView(APIView):
+    """
+    A view of the public dumps: no credentials are read, so no response varies with a cookie and a shared cache may
+    keep the immutable files.
+    """
+
+    authentication_classes = []
+    permission_classes = [AllowAny]
 
 
-class DumpListView(APIView):
+class DumpListView(PublicFileView):
     """The bulk dumps of the whole public corpus: gzipped CSV and JSON Lines, rebuilt when the data changes."""
 
     @extend_schema(
         summary="List the bulk dumps of the whole corpus",
         operation_id="v1_dumps_list",
         tags=["dumps"],
-        responses={(200, JSON): DUMP_LISTING},
+        responses={(200, JSON): DumpListingSerializer},
     )
     def get(self, request):
         """
@@ -138,15 +116,7 @@ class DumpListView(APIView):
         return response
 
 
-FILE_RESPONSE_HEADERS = {
-    "ETag": "The file's SHA-256 in hex, quoted: a strong validator for If-None-Match and If-Range.",
-    "Repr-Digest": "sha-256=:<base64 SHA-256>: (RFC 9530), of the whole file even in a 206.",
-    "Accept-Ranges": "bytes",
-    "Content-Range": "In a 206: bytes <first>-<last>/<size>. In a 416: bytes */<size>.",
-}
-
-
-class DumpFileView(APIView):
+class DumpFileView(PublicFileView):
     """One dump file, by its immutable name."""
 
     content_negotiation_class = FirstMatchNegotiation
@@ -155,31 +125,8 @@ class DumpFileView(APIView):
         summary="Download one bulk dump file (resumable with Range)",
         operation_id="v1_dumps_file",
         tags=["dumps"],
-        parameters=[
-            OpenApiParameter("name", str, OpenApiParameter.PATH, description="The file's name, from the listing."),
-            OpenApiParameter(
-                "Range",
-                str,
-                OpenApiParameter.HEADER,
-                description="One byte range (bytes=first-last, bytes=first-, bytes=-suffix); several are ignored.",
-            ),
-            OpenApiParameter(
-                "If-Range", str, OpenApiParameter.HEADER, description="The ETag (or Last-Modified) the Range is for."
-            ),
-        ],
-        responses={
-            (200, dumps.MEDIA_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The whole file."),
-            (206, dumps.MEDIA_TYPE): OpenApiResponse(OpenApiTypes.BINARY, description="The range asked for."),
-            304: OpenApiResponse(description="If-None-Match named the file's ETag: it has not changed."),
-            **problem_responses(
-                {
-                    404: OpenApiResponse(dict, description="No such file: it was never built or has been pruned."),
-                    416: OpenApiResponse(
-                        dict, description="The range starts past the end; Content-Range: bytes */size."
-                    ),
-                }
-            ),
-        },
+        parameters=DUMP_FILE_PARAMETERS,
+        responses=DUMP_FILE_RESPONSES,
     )
     def get(self, request, name):
         """
@@ -192,7 +139,7 @@ class DumpFileView(APIView):
         return file_response(request, entry)
 
 
-class DumpLatestView(APIView):
+class DumpLatestView(PublicFileView):
     """A stable URL for the newest dump of a format."""
 
     content_negotiation_class = FirstMatchNegotiation
@@ -201,20 +148,12 @@ class DumpLatestView(APIView):
         summary="Redirect to the newest bulk dump of a format",
         operation_id="v1_dumps_latest",
         tags=["dumps"],
-        parameters=[OpenApiParameter("format", str, OpenApiParameter.PATH, enum=list(dumps.FORMATS))],
-        responses={
-            302: OpenApiResponse(
-                description="Location is the newest file of the format; Dump-Current says whether it holds the data "
-                "as it is now (when not, a rebuild has been started)."
-            ),
-            **problem_responses(
-                {
-                    503: OpenApiResponse(
-                        dict, description="No dump has been built yet; one is being built. Retry-After."
-                    )
-                }
-            ),
-        },
+        parameters=[
+            OpenApiParameter(
+                "format", str, OpenApiParameter.PATH, enum=list(dumps.FORMATS), description="csv or jsonl."
+            )
+        ],
+        responses=DUMP_LATEST_RESPONSES,
     )
     def get(self, request, format):
         """Redirect to the newest file of the format; follow it (curl -L) to download."""
