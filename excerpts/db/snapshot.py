@@ -49,6 +49,7 @@ class ReadSnapshot:
             with self.connection.cursor() as cursor:
                 cursor.execute("ROLLBACK")
         except Exception:
+            # A connection broken meanwhile: closing it ends the transaction as well.
             self.connection.close()
 
     def __enter__(self) -> "ReadSnapshot":
