@@ -12,6 +12,7 @@ import http.client
 import io
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -226,3 +227,14 @@ def test_the_api_builds_the_dumps_by_itself_and_rebuilds_them_after_a_write(live
         assert (resumed.status, resumed.read()) == (206, body[1000:])
     finally:
         client.close()
+
+
+def test_benchmark_downloads_prints_whole_downloads_and_probe_latencies(live):
+    output = live["manage"]("benchmark_downloads", "--port", str(free_port()), "--duration", "2")
+    downloads = re.findall(r"dump download, (\w+), .*: (\d+) downloads \((\d+) whole\)", output)
+    assert sorted(format for format, _count, _whole in downloads) == ["csv", "jsonl"]
+    assert all(int(count) == int(whole) > 0 for _format, count, whole in downloads)
+    assert re.search(r"page 1, during 2 concurrent dump downloads: \d+ probes, p50 \d+ ms, p95 \d+ ms", output)
+    exports = re.findall(r"streamed CSV export: status 200, Excerpt-Count (\d+) \(of (\d+)\)", output)
+    assert len(exports) == 2
+    assert all(count == total for count, total in exports)
