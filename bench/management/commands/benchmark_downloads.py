@@ -49,14 +49,15 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=2)
         parser.add_argument("--duration", type=float, default=20, help="Seconds of repeated dump downloads.")
         parser.add_argument("--no-exports", action="store_true", help="Skip the streamed-export scenario.")
+        parser.add_argument("--rebuild", action="store_true", help="Build the dumps even if they are current.")
 
-    def handle(self, *args, port, workers, duration, no_exports, **options):
+    def handle(self, *args, port, workers, duration, no_exports, rebuild, **options):
         started = time.monotonic()
-        entries = dumps.build()
+        entries = dumps.build(force=rebuild)
         if entries is None:
             raise CommandError("Another dump build holds the lock.")
         self.stdout.write(
-            f"dump build (or reuse, if the data has not changed): {time.monotonic() - started:.1f} s, "
+            f"dump build{'' if rebuild else ' (none if current)'}: {time.monotonic() - started:.1f} s, "
             + ", ".join(f"{entry['name']} {entry['bytes'] / 1e6:.1f} MB" for entry in entries[:2])
         )
         rows = entries[0]["rows"]
