@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from django.db import connection, connections
 
-from excerpts.db.snapshot import ReadSnapshot
+from excerpts.db.snapshot import ReadSnapshot, end_forgotten_snapshots
 from excerpts.models import Speaker
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,7 @@ import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "project.settings")
 django.setup()
-from excerpts.db.snapshot import ReadSnapshot
+from excerpts.db.snapshot import ReadSnapshot, end_forgotten_snapshots
 from excerpts.models import Speaker
 
 with ReadSnapshot() as snapshot:
@@ -96,3 +96,24 @@ def test_inside_a_transaction_already_a_snapshot_shares_it_and_leaves_it_open():
         assert not snapshot.open
         Speaker.objects.count()
     assert connection.in_atomic_block
+
+
+def in_database_transaction():
+    """Whether the connection's database session is inside a transaction (Django may not know of it)."""
+    if connection.vendor == "sqlite":
+        return connection.connection.in_transaction
+    return connection.connection.info.transaction_status != connection.connection.info.transaction_status.IDLE
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_snapshot_its_request_forgot_to_end_is_ended_when_the_request_finishes():
+    snapshot = ReadSnapshot().begin()
+    Speaker.objects.count()
+    assert snapshot.open and in_database_transaction()
+
+    end_forgotten_snapshots()
+
+    assert not snapshot.open
+    assert not in_database_transaction()
+    Speaker.objects.create(slug="written-after", name="Written After")  # not in a read-only transaction
+    assert Speaker.objects.count() == 1

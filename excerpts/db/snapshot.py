@@ -15,7 +15,9 @@ autocommit mode, where Django issues no BEGIN of its own. Inside a transaction a
 simply share it.
 """
 
+from django.core.signals import request_finished
 from django.db import DEFAULT_DB_ALIAS, connections
+from django.dispatch import receiver
 
 BEGIN = {
     "postgresql": "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
@@ -36,6 +38,7 @@ class ReadSnapshot:
             with self.connection.cursor() as cursor:
                 cursor.execute(BEGIN[self.connection.vendor])
             self.open = True
+            self.connection.read_snapshot = self  # type: ignore[attr-defined]
         return self
 
     def end(self) -> None:
@@ -43,6 +46,7 @@ class ReadSnapshot:
         if not self.open:
             return
         self.open = False
+        self.connection.read_snapshot = None  # type: ignore[attr-defined]
         if self.connection.connection is None:
             return
         try:
@@ -57,3 +61,15 @@ class ReadSnapshot:
 
     def __exit__(self, *exc_info: object) -> None:
         self.end()
+
+
+@receiver(request_finished)
+def end_forgotten_snapshots(**kwargs: object) -> None:
+    """
+    End a snapshot still open when its request is over: a response that was dropped without being closed (a
+    middleware failing after the view) would otherwise leave its read-only transaction to the thread's next request.
+    """
+    for connection in connections.all(initialized_only=True):
+        snapshot = getattr(connection, "read_snapshot", None)
+        if snapshot is not None:
+            snapshot.end()
