@@ -268,6 +268,7 @@ SPECTACULAR_SETTINGS = {
         {"name": "sources", "description": "Citable works where the excerpts are printed."},
         {"name": "topics", "description": "A shallow subject taxonomy."},
         {"name": "events", "description": "Occasions the words belong to: congresses, visits, conferences."},
+        {"name": "dumps", "description": "The whole public corpus as gzipped CSV and JSON Lines files, versioned."},
     ],
 }
 
@@ -281,6 +282,13 @@ API_GZIP_MIN_LENGTH = 512
 # Tuning knobs (page sizes, count and scan bounds, search windows, cache lifetime), each documented in
 # excerpts/research/limits.py. Name a knob here to override its default, e.g. {"COUNT_LIMIT": 50_000}.
 EXCERPTS_LIMITS = {}
+
+# Bulk dumps of the public corpus (excerpts/api/dumps.py, manage.py build_dumps): where the gzipped CSV and JSON
+# Lines files and their manifest are kept, the address their excerpt links start with (its host must be in
+# ALLOWED_HOSTS), and whether the API starts a rebuild in the background when it finds the dump older than the data.
+EXCERPTS_DUMPS_DIR = Path(os.environ.get("EXCERPTS_DUMPS_DIR", BASE_DIR / "dumps"))
+EXCERPTS_DUMPS_BASE_URL = os.environ.get("EXCERPTS_DUMPS_BASE_URL", "http://127.0.0.1:8000")
+EXCERPTS_DUMPS_AUTO_REBUILD = env_bool("EXCERPTS_DUMPS_AUTO_REBUILD", True)
 
 # Imports are all-or-nothing: one bad row and the whole transaction is rolled back.
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -81,3 +81,14 @@ def empty_cache():
 def fast_password_hashing(settings):
     """Tests make many users; a deliberately slow hasher would dominate the run."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def dumps_directory(settings, tmp_path):
+    """
+    Bulk dumps go to the test's own directory, and no request starts a build process: that process would read the
+    database the environment names, not the test database.
+    """
+    settings.EXCERPTS_DUMPS_DIR = tmp_path / "dumps"
+    settings.EXCERPTS_DUMPS_AUTO_REBUILD = False
+    return settings.EXCERPTS_DUMPS_DIR

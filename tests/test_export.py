@@ -109,7 +109,8 @@ def test_export_of_a_search_is_in_relevance_order_without_highlights(client, twe
 
 
 def test_export_fetches_topics_per_chunk_not_per_row(client, twenty_five_excerpts, django_assert_max_num_queries):
-    with django_assert_max_num_queries(3):
+    # The data version (for the ETag), the Excerpt-Count, the rows, and their topics: one chunk of each.
+    with django_assert_max_num_queries(4):
         assert len(body(client.get(reverse(LIST), {"format": "jsonl"})).splitlines()) == 25
 
 
@@ -125,3 +126,34 @@ def test_a_bad_filter_on_an_export_is_a_json_problem_not_csv(client, twenty_five
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["errors"][0]["name"] == "speakr"
+
+
+@pytest.mark.parametrize("format", ["csv", "jsonl"])
+def test_the_export_says_how_many_rows_a_complete_body_has(client, twenty_five_excerpts, format):
+    response = client.get(reverse(LIST), {"format": format, "topic": "communes"})
+    text = body(response)
+    rows = list(csv.DictReader(io.StringIO(text))) if format == "csv" else text.splitlines()
+    assert response["Excerpt-Count"] == str(len(rows)) == "9"
+
+
+def test_the_count_of_a_search_export_is_that_of_its_matches(client, twenty_five_excerpts):
+    response = client.get(reverse(LIST), {"format": "jsonl", "q": "quotes -number"})
+    assert response["Excerpt-Count"] == "0"
+    response = client.get(reverse(LIST), {"format": "jsonl", "q": "quotes"})
+    assert response["Excerpt-Count"] == str(len(body(response).splitlines())) == "25"
+
+
+@pytest.mark.parametrize("format", ["csv", "jsonl"])
+def test_a_head_on_an_export_runs_no_export_query_and_has_the_get_headers(
+    client, twenty_five_excerpts, format, django_assert_num_queries
+):
+    # Only the data version, which the ETag is made from; the export itself runs nothing.
+    with django_assert_num_queries(1):
+        response = client.head(reverse(LIST), {"format": format})
+    get = client.get(reverse(LIST), {"format": format})
+    assert response.status_code == 200
+    assert response["ETag"] == get["ETag"]
+    assert response["Content-Type"] == get["Content-Type"]
+    assert response["Content-Disposition"] == get["Content-Disposition"]
+    assert "Excerpt-Count" not in response
+    assert b"".join(response.streaming_content) == b""

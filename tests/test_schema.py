@@ -14,6 +14,7 @@ from django.urls import reverse
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from excerpts.api import dumps
 from project.wsgi import application
 from tests import factories
 
@@ -50,6 +51,7 @@ def dated_excerpts(db, in_process_requests):
     event = factories.event("wuchang-conference", "Wuchang Conference", date="1958-11")
     for date in ("1958", "1958-22", "1956-02-25", "1957/1958"):
         factories.excerpt(speaker=mao, topics=[leap], event=event, date=date)
+    dumps.build()  # so that latest/ redirects to a file (before any build it is a 503 with Retry-After)
 
 
 @schema.parametrize()

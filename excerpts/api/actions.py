@@ -175,9 +175,15 @@ class ExportMixin:
         """Whether the request asks for the whole list as a file rather than a page."""
         return isinstance(request.accepted_renderer, renderers.ExportRenderer)
 
-    def export(self, rows):
-        """Stream every row of the searched, ordered list in the accepted format."""
-        return renderers.stream_export(rows, self.request.accepted_renderer, self.get_serializer())
+    def export(self, rows, counted=None):
+        """
+        Stream every row of the searched, ordered list in the accepted format, with their number (``counted``: the
+        same rows, cheapest to count); a HEAD gets the headers alone, without running the export.
+        """
+        head = self.request.method == "HEAD"
+        return renderers.stream_export(
+            rows, self.request.accepted_renderer, self.get_serializer(), counted=counted, head=head
+        )
 
 
 class HistoryMixin:

@@ -12,8 +12,6 @@ from django.views.decorators.http import require_safe
 from ..research.overview import corpus_counts
 
 TITLE = "Historical Excerpts API"
-# The bulk downloads' listing (the whole corpus as versioned CSV and JSON Lines files).
-DUMPS_PATH = "/api/v1/dumps/"
 # What each count is of, in the page's words.
 COUNTED = {
     "excerpts": "public excerpts",
@@ -31,7 +29,7 @@ def links():
         ("docs", reverse("swagger-ui"), "Documentation", "Swagger UI: try each endpoint from the browser"),
         ("redoc", reverse("redoc"), "Reference", "ReDoc: the whole API on one page"),
         ("schema", reverse("schema"), "OpenAPI schema", "YAML; add ?format=json for JSON"),
-        ("dumps", DUMPS_PATH, "Bulk downloads", "the whole corpus as gzipped CSV and JSON Lines"),
+        ("dumps", reverse("dump-list"), "Bulk downloads", "the whole corpus as gzipped CSV and JSON Lines"),
         ("admin", reverse("admin:index"), "Admin", "for curators"),
     ]
 

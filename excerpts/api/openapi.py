@@ -321,7 +321,11 @@ FORMAT_PARAMETER = OpenApiParameter(
         "nested objects (speaker_slug, speaker_name, ...) and joins topic slugs with ';'."
     ),
 )
-EXPORT_DESCRIPTION = "Every matching excerpt, one row or line each, streamed: {}."
+EXPORT_DESCRIPTION = (
+    "Every matching excerpt, one row or line each, streamed: {}. The Excerpt-Count header, counted in the same "
+    "snapshot as the rows, is the number of rows (CSV records after the header, lines) a complete body has: fewer "
+    "means the transfer was cut off. A HEAD gets the headers without Excerpt-Count and runs no query."
+)
 EXPORT_RESPONSES = {
     (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("CSV")),
     (200, "application/jsonl"): OpenApiResponse(
@@ -330,6 +334,84 @@ EXPORT_RESPONSES = {
     (200, "application/x-ndjson"): OpenApiResponse(
         OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("the same as application/jsonl")
     ),
+}
+
+# The bulk dumps (api/downloads.py).
+
+
+class DumpFileSerializer(serializers.Serializer):
+    name = serializers.CharField(help_text="The file's immutable name: excerpts-<data version>.<format>.gz.")
+    format = serializers.ChoiceField(choices=["csv", "jsonl"], help_text="csv or jsonl, gzipped.")
+    url = serializers.URLField(help_text="Where to download it (Range requests welcome).")
+    bytes = serializers.IntegerField(help_text="Its size: the Content-Length of a whole download.")
+    sha256 = serializers.CharField(help_text="SHA-256 of its bytes, in hex: also its ETag and its Repr-Digest.")
+    rows = serializers.IntegerField(help_text="Excerpts in it: CSV records after the header, or JSON Lines lines.")
+    data_version = serializers.CharField(help_text="The data version its rows were all read at.")
+    built_at = serializers.DateTimeField(help_text="When it was built; its Last-Modified.")
+    current = serializers.BooleanField(help_text="Whether it holds the data as it is now.")
+
+
+class DumpLatestSerializer(serializers.Serializer):
+    csv = serializers.URLField(help_text="Redirects to the newest CSV dump.")
+    jsonl = serializers.URLField(help_text="Redirects to the newest JSON Lines dump.")
+
+
+class DumpListingSerializer(serializers.Serializer):
+    data_version = serializers.CharField(help_text="The data version now.")
+    current = serializers.BooleanField(
+        help_text="Whether the newest dump holds the data as it is now. When false, a rebuild has been started and "
+        "the newest complete dump is served meanwhile."
+    )
+    building = serializers.BooleanField(help_text="Whether a build is under way.")
+    latest = DumpLatestSerializer(help_text="Stable URLs of the newest dump of each format.")
+    files = DumpFileSerializer(
+        many=True, help_text="Every file kept, newest first: the newest build and the one before."
+    )
+
+
+def response_header(name, description, codes):
+    return OpenApiParameter(name, str, OpenApiParameter.HEADER, description=description, response=codes)
+
+
+DUMP_FILE_PARAMETERS = [
+    OpenApiParameter("name", str, OpenApiParameter.PATH, description="The file's name, from the listing."),
+    OpenApiParameter(
+        "Range",
+        str,
+        OpenApiParameter.HEADER,
+        description="One byte range: bytes=first-last, bytes=first- or bytes=-length. Several ranges are ignored.",
+    ),
+    OpenApiParameter(
+        "If-Range", str, OpenApiParameter.HEADER, description="The ETag (or Last-Modified) a resumed Range is for."
+    ),
+    response_header("ETag", "The file's SHA-256 in hex, quoted: a strong validator.", [200, 206, 304]),
+    response_header("Repr-Digest", "sha-256=:<base64 SHA-256>: (RFC 9530), of the whole file.", [200, 206]),
+    response_header("Content-Length", "The bytes in this response.", [200, 206]),
+    response_header("Content-Range", "206: bytes first-last/size. 416: bytes */size.", [206, 416]),
+    response_header("Accept-Ranges", "bytes", [200, 206]),
+    response_header("Last-Modified", "When the file was built.", [200, 206, 304]),
+]
+PROBLEM_404_DUMP = OpenApiResponse(ProblemSerializer, description="No such file: never built, or pruned since.")
+PROBLEM_416 = OpenApiResponse(
+    ProblemSerializer, description="The range starts past the end of the file; Content-Range says its size."
+)
+PROBLEM_503_NO_DUMP = OpenApiResponse(
+    ProblemSerializer,
+    description="No dump has been built yet. One is being built: try again after the seconds in Retry-After.",
+)
+DUMP_FILE_RESPONSES = {
+    (200, "application/gzip"): OpenApiResponse(OpenApiTypes.BINARY, description="The whole file."),
+    (206, "application/gzip"): OpenApiResponse(OpenApiTypes.BINARY, description="The one range asked for."),
+    304: OpenApiResponse(description="If-None-Match named the file's ETag: it has not changed."),
+    412: OpenApiResponse(description="An If-Match or If-Unmodified-Since condition sent did not hold."),
+    **problem_responses({404: PROBLEM_404_DUMP, 416: PROBLEM_416}),
+}
+DUMP_LATEST_RESPONSES = {
+    302: OpenApiResponse(
+        description="Location is the newest file of the format. Dump-Current says whether it holds the data as it "
+        "is now (when false, a rebuild has been started)."
+    ),
+    **problem_responses({404: PROBLEM_404, 503: PROBLEM_503_NO_DUMP}),
 }
 
 # Citations.

@@ -7,6 +7,11 @@ database in chunks (``iterator(chunk_size=...)``, topics prefetched per chunk) a
 are written, so memory stays flat however large the result. JSON Lines carries each excerpt exactly
 as the API shows it; CSV flattens the nested objects into columns and joins topic slugs with ``;``, and puts a
 quote before a cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return).
+
+Every query of an export (its row count, each chunk of rows and of topics) reads one snapshot of the database, so
+the ``Excerpt-Count`` header, counted before the first row is sent, is exactly the number of rows (CSV records
+after the header, JSON Lines lines) in a complete body: a body with fewer was cut off. A HEAD gets the headers
+without the count and runs no query at all. The bulk dumps (api/dumps.py) are written by these same renderers.
 """
 
 import copy
@@ -17,6 +22,7 @@ from django.http import StreamingHttpResponse
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 
+from ..db.snapshot import ReadSnapshot
 from ..excerpt_fields import CSV_COLUMNS, CSV_FIELDS, FLATTENED, TOPIC_SEPARATOR
 from ..research import limits
 from ..spreadsheets import neutralise
@@ -120,9 +126,47 @@ def without_format(request):
     return Request(plain)
 
 
-def stream_export(queryset, renderer, serializer):
-    """A streaming response with every excerpt of ``queryset`` as ``serializer`` shows it, in the renderer's format."""
+# The number of excerpts in a complete export body, read in the export's own snapshot.
+COUNT_HEADER = "Excerpt-Count"
+
+
+class SnapshotLines:
+    """
+    An export's lines, read in one snapshot that ends when the response is closed: sent, cut off, or never started
+    (Django closes a response's content; a generator never started would not run its ``finally``).
+    """
+
+    def __init__(self, lines, snapshot):
+        self.lines, self.snapshot = lines, snapshot
+
+    def __iter__(self):
+        return iter(self.lines)
+
+    def close(self):
+        try:
+            self.lines.close()
+        finally:
+            self.snapshot.end()
+
+
+def stream_export(queryset, renderer, serializer, counted=None, head=False):
+    """
+    A streaming response with every excerpt of ``queryset`` as ``serializer`` shows it, in the renderer's format,
+    and the number of them (``counted``, the same rows in the form cheapest to count) in COUNT_HEADER. A HEAD
+    (``head``) has the same headers but that count, and reads nothing.
+    """
     serializer.context["request"] = without_format(serializer.context["request"])
-    response = StreamingHttpResponse(renderer.render(_items(queryset, serializer)), content_type=renderer.content_type)
+    content, count = (), None
+    if not head:
+        snapshot = ReadSnapshot().begin()
+        try:
+            count = (queryset if counted is None else counted).count()
+        except BaseException:
+            snapshot.end()
+            raise
+        content = SnapshotLines(renderer.render(_items(queryset, serializer)), snapshot)
+    response = StreamingHttpResponse(content, content_type=renderer.content_type)
     response["Content-Disposition"] = f'attachment; filename="excerpts.{renderer.extension}"'
+    if count is not None:
+        response[COUNT_HEADER] = str(count)
     return response

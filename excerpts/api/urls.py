@@ -1,9 +1,9 @@
-"""API routes: one router for v1, plus the schema and its two documentation pages."""
+"""API routes: one router for v1, the bulk dumps, plus the schema and its two documentation pages."""
 
 from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
-from . import docs, views
+from . import docs, downloads, dumps, views
 from .problems import api_not_found
 
 router = DefaultRouter()
@@ -15,6 +15,9 @@ router.register("events", views.EventViewSet, basename="event")
 
 urlpatterns = [
     path("v1/", include(router.urls)),
+    path("v1/dumps/", downloads.DumpListView.as_view(), name="dump-list"),
+    re_path(r"^v1/dumps/latest\.(?P<format>csv|jsonl)\.gz$", downloads.DumpLatestView.as_view(), name="dump-latest"),
+    re_path(rf"^v1/dumps/(?P<name>{dumps.NAME.pattern})$", downloads.DumpFileView.as_view(), name="dump-file"),
     path("schema/", views.SchemaView.as_view(), name="schema"),
     path("docs/", docs.SwaggerView.as_view(url_name="schema"), name="swagger-ui"),
     path("redoc/", docs.RedocView.as_view(url_name="schema"), name="redoc"),

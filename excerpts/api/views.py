@@ -174,7 +174,7 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
         plan = self.search_plan(queryset)
         rows = plan.rows(queryset)  # searched and sorted
         if self.exporting(request):
-            return self.export(rows)  # every row as a file (ExportMixin)
+            return self.export(rows, plan.counted(queryset))  # every row as a file (ExportMixin)
         page = self.paginator.paginate_queryset(
             rows, request, view=self, counted=plan.counted(queryset), lead=plan.lead(rows)
         )

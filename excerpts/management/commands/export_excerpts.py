@@ -5,13 +5,13 @@ from pathlib import Path
 from django.core.management.base import BaseCommand
 
 from excerpts.imports import COLUMNS, FORMATS
-from excerpts.resources import export_excerpts
+from excerpts.resources import write_excerpts
 
 
 class Command(BaseCommand):
     help = (
         f"Write every excerpt, drafts included, as CSV or JSON with the columns {', '.join(COLUMNS)}, to stdout "
-        "or --output. import_excerpts reads the result back."
+        "or --output, as the rows are read (memory stays flat). import_excerpts reads the result back."
     )
 
     def add_arguments(self, parser):
@@ -19,9 +19,22 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, help="Write to this file instead of stdout.")
 
     def handle(self, *args, format, output, **options):
-        text = export_excerpts(format)
         if output is None:
-            self.stdout.write(text, ending="" if text.endswith("\n") else "\n")
+            write_excerpts(format, Unterminated(self.stdout))
+            if format == "json":
+                self.stdout.write("")  # a final newline
         else:
-            output.write_text(text, encoding="utf-8")
+            # newline="": the csv module writes its own line endings.
+            with output.open("w", encoding="utf-8", newline="") as file:
+                write_excerpts(format, file)
             self.stderr.write(f"Wrote {output}.")
+
+
+class Unterminated:
+    """The command's stdout for writers that end their own lines (OutputWrapper adds a newline to each write)."""
+
+    def __init__(self, stdout):
+        self.stdout = stdout
+
+    def write(self, text):
+        self.stdout.write(text, ending="")
