@@ -17,6 +17,7 @@ from rest_framework.test import APIClient
 from excerpts.api import throttling
 from excerpts.api.clients import client_ip
 from tests import factories
+from tests.test_settings import ROOT, run_python
 
 pytestmark = pytest.mark.django_db
 
@@ -144,6 +145,19 @@ def test_the_client_address_is_the_right_most_one_no_trusted_proxy_vouches_for(
     assert client_ip(request) == expected
 
 
+def test_the_schema_and_the_docs_pages_are_limited_too_and_refuse_in_json_not_yaml_or_html(clock, rates):
+    rates(anon="1/minute")
+    client = APIClient()
+    assert client.get(reverse("swagger-ui")).status_code == 200
+    for name in ("schema", "swagger-ui", "redoc"):
+        refused = client.get(reverse(name))
+        assert (refused.status_code, refused["Content-Type"], refused.json()["type"]) == (
+            429,
+            "application/problem+json",
+            PROBLEM_TYPE,
+        )
+
+
 def test_exports_bibliographies_and_filtered_facets_count_against_the_heavy_limit_too(published, clock, rates):
     rates(anon="100/minute", heavy="2/minute")
     client = APIClient()
@@ -255,3 +269,48 @@ def test_every_operation_documents_its_429_with_retry_after_and_the_rate_limit_h
         }, (method, path)
         success = next(response for status, response in operation["responses"].items() if status.startswith("2"))
         assert set(success["headers"]) == {"RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset"}
+
+
+SHOW_SETTINGS = (
+    "from django.conf import settings as s; "
+    "print(s.CACHES['default']['BACKEND'].rsplit('.', 1)[1], s.CACHES['default']['LOCATION'], "
+    "s.REST_FRAMEWORK['DEFAULT_THROTTLE_RATES'], s.TRUSTED_PROXIES, s.CORS_CREDENTIALED_ORIGINS)"
+)
+
+
+def test_the_environment_picks_the_cache_the_rates_the_proxies_and_the_credentialed_origins(tmp_path):
+    default = run_python(SHOW_SETTINGS, {})
+    assert default.stdout.strip() == (
+        f"FileBasedCache {ROOT / '.cache'} {{'anon': '120/minute', 'heavy': '20/minute', 'user': '600/minute'}} [] []"
+    ), default.stderr
+    configured = run_python(
+        SHOW_SETTINGS,
+        {
+            "REDIS_URL": "redis://127.0.0.1:6379/3",
+            "DJANGO_RATE_LIMIT_ANON": "30/second",
+            "DJANGO_RATE_LIMIT_HEAVY": "off",
+            "DJANGO_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8",
+            "DJANGO_CORS_CREDENTIALED_ORIGINS": "https://app.example.org,http://localhost:3000",
+        },
+    )
+    assert configured.stdout.strip() == (
+        "RedisCache redis://127.0.0.1:6379/3 {'anon': '30/second', 'heavy': None, 'user': '600/minute'} "
+        "['127.0.0.1', '10.0.0.0/8'] ['https://app.example.org', 'http://localhost:3000']"
+    ), configured.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("DJANGO_RATE_LIMIT_ANON", "120 per minute", 'DJANGO_RATE_LIMIT_ANON must be a rate such as "120/minute"'),
+        ("DJANGO_RATE_LIMIT_USER", "0/minute", 'DJANGO_RATE_LIMIT_USER must be a rate such as "120/minute"'),
+        ("DJANGO_TRUSTED_PROXIES", "10.0.0.1, proxy.internal", "'proxy.internal' is not an IP address or network"),
+        ("DJANGO_CORS_CREDENTIALED_ORIGINS", "app.example.org", "'app.example.org' is not an origin"),
+        ("DJANGO_LOGIN_FAILURE_LIMIT", "five", "DJANGO_LOGIN_FAILURE_LIMIT must be a whole number"),
+    ],
+)
+def test_a_setting_that_cannot_be_used_stops_the_start_with_a_message_naming_it(name, value, message):
+    result = run_python("import django; django.setup()", {name: value})
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert message in result.stderr
