@@ -32,7 +32,9 @@ print("static ok")
 def run_python(code, env):
     """Run code in a fresh interpreter whose only settings environment is ``env``."""
     clean = {
-        key: value for key, value in os.environ.items() if not key.startswith("DJANGO_") and key != "DATABASE_URL"
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("DJANGO_") and key not in {"DATABASE_URL", "REDIS_URL"}
     }
     return subprocess.run(
         [sys.executable, "-c", code],
