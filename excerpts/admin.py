@@ -7,14 +7,14 @@ from django.db import router, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from import_export.admin import ImportExportModelAdmin
-from import_export.formats.base_formats import CSV, JSON
+from import_export.formats.base_formats import JSON
 from simple_history.admin import SimpleHistoryAdmin
 from simple_history.models import to_historic
 
 from .excerpt_fields import DATE_BOUNDS
 from .history import one_version, record_versions
 from .models import Event, Excerpt, Source, Speaker, Topic
-from .resources import ExcerptResource
+from .resources import ExcerptResource, SpreadsheetSafeCSV
 
 
 class DecadeFilter(admin.SimpleListFilter):
@@ -92,7 +92,7 @@ class ExcerptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     ]
     actions = ["publish", "unpublish"]
     resource_classes = [ExcerptResource]
-    formats = [CSV, JSON]
+    formats = [SpreadsheetSafeCSV, JSON]
 
     def get_queryset(self, request):
         return (

@@ -9,6 +9,7 @@ from collections import defaultdict
 
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from import_export import fields, resources, widgets
+from import_export.formats.base_formats import CSV
 from import_export.results import RowResult
 
 from .excerpt_fields import TOPIC_SEPARATOR
@@ -24,6 +25,7 @@ from .imports import (
     check_columns,
 )
 from .models import Excerpt, Speaker, Topic
+from .spreadsheets import neutralise, restore
 
 
 class TopicsField(fields.Field):
@@ -145,7 +147,26 @@ class ExcerptResource(resources.ModelResource):
         return not import_validation_errors and checked is not None and checked.action == UNCHANGED
 
 
+class SpreadsheetSafeCSV(CSV):
+    """
+    The admin's CSV: a cell that a spreadsheet would run as a formula is written with a quote before it, which the
+    import takes off again (excerpts/spreadsheets.py), as the API's CSV and the import command do.
+    """
+
+    def export_data(self, dataset, **kwargs):
+        dataset.add_formatter(None, neutralise)  # every column, applied as the rows are written
+        return super().export_data(dataset, **kwargs)
+
+    def create_dataset(self, in_stream, **kwargs):
+        dataset = super().create_dataset(in_stream, **kwargs)
+        for index in range(len(dataset)):
+            dataset[index] = [restore(cell) for cell in dataset[index]]
+        return dataset
+
+
 def export_excerpts(format):
     """Every excerpt (drafts included) as CSV or JSON text, in the COLUMNS."""
     dataset = ExcerptResource().export()
+    if format == "csv":
+        return SpreadsheetSafeCSV().export_data(dataset)
     return dataset.export(format)

@@ -51,6 +51,9 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = int(os.environ.get("DJANGO_SECURE_HSTS_SECONDS", "0" if DEBUG else "3600"))
 if env_bool("DJANGO_SECURE_PROXY_SSL_HEADER", False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Health probes: /healthz and /readyz answer over plain HTTP too, not with a redirect, since a load balancer probes
+# the server itself, behind the TLS it terminates (excerpts/api/health.py).
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -76,6 +79,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Gzips API bodies (JSON, problems, exports, citations, the schema) for clients that accept it; never HTML
+    # (BREACH) nor files already compressed. Early in the list, so it sees every other middleware's response.
+    "excerpts.api.compression.APIGZipMiddleware",
     # CORS headers on every /api/ answer, preflights answered before anything else runs (excerpts/api/cors.py).
     "excerpts.api.cors.ApiCorsMiddleware",
     # RateLimit-* headers on every answer a throttle counted, 429s included (excerpts/api/throttling.py).
@@ -342,6 +348,13 @@ SPECTACULAR_SETTINGS = {
     ],
 }
 
+# HTTP caching and compression of API reads (excerpts/api/conditional.py, excerpts/api/compression.py).
+# Seconds browsers and shared caches may keep an anonymous read before revalidating it with its ETag (a 304 costs
+# one small query): anonymous readers see a write at most this late. Curators' reads are never kept unchecked.
+API_CACHE_MAX_AGE = 60
+# API bodies shorter than this many bytes go uncompressed: gzip saves little on them (Django's own floor is 200).
+API_GZIP_MIN_LENGTH = 512
+
 # Tuning knobs (page sizes, count and scan bounds, search windows, cache lifetime), each documented in
 # excerpts/research/limits.py. Name a knob here to override its default, e.g. {"COUNT_LIMIT": 50_000}.
 EXCERPTS_LIMITS = {}
@@ -350,6 +363,11 @@ EXCERPTS_LIMITS = {}
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 IMPORT_EXPORT_IMPORT_PERMISSION_CODE = "add"
 IMPORT_EXPORT_EXPORT_PERMISSION_CODE = "view"
+# CSV formula neutralisation: the admin's CSV format (excerpts.resources.SpreadsheetSafeCSV) quotes a cell that
+# starts with =, +, -, @, tab or CR, as the API's CSV does, and its import takes the quote off again. The library's
+# own escaping stays off: it only deletes a leading "=" (the text is lost, and +, -, @ pass), and it turns every cell
+# of every format into text, the JSON export's numbers included.
+IMPORT_EXPORT_ESCAPE_FORMULAE_ON_EXPORT = False
 
 LOGGING = {
     "version": 1,

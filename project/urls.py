@@ -2,9 +2,15 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views import defaults
 
+from excerpts.api.health import healthz, readyz
+from excerpts.api.home import home
 from excerpts.api.problems import api_not_found, api_server_error
 
 urlpatterns = [
+    path("", home, name="home"),
+    # Probes for load balancers: the process answers; the database is ready (excerpts/api/health.py).
+    path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("admin/", admin.site.urls),
     path("api/", include("excerpts.api.urls")),
 ]

@@ -1,6 +1,7 @@
 """Citations: the Chicago note on every excerpt, and CSL-JSON, BibTeX and RIS read back by independent parsers."""
 
 import json
+import re
 
 import bibtexparser
 import pytest
@@ -173,3 +174,94 @@ def test_an_unknown_style_is_a_400_problem(client, speech, url_name):
     assert response.status_code == 400
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["errors"][0]["name"] == "style"
+
+
+# A source, a speaker and a publisher whose text tries to end its field and forge tags, records and entries
+# (PostgreSQL keeps no NUL, so \x01 stands for it).
+FORGED_TITLE = "Forged\nTY  - JOUR\nER  - \r\nTI  - A second record\x01\x1b\u2028} @misc{forged, title={x}"
+
+
+@pytest.fixture
+def forged(speech):
+    source = factories.source(
+        "forged", FORGED_TITLE, kind="newspaper", publisher="\tPress\x0b\x85", place="Moscow \r\n CY  - Elsewhere"
+    )
+    mao = factories.speaker("mao-zedong", "Mao\r\nAU  - Someone Else")
+    return factories.excerpt(
+        "Words.", speaker=mao, source=source, kind="editorial", date="1958-07", locator="p. 3\n\nSP  - 99"
+    )
+
+
+def test_control_characters_and_line_breaks_in_any_field_cannot_forge_a_ris_record_or_tag(client, forged):
+    text = cite(client, forged, "ris").content.decode()
+    [record] = rispy.loads(text)
+    assert record["title"] == "Forged TY  - JOUR ER  - TI  - A second record } @misc{forged, title={x}"
+    assert record["authors"] == ["Mao AU  - Someone Else"]
+    assert (record["publisher"], record["place_published"]) == ("Press", "Moscow CY  - Elsewhere")
+    assert (record["start_page"], "end_page" in record) == ("3 SP  - 99", False)
+    # One line per tag, each tag once, and no control character but the line ends.
+    assert [line[:6] for line in text.splitlines()] == [
+        "TY  - ",
+        "ID  - ",
+        "AU  - ",
+        "TI  - ",
+        "T2  - ",
+        "PY  - ",
+        "DA  - ",
+        "SP  - ",
+        "PB  - ",
+        "CY  - ",
+        "LA  - ",
+        "ER  - ",
+    ]
+    assert re.findall(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]", text) == []
+
+
+def test_a_bibliography_with_a_forged_title_has_one_ris_record_per_excerpt(client, speech, forged):
+    response = client.get(reverse("excerpt-cite-list"), {"style": "ris"})
+    records = rispy.loads(response.content.decode())
+    assert sorted(record["id"] for record in records) == [f"excerpt-{speech.pk}", f"excerpt-{forged.pk}"]
+
+
+def test_bibtex_fields_stay_one_line_with_their_braces_balanced_and_specials_escaped(client, forged):
+    text = cite(client, forged, "bibtex").content.decode()
+    library = bibtexparser.parse_string(text)
+    assert library.failed_blocks == []
+    [entry] = library.entries
+    assert (entry.key, entry.entry_type) == (f"mao-zedong-1958-{forged.pk}", "article")
+    fields = {field.key: field.value for field in entry.fields}
+    assert (
+        fields["title"]
+        == fields["journal"]
+        == (
+            r"Forged TY - JOUR ER - TI - A second record \textbraceright{} @misc\textbraceleft{}forged, "
+            r"title=\textbraceleft{}x\textbraceright{}"
+        ).replace(" - ", "  - ")
+    )
+    assert fields["author"] == "{Mao AU  - Someone Else}"
+    assert (fields["publisher"], fields["address"]) == ("Press", "Moscow CY  - Elsewhere")
+    assert fields["pages"] == "3 SP  - 99"
+    # Each field is one line whose braces balance, as BibTeX counts them (a backslash does not escape a brace).
+    body = text.splitlines()[1:-1]
+    assert len(body) == len(fields)
+    assert all(line.count("{") == line.count("}") for line in body)
+    assert re.findall(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029]", text) == []
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("100% of $5 & #1_a ~b ^c", r"100\% of \$5 \& \#1\_a \textasciitilde{}b \textasciicircum{}c"),
+        (r"C:\path {x}", r"C:\textbackslash{}path \textbraceleft{}x\textbraceright{}"),
+        ("two\n\n  lines\t\x00end ", "two lines end"),
+    ],
+)
+def test_bibtex_special_characters_are_escaped_and_control_characters_collapsed(value, expected):
+    assert citations._bibtex_escape(value) == expected
+
+
+def test_the_chicago_note_is_one_line_whatever_the_title(client, forged):
+    assert cite(client, forged, "chicago").content.decode().count("\n") == 1
+    assert citations.chicago_note(forged).startswith(
+        "Mao AU  - Someone Else, editorial, July 1958, in Forged TY  - JOUR ER  - TI  - A second record }"
+    )

@@ -30,7 +30,7 @@ def test_every_write_operation_documents_its_statuses_with_problem_details(schem
 def test_the_excerpt_history_is_documented_for_curators(schema):
     operation = schema["paths"]["/api/v1/excerpts/{id}/history/"]["get"]
 
-    assert set(operation["responses"]) == {"200", "401", "403", "404", "429"}
+    assert set(operation["responses"]) == {"200", "304", "401", "403", "404", "429"}
     item = operation["responses"]["200"]["content"]["application/json"]["schema"]["items"]["$ref"]
     assert item == "#/components/schemas/HistoryEntry"
 

@@ -80,7 +80,8 @@ class RandomMixin:
         filters=True,
         responses={(200, JSON): RandomExcerptsSerializer, **LIST_RESPONSES},
     )
-    @action(detail=False, pagination_class=None, extra_query_params=("count", "seed"))
+    # Without a seed every draw differs: it has no ETag and is not stored.
+    @action(detail=False, pagination_class=None, extra_query_params=("count", "seed"), cacheable_only_with=("seed",))
     def random(self, request):
         """
         `count` (1-50) random excerpts among those the filters match. The same `seed` gives the same

@@ -5,6 +5,7 @@ schema of a curated viewset's six operations, and what drf-spectacular cannot in
 Nothing here runs when a request is served; it is read when the schema is generated.
 """
 
+from django.conf import settings
 from drf_spectacular.openapi import AutoSchema
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -18,8 +19,9 @@ from .serializers import ExcerptSerializer
 
 class ExcerptsAutoSchema(AutoSchema):
     """
-    AutoSchema that knows anonymous reads are allowed where the model permissions say so, and documents the rate
-    limits (a 429 and the RateLimit-* headers) of every operation a throttle counts.
+    AutoSchema that knows anonymous reads are allowed where the model permissions say so, that every read is
+    conditional (an ETag, If-None-Match, a 304: api/conditional.py), and the rate limits (a 429 and the
+    RateLimit-* headers) of every operation a throttle counts (api/throttling.py).
     """
 
     def rate_limited(self):
@@ -28,13 +30,19 @@ class ExcerptsAutoSchema(AutoSchema):
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
+        if self.method == "GET":
+            parameters = [*parameters, *CONDITIONAL_GET_HEADERS]
         return [*parameters, *RATE_LIMIT_HEADERS] if self.rate_limited() else parameters
 
     def _get_response_bodies(self, direction="response"):
+        # Every GET may answer 304, every throttled operation 429; drf-spectacular has no public hook that adds a
+        # status to every operation.
         responses = super()._get_response_bodies(direction)
+        if self.method == "GET":
+            responses["304"] = self._get_response_for_code(NOT_MODIFIED, "304", direction=direction)
         if self.rate_limited() and "429" not in responses:
             responses["429"] = self._get_response_for_code(problem_429(), "429", [PROBLEM_CONTENT_TYPE], direction)
-            responses = dict(sorted(responses.items()))
+        responses = dict(sorted(responses.items()))
         return responses
 
     def get_auth(self):
@@ -46,6 +54,45 @@ class ExcerptsAutoSchema(AutoSchema):
         if anonymous_reads and self.method in permissions.SAFE_METHODS and {} not in auths:
             auths.append({})
         return auths
+
+
+# Conditional reads: request and response headers of every GET, and its 304.
+
+CONDITIONAL_GET_HEADERS = [
+    OpenApiParameter(
+        "If-None-Match",
+        str,
+        OpenApiParameter.HEADER,
+        description=(
+            "ETags of the copies the client holds (from earlier answers' `ETag`), or `*`. When one is still "
+            "current the answer is 304 with no body, and costs the server no page query."
+        ),
+    ),
+    OpenApiParameter(
+        "ETag",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        description=(
+            "Identifies this answer (weak: the same for gzipped and plain bodies). It changes with any write to the "
+            "data, and differs by query, format and role (anonymous or curator). Absent from a random draw without "
+            "a seed."
+        ),
+    ),
+    OpenApiParameter(
+        "Cache-Control",
+        str,
+        OpenApiParameter.HEADER,
+        response=[200, 304],
+        description=(
+            f"`public, max-age={settings.API_CACHE_MAX_AGE}` for anonymous readers (API_CACHE_MAX_AGE, a setting), "
+            "`private, no-cache` for authenticated callers, `no-store` for an answer without an ETag."
+        ),
+    ),
+]
+NOT_MODIFIED = OpenApiResponse(
+    description="The copy named in If-None-Match is current: no body. ETag and Cache-Control are as a 200's."
+)
 
 
 # Serializers that only describe a response: the views build these bodies as plain dicts.
@@ -169,7 +216,7 @@ PROBLEM_503 = OpenApiResponse(
 
 # Rate limits (excerpts/api/throttling.py). The headers come with every answer given after the throttles counted the
 # request; a 401, 403 or 406 is given before and has none.
-COUNTED_STATUSES = [200, 201, 204, 400, 404, 409, 413, 415, 503]
+COUNTED_STATUSES = [200, 201, 204, 304, 400, 404, 409, 413, 415, 503]
 RATE_LIMIT_FIELDS = {
     "RateLimit-Limit": "Requests allowed in the current window of the rate limit closest to refusing.",
     "RateLimit-Remaining": "Requests left in that window; at 0 the next one is refused with 429.",

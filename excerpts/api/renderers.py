@@ -5,7 +5,8 @@ Bulk export of a whole filtered excerpt list as CSV or JSON Lines, streamed row 
 ``application/x-ndjson``) on the excerpt list return every match, not a page. Rows come from the
 database in chunks (``iterator(chunk_size=...)``, topics prefetched per chunk) and go out as they
 are written, so memory stays flat however large the result. JSON Lines carries each excerpt exactly
-as the API shows it; CSV flattens the nested objects into columns and joins topic slugs with ``;``.
+as the API shows it; CSV flattens the nested objects into columns and joins topic slugs with ``;``, and puts a
+quote before a cell that a spreadsheet would run as a formula (``=``, ``+``, ``-``, ``@``, tab, carriage return).
 """
 
 import copy
@@ -18,6 +19,7 @@ from rest_framework.request import Request
 
 from ..excerpt_fields import CSV_COLUMNS, CSV_FIELDS, FLATTENED, TOPIC_SEPARATOR
 from ..research import limits
+from ..spreadsheets import neutralise
 
 
 class ExportRenderer(BaseRenderer):
@@ -87,7 +89,10 @@ LIST_RENDERERS = [JSONRenderer, *EXPORT_RENDERERS]
 
 
 def csv_row(item):
-    """Flatten one excerpt as the API shows it into the CSV_COLUMNS: each related object (or null) into its parts."""
+    """
+    Flatten one excerpt as the API shows it into the CSV_COLUMNS: each related object (or null) into its parts, each
+    cell that a spreadsheet would run as a formula neutralised (excerpts/spreadsheets.py).
+    """
     row = []
     for name in CSV_FIELDS:
         value = item[name]
@@ -97,7 +102,7 @@ def csv_row(item):
             row.append(TOPIC_SEPARATOR.join(topic["slug"] for topic in value))
         else:
             row.append(value)
-    return row
+    return [neutralise(cell) for cell in row]
 
 
 def _items(queryset, serializer):

@@ -5,12 +5,14 @@ from collections import Counter
 from django.db import transaction
 from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema
+from drf_spectacular.views import SpectacularAPIView
 from rest_framework import viewsets
 from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 
 from ..models import Event, Excerpt, Source, Speaker, Topic
 from ..research import search
 from .actions import CitationsMixin, ExportMixin, FacetsMixin, HistoryMixin, RandomMixin
+from .conditional import ConditionalGetMixin
 from .filters import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
 from .openapi import EXPORT_RESPONSES, FORMAT_PARAMETER, JSON, LIST_RESPONSES, curated_schema
 from .ordering import ExcerptOrdering
@@ -34,10 +36,11 @@ SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
 ID_PATTERN = r"[0-9]{1,18}"
 
 
-class CuratedViewSet(viewsets.ModelViewSet):
+class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     """
     Reads for everyone; POST, PUT, PATCH and DELETE need the model permission (curators add and change,
-    admins also delete). Writes are answered in the read representation.
+    admins also delete). Writes are answered in the read representation. Every read has an ETag and
+    Cache-Control, and a matching If-None-Match is a 304 that runs no page query (conditional.py).
 
     Each write is one transaction: the row, its topic links, its history entry and the re-read answer are
     committed together or not at all, so a worker killed or a database lost half-way leaves no excerpt
@@ -236,3 +239,9 @@ class EventViewSet(CuratedViewSet):
     filterset_class = EventFilterSet
     lookup_field = "slug"
     lookup_value_regex = SLUG_PATTERN
+
+
+class SchemaView(ConditionalGetMixin, SpectacularAPIView):
+    """The OpenAPI schema, with an ETag: generating it costs far more than a 304. It describes code, not data."""
+
+    reads_data = False

@@ -36,21 +36,26 @@ def _sqlite_problems(
             yield obj, "different from its declaration"
 
 
+# One row per object found: its comment, whether it is enabled and (a function's) body; none when it is missing.
+# Each name is resolved once, in a subquery (in a filter, pg_trigger's scan would resolve it for every row).
 POSTGRESQL_LOOKUPS = {
-    "table": "SELECT obj_description(c.oid, 'pg_class'), true FROM pg_class c WHERE c.oid = to_regclass(%s)",
-    "index": "SELECT obj_description(c.oid, 'pg_class'), true FROM pg_class c WHERE c.oid = to_regclass(%s)",
+    "table": (
+        "SELECT obj_description(c.oid, 'pg_class'), true, NULL FROM pg_class c WHERE c.oid = (SELECT to_regclass(%s))"
+    ),
     "function": (
-        "SELECT obj_description(p.oid, 'pg_proc'), true, p.prosrc FROM pg_proc p WHERE p.oid = to_regprocedure(%s)"
+        "SELECT obj_description(p.oid, 'pg_proc'), true, p.prosrc FROM pg_proc p "
+        "WHERE p.oid = (SELECT to_regprocedure(%s))"
     ),
     "column": (
-        "SELECT col_description(a.attrelid, a.attnum), true FROM pg_attribute a "
-        "WHERE a.attrelid = to_regclass(%s) AND a.attname = %s AND NOT a.attisdropped"
+        "SELECT col_description(a.attrelid, a.attnum), true, NULL FROM pg_attribute a "
+        "WHERE a.attrelid = (SELECT to_regclass(%s)) AND a.attname = %s AND NOT a.attisdropped"
     ),
     "trigger": (
-        "SELECT obj_description(t.oid, 'pg_trigger'), t.tgenabled <> 'D' FROM pg_trigger t "
-        "WHERE t.tgrelid = to_regclass(%s) AND t.tgname = %s AND NOT t.tgisinternal"
+        "SELECT obj_description(t.oid, 'pg_trigger'), t.tgenabled <> 'D', NULL FROM pg_trigger t "
+        "WHERE t.tgrelid = (SELECT to_regclass(%s)) AND t.tgname = %s AND NOT t.tgisinternal"
     ),
 }
+POSTGRESQL_LOOKUPS["index"] = POSTGRESQL_LOOKUPS["table"]
 
 
 def _words(sql: str) -> str:
@@ -66,21 +71,30 @@ def _body(function: DatabaseObject) -> str:
 def _postgresql_problems(
     connection: BaseDatabaseWrapper, objects: list[DatabaseObject]
 ) -> Iterator[tuple[DatabaseObject, str]]:
-    with connection.cursor() as cursor:
-        for obj in objects:
-            if obj.kind in ("column", "trigger"):
-                params = [obj.table, obj.name]
-            else:
-                params = [obj.signature or (f"{obj.name}()" if obj.kind == "function" else obj.name)]
-            cursor.execute(POSTGRESQL_LOOKUPS[obj.kind], params)
-            row = cursor.fetchone()
-            if row is None:
-                yield obj, "missing"
-            elif row[0] != f"{MARK}{obj.digest}" or (obj.kind == "function" and _words(row[2]) != _body(obj)):
-                # CREATE OR REPLACE FUNCTION keeps the comment: a function's body is compared too.
-                yield obj, "different from its declaration"
-            elif not row[1]:
-                yield obj, "disabled"
+    # Every object's lookup in one statement, each row numbered by its object: one round trip however many objects
+    # (/readyz runs this on every probe).
+    lookups: list[str] = []
+    params: list[str] = []
+    for position, obj in enumerate(objects):
+        lookups.append(f"SELECT {position}, found.* FROM ({POSTGRESQL_LOOKUPS[obj.kind]}) AS found")
+        if obj.kind in ("column", "trigger"):
+            params += [obj.table, obj.name]
+        else:
+            params.append(obj.signature or (f"{obj.name}()" if obj.kind == "function" else obj.name))
+    rows: dict[int, tuple[str | None, bool, str | None]] = {}
+    if lookups:
+        with connection.cursor() as cursor:
+            cursor.execute(" UNION ALL ".join(lookups), params)
+            rows = {position: (comment, enabled, body) for position, comment, enabled, body in cursor.fetchall()}
+    for position, obj in enumerate(objects):
+        row = rows.get(position)
+        if row is None:
+            yield obj, "missing"
+        elif row[0] != f"{MARK}{obj.digest}" or (obj.kind == "function" and _words(row[2] or "") != _body(obj)):
+            # CREATE OR REPLACE FUNCTION keeps the comment: a function's body is compared too.
+            yield obj, "different from its declaration"
+        elif not row[1]:
+            yield obj, "disabled"
 
 
 def problems(connection: BaseDatabaseWrapper) -> list[tuple[DatabaseObject, str]]:
@@ -90,10 +104,11 @@ def problems(connection: BaseDatabaseWrapper) -> list[tuple[DatabaseObject, str]
     return list(inspect(connection, objects))
 
 
-def _migrated(connection: BaseDatabaseWrapper) -> bool:
-    """Whether every migration is applied (before then, migrate is what brings the objects)."""
+def unapplied_migrations(connection: BaseDatabaseWrapper) -> list[str]:
+    """The migrations not applied yet, as ``app_label.name``, in the order ``migrate`` would apply them."""
     executor = MigrationExecutor(connection)
-    return not executor.migration_plan(executor.loader.graph.leaf_nodes())
+    plan = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    return [f"{migration.app_label}.{migration.name}" for migration, _ in plan]
 
 
 @checks.register()
@@ -107,8 +122,8 @@ def check_database_objects(
     if connection.vendor not in VENDORS:
         return []
     try:
-        if not _migrated(connection):
-            return []
+        if unapplied_migrations(connection):
+            return []  # migrate is what brings the objects
         found = problems(connection)
     except DatabaseError as error:
         return [checks.Warning(f"The database could not be inspected: {error}", id="excerpts.W001")]

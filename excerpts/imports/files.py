@@ -6,6 +6,7 @@ import csv
 
 import ijson
 
+from ..spreadsheets import restore
 from .columns import FORMATS, check_columns
 
 
@@ -52,6 +53,9 @@ def _csv_records(reader, header):
             if None in row or None in row.values():
                 cells = len(header) + len(row.get(None, ())) - sum(value is None for value in row.values())
                 row = {None: f"{cells} cell(s), where the header has {len(header)}."}
+            else:
+                # An exported CSV puts a quote before a cell a spreadsheet would run as a formula: take it off.
+                row = {column: restore(value) for column, value in row.items()}
             yield number, row
     except (csv.Error, UnicodeDecodeError) as error:
         raise ValueError(f"The file is not valid CSV after row {number}: {error}") from None

@@ -13,7 +13,9 @@ never disagree. A cache that fails (Redis down, a full disk) costs the computati
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import TypeVar
 
 from django.core.cache import cache
@@ -38,15 +40,37 @@ def cache_errors() -> tuple[type[Exception], ...]:
 
 CACHE_ERRORS = cache_errors()
 
+# Inside read_once(): an empty list until the version is read, then the version read.
+_read: ContextVar[list[int | str | None] | None] = ContextVar("excerpts_data_version_read", default=None)
 
-def data_version() -> int | None:
+
+@contextmanager
+def read_once() -> Iterator[None]:
+    """
+    Read the data version at most once inside the block: one read request's ETag (api/conditional.py) and the
+    results it takes from the cache stand for the same version, at the cost of one query. Never around a write.
+    """
+    token = _read.set([])
+    try:
+        yield
+    finally:
+        _read.reset(token)
+
+
+def data_version() -> int | str | None:
     """The current data version, or None on a database without one (nothing is cached then)."""
+    read = _read.get()
+    if read:
+        return read[0]
     sql = READ_VERSION.get(default_connection.vendor)
-    if sql is None:
-        return None
-    with default_connection.cursor() as cursor:
-        cursor.execute(sql)
-        return cursor.fetchone()[0]
+    version = None
+    if sql is not None:
+        with default_connection.cursor() as cursor:
+            cursor.execute(sql)
+            version = cursor.fetchone()[0]
+    if read is not None:
+        read.append(version)
+    return version
 
 
 def cached(name: str, parts: object, compute: Callable[[], T]) -> T:

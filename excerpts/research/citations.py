@@ -6,6 +6,10 @@ the excerpt's locator as the pinpoint page; when the excerpt is known through a 
 note says "quoted in" it. Dates come from the EDTF strings: CSL-JSON gets date-parts at the stated
 precision, a range for an interval, ``season`` for a season and ``circa`` for an uncertain or
 approximate date; BibTeX gets biblatex's ``date`` field, which is EDTF itself.
+
+Every field of the text styles (BibTeX, RIS, the notes) is one line: control characters and line breaks in a
+title or a name become a space, so no field can end itself and forge an RIS tag or record, and BibTeX's special
+characters are escaped so that every field's braces balance.
 """
 
 import datetime
@@ -53,8 +57,20 @@ RIS_TYPES = {
     "chapter": "CHAP",
     "document": "GEN",
 }
+# Control characters (C0, DEL, C1) and the Unicode line and paragraph separators, with the spaces around them: in
+# RIS a line break starts a new tag (a title could forge "ER  - " and a whole record), in BibTeX and in the
+# one-a-line notes it breaks the layout. Every field of a text citation is one line.
+LINE_BREAKING = re.compile(r" *[\x00-\x1f\x7f-\x9f\u2028\u2029][\x00-\x1f\x7f-\x9f\u2028\u2029 ]*")
 BIBTEX_SPECIAL = re.compile(r"([\\{}&%$#_~^])")
-BIBTEX_REPLACEMENTS = {"\\": r"\textbackslash{}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+# BibTeX counts every brace of a field, escaped or not, to find where the field ends: a brace of the data becomes a
+# command whose own braces balance, so that no title can close its field early or leave it open.
+BIBTEX_REPLACEMENTS = {
+    "\\": r"\textbackslash{}",
+    "{": r"\textbraceleft{}",
+    "}": r"\textbraceright{}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
 
 
 def csl_type(excerpt: Excerpt) -> str:
@@ -134,7 +150,7 @@ def chicago_note(excerpt: Excerpt) -> str:
         note += f", quoted in {_publication(excerpt.quoted_in)}"
         if excerpt.quoted_in_locator:
             note += f", {pages(excerpt.quoted_in_locator)}"
-    return note + "."
+    return one_line(note + ".")
 
 
 def csl_item(excerpt: Excerpt) -> dict[str, Any]:
@@ -171,8 +187,13 @@ def csl_item(excerpt: Excerpt) -> dict[str, Any]:
     return item
 
 
+def one_line(value: str) -> str:
+    """``value`` with each run of control characters and line breaks (and the spaces around it) as one space."""
+    return LINE_BREAKING.sub(" ", value).strip(" ")
+
+
 def _bibtex_escape(value: str) -> str:
-    return BIBTEX_SPECIAL.sub(lambda match: BIBTEX_REPLACEMENTS.get(match[1], "\\" + match[1]), value)
+    return BIBTEX_SPECIAL.sub(lambda match: BIBTEX_REPLACEMENTS.get(match[1], "\\" + match[1]), one_line(value))
 
 
 def bibtex_entry(excerpt: Excerpt) -> str:
@@ -195,11 +216,8 @@ def bibtex_entry(excerpt: Excerpt) -> str:
         "note": item.get("note", ""),
     }
     key = f"{excerpt.speaker.slug}-{excerpt.date_start.year}-{excerpt.pk}"
-    body = ",\n".join(
-        f"  {name} = {{{value if name == 'author' else _bibtex_escape(value)}}}"
-        for name, value in fields.items()
-        if value
-    )
+    escaped = {name: value if name == "author" else _bibtex_escape(value) for name, value in fields.items()}
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in escaped.items() if value)
     return f"@{entry_type}{{{key},\n{body}\n}}\n"
 
 
@@ -228,7 +246,7 @@ def ris_record(excerpt: Excerpt) -> str:
         ("LA", excerpt.language),
         ("N1", item.get("note", "")),
     ]
-    lines = [f"{tag}  - {value}" for tag, value in tags if value]
+    lines = [f"{tag}  - {value}" for tag, value in ((tag, one_line(value)) for tag, value in tags) if value]
     return "\n".join([*lines, "ER  - ", ""])
 
 

@@ -1,0 +1,138 @@
+"""
+Conditional reads: an ETag on every GET, and a 304 with no page query when the client holds the answer already.
+
+What a read answers is fixed, before the view runs, by the data version (one small query, kept by triggers:
+research/caching.py), what was asked (scheme, host, path, sorted query parameters, the negotiated format), the
+caller's role (anonymous or curator: curators see drafts) and the code that renders it (``release()``). DRF's
+``initial()`` has authenticated, checked permissions and throttles and negotiated the format by then, so the
+ETag is computed right after it; a matching ``If-None-Match`` ends the request there. The view runs only when
+the client has no current copy.
+
+The ETags are weak (``W/"..."``): a gzipped body and a plain one are the same answer in different bytes, and
+If-None-Match compares weakly anyway.
+
+``Cache-Control``: anonymous answers are ``public, max-age=API_CACHE_MAX_AGE`` (settings.py), so browsers and
+shared caches keep them briefly and then revalidate; an authenticated caller's are ``private, no-cache``, kept by
+that client only and revalidated every time, so a curator sees their own write at once. An answer that cannot be
+identified in advance (a random draw without a seed) is ``no-store`` and has no ETag. Errors get neither.
+"""
+
+import functools
+import hashlib
+
+from django.conf import settings
+from django.http import HttpResponseNotModified
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.utils.http import parse_etags, quote_etag
+
+from ..research import caching, limits
+from .caching import request_parts
+
+READS = ("GET", "HEAD")
+# What else besides the URL an answer depends on: the format (Accept), the caller (Authorization, the session
+# cookie), CORS headers (Origin) and the content coding (Accept-Encoding, also on bodies too short to compress, so
+# that a 200 and its 304 always agree).
+VARY = ("Accept", "Accept-Encoding", "Authorization", "Cookie", "Origin")
+
+
+@functools.cache
+def release():
+    """
+    A digest of the code and the pinned requirements, taken once per process: a deploy that changes how an
+    answer is rendered changes every ETag, so no client keeps an answer of the old code through its 304s.
+    """
+    digest = hashlib.sha256()
+    files = [settings.BASE_DIR / "requirements.txt"]
+    for package in ("excerpts", "project"):
+        files += (settings.BASE_DIR / package).rglob("*.py")
+        files += (settings.BASE_DIR / package).rglob("*.html")
+    for path in sorted(file for file in files if file.is_file()):
+        digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
+        digest.update(path.read_bytes())
+    return digest.hexdigest()
+
+
+def if_none_match(request):
+    """The request's If-None-Match: a list of ETags, ["*"], or [] (absent or unreadable)."""
+    return parse_etags(request.headers.get("If-None-Match", ""))
+
+
+def names(etags, etag):
+    """Whether a list of ETags names ``etag``, comparing weakly (W/ is ignored)."""
+    return etag.removeprefix("W/") in {tag.removeprefix("W/") for tag in etags}
+
+
+class NotModified(Exception):
+    """The client's copy is current: answer 304 without running the view."""
+
+
+class ConditionalGetMixin:
+    """
+    ETag, 304 and Cache-Control for an APIView's reads. An action whose answer is only repeatable with some
+    query parameters names them: ``@action(..., cacheable_only_with=("seed",))``.
+    """
+
+    cacheable_only_with: tuple[str, ...] = ()
+    # False for a view whose answer depends on the code alone (the schema): its ETag costs no query.
+    reads_data = True
+    etag = None
+
+    def dispatch(self, request, *args, **kwargs):
+        if request.method not in READS:
+            return super().dispatch(request, *args, **kwargs)
+        with caching.read_once():  # the ETag and the cached counts and facets read one version, once
+            return super().dispatch(request, *args, **kwargs)
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authenticated, permitted, throttled, format negotiated
+        if request.method not in READS:
+            return
+        self.etag = self.identify(request)
+        # "*" matches any current answer, but whether there is one (or a 400 or a 404) is known only once the view
+        # has run: finalize_response() answers it.
+        if self.etag and names(if_none_match(request), self.etag):
+            raise NotModified
+
+    def identify(self, request):
+        """The answer's ETag, or None when it cannot be known before it is made."""
+        if not all(name in request.query_params for name in self.cacheable_only_with):
+            return None
+        version = caching.data_version() if self.reads_data else "code only"
+        if version is None:
+            return None
+        knobs = sorted((name, getattr(limits, name)) for name in limits.DEFAULTS)  # page sizes and other bounds
+        parts = (
+            release(),
+            knobs,
+            version,
+            request.scheme,
+            request.get_host(),  # pagination links are absolute
+            request_parts(request),  # path, role, query
+            request.accepted_renderer.format,
+            request.accepted_media_type,
+        )
+        return "W/" + quote_etag(hashlib.sha256(repr(parts).encode()).hexdigest()[:32])
+
+    def handle_exception(self, exc):
+        if isinstance(exc, NotModified):
+            return HttpResponseNotModified()
+        return super().handle_exception(exc)
+
+    def finalize_response(self, request, response, *args, **kwargs):
+        response = super().finalize_response(request, response, *args, **kwargs)
+        if request.method not in READS or not (200 <= response.status_code < 300 or response.status_code == 304):
+            return response
+        if response.has_header("ETag") or response.has_header("Cache-Control"):
+            return response  # the view validates its answer itself (a stored file with its own strong ETag)
+        if self.etag and response.status_code == 200 and if_none_match(request) == ["*"]:
+            response = HttpResponseNotModified()  # there is an answer, so the client's "any copy" is current
+        patch_vary_headers(response, VARY)
+        if not self.etag:
+            patch_cache_control(response, no_store=True)
+        elif request.user and request.user.is_authenticated:
+            response["ETag"] = self.etag
+            patch_cache_control(response, private=True, no_cache=True)
+        else:
+            response["ETag"] = self.etag
+            patch_cache_control(response, public=True, max_age=settings.API_CACHE_MAX_AGE)
+        return response
