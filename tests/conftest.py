@@ -20,7 +20,7 @@ def pytest_configure():
     # environment, is seen.
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+            "BACKEND": "project.caches.LockingFileBasedCache",
             "LOCATION": tempfile.mkdtemp(prefix="excerpts-test-cache-"),
         }
     }

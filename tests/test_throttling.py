@@ -287,13 +287,16 @@ SHOW_SETTINGS = (
 
 
 def test_the_environment_picks_the_cache_the_rates_the_proxies_and_the_credentialed_origins(tmp_path):
-    default = run_python(SHOW_SETTINGS, {})
+    # DEBUG is named so that no secret key is needed, whatever the default.
+    default = run_python(SHOW_SETTINGS, {"DJANGO_DEBUG": "true"})
     assert default.stdout.strip() == (
-        f"FileBasedCache {ROOT / '.cache'} {{'anon': '120/minute', 'heavy': '20/minute', 'user': '600/minute'}} [] []"
+        f"LockingFileBasedCache {ROOT / '.cache'} "
+        "{'anon': '120/minute', 'heavy': '20/minute', 'user': '600/minute'} [] []"
     ), default.stderr
     configured = run_python(
         SHOW_SETTINGS,
         {
+            "DJANGO_DEBUG": "true",
             "REDIS_URL": "redis://127.0.0.1:6379/3",
             "DJANGO_RATE_LIMIT_ANON": "30/second",
             "DJANGO_RATE_LIMIT_HEAVY": "off",
@@ -318,7 +321,7 @@ def test_the_environment_picks_the_cache_the_rates_the_proxies_and_the_credentia
     ],
 )
 def test_a_setting_that_cannot_be_used_stops_the_start_with_a_message_naming_it(name, value, message):
-    result = run_python("import django; django.setup()", {name: value})
+    result = run_python("import django; django.setup()", {"DJANGO_DEBUG": "true", name: value})
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
