@@ -9,9 +9,10 @@ Three scopes, each with a rate in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (
 - ``user``: every request of an authenticated user (curators, by token or session), per user.
 
 Requests are counted in fixed windows (a minute of the clock for "N/minute"): one integer per client and window,
-created with ``cache.add`` and raised with ``cache.incr``. On Redis both are single atomic commands, so concurrent
-workers and servers never lose a count. (DRF's own throttles keep a list of every request's time, rewritten on each
-request: as long as the rate is high, and concurrent requests overwrite each other's lists.)
+created with ``cache.add`` and raised with ``cache.incr``. Both are atomic, on Redis (single commands) and on the
+file cache of project/caches.py (under a lock), so concurrent workers and servers never lose a count. (DRF's own
+throttles rewrite a list of every request's time on each request, as long as the rate is high, and concurrent
+requests overwrite each other's lists.)
 
 Every answer a throttle counted says where the client stands, in the IETF httpapi draft's fields
 (draft-ietf-httpapi-ratelimit-headers): ``RateLimit-Limit`` (requests allowed in the window),
