@@ -6,7 +6,10 @@ development asks for DJANGO_DEBUG=true. Production sets DJANGO_SECRET_KEY, DJANG
 (PostgreSQL).
 """
 
+import ipaddress
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import csp.constants
@@ -79,6 +82,8 @@ INSTALLED_APPS = [
     "csp",
     "simple_history",
     "import_export",
+    "corsheaders",
+    "axes",
     "excerpts",
     # Development tools: seed_synthetic, benchmark, benchmark_import (they write no tables of their own).
     "bench",
@@ -91,6 +96,10 @@ MIDDLEWARE = [
     # Gzips API bodies (JSON, problems, exports, citations, the schema) for clients that accept it; never HTML
     # (BREACH) nor files already compressed. Early in the list, so it sees every other middleware's response.
     "excerpts.api.compression.APIGZipMiddleware",
+    # CORS headers on every /api/ answer, preflights answered before anything else runs (excerpts/api/cors.py).
+    "excerpts.api.cors.ApiCorsMiddleware",
+    # RateLimit-* headers on every answer a throttle counted, 429s included (excerpts/api/throttling.py).
+    "excerpts.api.throttling.RateLimitHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Each statement of a GET or HEAD outside the admin runs under limits.PUBLIC_STATEMENT_TIMEOUT_MS; one past it
     # is cancelled (a 503 query-timeout problem). Outside every middleware that may read the database.
@@ -106,6 +115,8 @@ MIDDLEWARE = [
     # A database failure (the database down, a lock held past the wait, a statement past its budget, a read-only
     # database) is a 503 with Retry-After, not a 500: the admin's views here; DRF's exception handler for the API.
     "excerpts.api.problems.DatabaseFailureMiddleware",
+    # Admin login throttling: answers a locked-out login (django-axes wants it last).
+    "axes.middleware.AxesMiddleware",
 ]
 
 # Content-Security-Policy (django-csp) on every response: scripts, styles, fonts and connections to this site only,
@@ -241,6 +252,124 @@ REST_KNOX = {
     "TOKEN_TTL": None,
     "AUTO_REFRESH": False,
 }
+
+# --- The shared cache, rate limits, client IP, CORS and admin login throttling (README: "Rate limits and CORS") ---
+
+
+def env_list(name):
+    """A comma-separated environment variable as a list of its non-empty items."""
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
+def env_int(name, default):
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    if not value.isdigit():
+        raise ImproperlyConfigured(f"{name} must be a whole number, not {value!r}.")
+    return int(value)
+
+
+def env_rate(name, default):
+    """A rate limit such as "120/minute" ("N/second", "N/minute", "N/hour", "N/day"); "off" lifts the limit."""
+    value = os.environ.get(name, "").strip() or default
+    if value.lower() == "off":
+        return None
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f'{name} must be a rate such as "120/minute" or "off", not {value!r}.')
+    return value
+
+
+# Rate-limit counters, admin login failures and the results cached per data version (excerpts/research/caching.py)
+# live in the default cache, which every worker and every server must share: Redis at REDIS_URL
+# (redis://host:6379/0) when it is set, otherwise files under DJANGO_CACHE_DIR, shared by the processes of one
+# machine. DJANGO_CACHE_KEY_PREFIX keeps deployments that share one Redis database apart.
+REDIS_URL = os.environ.get("REDIS_URL", "")
+CACHE_KEY_PREFIX = os.environ.get("DJANGO_CACHE_KEY_PREFIX", "excerpts")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # A Redis that stops answering delays a request by a second, then the request goes on without it.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            # Django's file cache, with counters that concurrent processes cannot lose (project/caches.py).
+            "BACKEND": "project.caches.LockingFileBasedCache",
+            "LOCATION": os.environ.get("DJANGO_CACHE_DIR", str(BASE_DIR / ".cache")),
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+            # One file per entry; past this many, a third are dropped (each write lists the directory, so not more).
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
+        }
+    }
+
+# API rate limits (DRF throttles, excerpts/api/throttling.py), in fixed windows counted in the shared cache:
+# anonymous clients per IP address; of those requests, the heavy ones (a CSV or JSON Lines export, a bibliography,
+# filtered facets) also count against a stricter limit; authenticated users (curators, by token or session) per
+# user, generously. Each answer says where the client stands in RateLimit-Limit, -Remaining and -Reset headers.
+REST_FRAMEWORK |= {
+    "DEFAULT_THROTTLE_CLASSES": [
+        "excerpts.api.throttling.AnonymousRateThrottle",
+        "excerpts.api.throttling.HeavyRequestThrottle",
+        "excerpts.api.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env_rate("DJANGO_RATE_LIMIT_ANON", "120/minute"),
+        "heavy": env_rate("DJANGO_RATE_LIMIT_HEAVY", "20/minute"),
+        "user": env_rate("DJANGO_RATE_LIMIT_USER", "600/minute"),
+    },
+}
+
+# The client's address is the peer's (REMOTE_ADDR) unless the peer is one of these proxies (IPs or CIDR networks,
+# comma-separated): then it is the right-most address of X-Forwarded-For that is not one of them
+# (excerpts/api/clients.py). With none configured X-Forwarded-For is ignored, so a client cannot pick its address.
+TRUSTED_PROXIES = env_list("DJANGO_TRUSTED_PROXIES")
+for proxy in TRUSTED_PROXIES:
+    try:
+        ipaddress.ip_network(proxy, strict=False)
+    except ValueError:
+        raise ImproperlyConfigured(f"DJANGO_TRUSTED_PROXIES: {proxy!r} is not an IP address or network.") from None
+
+# CORS on /api/ only (django-cors-headers, excerpts/api/cors.py): any origin may read anonymously
+# (Access-Control-Allow-Origin: *, no credentials); only the origins in DJANGO_CORS_CREDENTIALED_ORIGINS
+# (comma-separated, such as https://app.example.org) may send cookies and read the answer.
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_ALL_ORIGINS = True
+CORS_ALLOW_CREDENTIALS = False
+CORS_CREDENTIALED_ORIGINS = env_list("DJANGO_CORS_CREDENTIALED_ORIGINS")
+for origin in CORS_CREDENTIALED_ORIGINS:
+    if not re.fullmatch(r"https?://[^/?#\s]+", origin):
+        raise ImproperlyConfigured(
+            f"DJANGO_CORS_CREDENTIALED_ORIGINS: {origin!r} is not an origin such as https://app.example.org."
+        )
+CORS_ALLOW_HEADERS = ["accept", "authorization", "content-type", "if-none-match"]
+CORS_EXPOSE_HEADERS = [
+    "RateLimit-Limit",
+    "RateLimit-Remaining",
+    "RateLimit-Reset",
+    "Retry-After",
+    "ETag",
+    "Content-Disposition",
+]
+
+# Admin login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords from one IP address, or for one
+# username, every login from it is refused (429) for the cool-off, before any password is hashed. Failures are
+# counted in the shared cache, so a login flood writes nothing to the database.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(seconds=env_int("DJANGO_LOGIN_COOLOFF_SECONDS", 900))
+AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]
+AXES_CLIENT_IP_CALLABLE = "excerpts.api.clients.client_ip"
+AXES_LOCKOUT_CALLABLE = "excerpts.logins.lockout_response"
+AXES_RESET_ON_SUCCESS = True
+# The cache handler keeps no attempts in the database, so the admin pages that would list them stay out.
+AXES_ENABLE_ADMIN = False
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "Historical Excerpts API",

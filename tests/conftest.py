@@ -1,5 +1,8 @@
 """Fixtures shared by the test files: the corpora and the roles of tests/factories.py, and clients acting as them."""
 
+import shutil
+import tempfile
+
 import pytest
 from django.conf import settings
 from django.core.cache import cache
@@ -20,6 +23,19 @@ def pytest_configure():
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+    # The run's cache (rate-limit counters, login failures, cached facets) is a directory of its own, shared with
+    # the servers a test starts and removed at the end: nothing from an earlier run, or from a REDIS_URL in the
+    # environment, is seen.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "project.caches.LockingFileBasedCache",
+            "LOCATION": tempfile.mkdtemp(prefix="excerpts-test-cache-"),
+        }
+    }
+
+
+def pytest_unconfigure():
+    shutil.rmtree(settings.CACHES["default"]["LOCATION"], ignore_errors=True)
 
 
 @pytest.fixture
@@ -71,8 +87,9 @@ def curator_client(client, curator):
 @pytest.fixture(autouse=True)
 def empty_cache():
     """
-    Each test starts with an empty cache. Its rolled-back writes would otherwise leave entries under a data
-    version that the next test's data reaches again (the version lives in the rolled-back transaction too).
+    Each test starts with an empty cache: no rate-limit counts or login failures of earlier tests, and no entries
+    left by rolled-back writes under a data version that the next test's data reaches again (the version lives in
+    the rolled-back transaction too).
     """
     cache.clear()
 

@@ -188,6 +188,20 @@ def test_the_listing_names_each_file_with_its_url_size_digest_rows_and_whether_i
     ]
 
 
+def test_the_listing_answers_its_own_etag_with_a_304_until_a_build_changes_it(client, published_and_draft):
+    dumps.build()
+    first = client.get(reverse("dump-list"))
+
+    again = client.get(reverse("dump-list"), HTTP_IF_NONE_MATCH=first["ETag"])
+    factories.excerpt("Written after the dump.", speaker=published_and_draft[1].speaker)
+    dumps.build()
+    rebuilt = client.get(reverse("dump-list"), HTTP_IF_NONE_MATCH=first["ETag"])
+
+    assert (again.status_code, again.content, again["ETag"]) == (304, b"", first["ETag"])
+    assert rebuilt.status_code == 200
+    assert rebuilt["ETag"] != first["ETag"]
+
+
 def test_after_a_write_the_listing_says_the_dump_is_not_current_and_still_serves_it(client, published_and_draft):
     built = files_by_format(dumps.build())
     factories.excerpt("Written after the dump.", speaker=published_and_draft[1].speaker)

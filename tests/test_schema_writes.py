@@ -4,10 +4,10 @@ import pytest
 from drf_spectacular.generators import SchemaGenerator
 
 WRITE_STATUSES = {
-    ("post", "/api/v1/{plural}/"): {"201", "400", "401", "403", "413", "415", "503"},
-    ("put", "/api/v1/{plural}/{{{key}}}/"): {"200", "400", "401", "403", "404", "413", "415", "503"},
-    ("patch", "/api/v1/{plural}/{{{key}}}/"): {"200", "400", "401", "403", "404", "413", "415", "503"},
-    ("delete", "/api/v1/{plural}/{{{key}}}/"): {"204", "400", "401", "403", "404", "409", "503"},
+    ("post", "/api/v1/{plural}/"): {"201", "400", "401", "403", "413", "429", "415", "503"},
+    ("put", "/api/v1/{plural}/{{{key}}}/"): {"200", "400", "401", "403", "404", "413", "429", "415", "503"},
+    ("patch", "/api/v1/{plural}/{{{key}}}/"): {"200", "400", "401", "403", "404", "413", "429", "415", "503"},
+    ("delete", "/api/v1/{plural}/{{{key}}}/"): {"204", "400", "401", "403", "404", "409", "429", "503"},
 }
 RESOURCES = [("excerpts", "id"), ("speakers", "slug"), ("sources", "id"), ("topics", "slug"), ("events", "slug")]
 
@@ -30,7 +30,7 @@ def test_every_write_operation_documents_its_statuses_with_problem_details(schem
 def test_the_excerpt_history_is_documented_for_curators(schema):
     operation = schema["paths"]["/api/v1/excerpts/{id}/history/"]["get"]
 
-    assert set(operation["responses"]) == {"200", "304", "401", "403", "404", "503"}
+    assert set(operation["responses"]) == {"200", "304", "401", "403", "404", "429", "503"}
     item = operation["responses"]["200"]["content"]["application/json"]["schema"]["items"]["$ref"]
     assert item == "#/components/schemas/HistoryEntry"
 

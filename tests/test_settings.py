@@ -33,7 +33,9 @@ print("static ok")
 def run_environment(env):
     """The process environment, less every setting, plus ``env``."""
     clean = {
-        key: value for key, value in os.environ.items() if not key.startswith("DJANGO_") and key != "DATABASE_URL"
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith("DJANGO_") and key not in {"DATABASE_URL", "REDIS_URL"}
     }
     return {**clean, "DJANGO_SETTINGS_MODULE": "project.settings", **env}
 

@@ -39,6 +39,11 @@ from .serializers import HistoryEntrySerializer, RandomQuerySerializer
 class FacetsMixin:
     """``facets/``: how many of the filtered excerpts have each speaker, topic, kind, year..."""
 
+    @staticmethod
+    def facets_of_the_whole_corpus(request):
+        """Whether no filter narrows the facets asked for, so the trigger-kept summary table answers."""
+        return set(request.query_params) <= {"format", "status"}
+
     @extend_schema(
         summary="Count the matching excerpts per speaker, topic, kind, attribution, language, event, year, decade",
         filters=True,
@@ -55,7 +60,7 @@ class FacetsMixin:
         every facet counts the 10,000 most recently added matches (narrow the filters for exact counts).
         """
         queryset = self.matching_rows(ordered=False)
-        if set(request.query_params) <= {"format", "status"}:
+        if self.facets_of_the_whole_corpus(request):
             # The whole corpus (or all of it in some statuses): exact counts from the trigger-kept summary table.
             visible = Excerpt.Status.values if is_curator(request.user) else [Excerpt.Status.PUBLISHED]
             asked = request.query_params.getlist("status") or visible

@@ -110,9 +110,10 @@ class DumpListView(PublicFileView):
                 for entry in files
             ],
         }
-        response = Response(listing)
+        etag = f'"{hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()}"'
+        response = get_conditional_response(request, etag=etag) or Response(listing)
         response["Cache-Control"] = "no-cache"
-        response["ETag"] = f'"{hashlib.sha256(json.dumps(listing, sort_keys=True).encode()).hexdigest()}"'
+        response["ETag"] = etag
         return response
 
 
@@ -141,6 +142,9 @@ class DumpFileView(PublicFileView):
 
 class DumpLatestView(PublicFileView):
     """A stable URL for the newest dump of a format."""
+
+    # A redirect, never a 304: the schema documents no If-None-Match here (openapi.ExcerptsAutoSchema).
+    conditional = False
 
     content_negotiation_class = FirstMatchNegotiation
 

@@ -12,6 +12,7 @@ from drf_spectacular.plumbing import build_bearer_security_scheme_object
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import permissions, serializers
+from rest_framework.settings import api_settings
 
 from ..db import failures
 from ..research import citations, limits
@@ -21,19 +22,34 @@ from .serializers import ExcerptSerializer
 
 class ExcerptsAutoSchema(AutoSchema):
     """
-    AutoSchema that knows anonymous reads are allowed where the model permissions say so, and that every read
-    is conditional (an ETag, If-None-Match, a 304: api/conditional.py).
+    AutoSchema that knows anonymous reads are allowed where the model permissions say so, that every read is
+    conditional (an ETag, If-None-Match, a 304: api/conditional.py), and the rate limits (a 429 and the
+    RateLimit-* headers) of every operation a throttle counts (api/throttling.py).
     """
+
+    def rate_limited(self):
+        """Whether a throttle with a rate counts this operation's requests."""
+        return any(getattr(throttle, "rate", None) for throttle in self.view.get_throttles())
+
+    def conditional(self):
+        """Whether this is a read that answers If-None-Match with a 304 (every GET, unless its view says not)."""
+        return self.method == "GET" and getattr(self.view, "conditional", True)
 
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
-        return [*parameters, *CONDITIONAL_GET_HEADERS] if self.method == "GET" else parameters
+        if self.conditional():
+            parameters = [*parameters, *CONDITIONAL_GET_HEADERS]
+        return [*parameters, *RATE_LIMIT_HEADERS] if self.rate_limited() else parameters
 
     def _get_response_bodies(self, direction="response"):
-        # Every GET may answer 304; drf-spectacular has no public hook that adds a status to every operation.
+        # Every GET may answer 304, every throttled operation 429; drf-spectacular has no public hook that adds a
+        # status to every operation.
         responses = super()._get_response_bodies(direction)
-        if self.method == "GET":
+        if self.conditional():
             responses["304"] = self._get_response_for_code(NOT_MODIFIED, "304", direction=direction)
+        if self.rate_limited() and "429" not in responses:
+            responses["429"] = self._get_response_for_code(problem_429(), "429", [PROBLEM_CONTENT_TYPE], direction)
+        responses = dict(sorted(responses.items()))
         return responses
 
     def get_auth(self):
@@ -243,6 +259,56 @@ PROBLEM_503 = OpenApiResponse(
         )
     ],
 )
+
+
+# Rate limits (excerpts/api/throttling.py). The headers come with every answer given after the throttles counted the
+# request; a 401, 403 or 406 is given before and has none.
+COUNTED_STATUSES = [200, 201, 204, 206, 302, 304, 400, 404, 409, 412, 413, 415, 416, 503]
+RATE_LIMIT_FIELDS = {
+    "RateLimit-Limit": "Requests allowed in the current window of the rate limit closest to refusing.",
+    "RateLimit-Remaining": "Requests left in that window; at 0 the next one is refused with 429.",
+    "RateLimit-Reset": "Seconds until that window ends and its count starts again.",
+}
+
+
+def header(name, description, statuses, required):
+    return OpenApiParameter(
+        name, int, OpenApiParameter.HEADER, response=statuses, required=required, description=description
+    )
+
+
+RATE_LIMIT_HEADERS = [
+    *(header(name, description, COUNTED_STATUSES, required=False) for name, description in RATE_LIMIT_FIELDS.items()),
+    *(header(name, description, [429], required=True) for name, description in RATE_LIMIT_FIELDS.items()),
+    header("Retry-After", "Seconds to wait before sending the request again.", [429], required=True),
+]
+
+
+def problem_429():
+    """The 429 answer, with the rates in force when the schema is generated."""
+    rates = api_settings.DEFAULT_THROTTLE_RATES
+    limits = {
+        "anon": "anonymous requests, per IP address",
+        "heavy": "anonymous exports (format=csv or jsonl), bibliographies and filtered facets, per IP address",
+        "user": "authenticated requests (curators), per user",
+    }
+    described = "; ".join(f"{rates[scope]} for {what}" for scope, what in limits.items() if rates.get(scope))
+    return OpenApiResponse(
+        ProblemSerializer,
+        description=(
+            f"Too many requests: a rate limit ({described}) is used up for the current window. Send the request "
+            "again after the seconds in `Retry-After`. Every counted answer carries `RateLimit-Limit`, "
+            "`RateLimit-Remaining` and `RateLimit-Reset`."
+        ),
+        examples=[
+            problem_example(
+                "Rate limit used up",
+                429,
+                "Request was throttled. Expected available in 42 seconds.",
+                "/api/v1/excerpts/?format=csv",
+            )
+        ],
+    )
 
 
 def problem_responses(responses):

@@ -19,6 +19,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
@@ -145,6 +146,9 @@ def problem_exception_handler(exc, context):
         body = problem(exc.status_code, detail, instance=instance, kind=getattr(exc, "problem_type", None))
 
     set_rollback()
+    if request is not None:
+        # A problem is JSON whatever the view renders otherwise (the schema's YAML, the docs' HTML).
+        request.accepted_renderer, request.accepted_media_type = JSONRenderer(), JSONRenderer.media_type
     return Response(body, status=exc.status_code, headers=headers, content_type=PROBLEM_CONTENT_TYPE)
 
 

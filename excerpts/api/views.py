@@ -141,6 +141,17 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
             return CuratorExcerptSerializer
         return super().get_serializer_class()
 
+    def is_heavy_request(self, request):
+        """
+        Whether answering reads up to every match, so the stricter ``heavy`` rate limit applies
+        (excerpts/api/throttling.py): a CSV or JSON Lines export, a bibliography, filtered facets.
+        """
+        if self.action == "list":
+            return self.exporting(request)
+        if self.action == "facets":
+            return not self.facets_of_the_whole_corpus(request)
+        return self.action == "cite_list"
+
     def search_plan(self, queryset, ordered=True):
         """
         The request's search plan (research/search.py), built once: for the sort keys the ordering backend gives,

@@ -6,11 +6,13 @@ excerpts, their topics, speakers, sources, topics or events, whatever the write 
 keep it (``excerpts.db.data_version``). Reading it costs one small query; a stale entry is never read
 again once the version has moved on, and the cache's timeout (``limits.CACHE_TIMEOUT``) clears it.
 
-The cache is Django's default cache (per process, in memory, unless ``CACHES`` says otherwise);
-because the version comes from the database, several processes or servers never disagree.
+The cache is Django's default cache, which every process shares (Redis at ``REDIS_URL``, or files on one
+machine: see project/settings.py); because the version comes from the database, several processes or servers
+never disagree. A cache that fails (Redis down, a full disk) costs the computation, never the answer.
 """
 
 import hashlib
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -23,6 +25,20 @@ from ..db.data_version import READ as READ_VERSION
 from . import limits
 
 T = TypeVar("T")
+
+logger = logging.getLogger(__name__)
+
+
+def cache_errors() -> tuple[type[Exception], ...]:
+    """The errors a failing cache raises: its disk's (the file cache) or its server's (Redis)."""
+    try:
+        from redis.exceptions import RedisError
+    except ImportError:  # pragma: no cover - redis is in requirements.txt
+        return (OSError,)
+    return (OSError, RedisError)
+
+
+CACHE_ERRORS = cache_errors()
 
 # Inside read_once(): an empty list until the version is read, then the version read.
 _read: ContextVar[list[int | str | None] | None] = ContextVar("excerpts_data_version_read", default=None)
@@ -68,8 +84,15 @@ def cached(name: str, parts: object, compute: Callable[[], T]) -> T:
         return compute()
     digest = hashlib.sha256(repr(parts).encode()).hexdigest()
     key = f"excerpts:{name}:{version}:{digest}"
-    value = cache.get(key)
+    try:
+        value = cache.get(key)
+    except CACHE_ERRORS:
+        logger.exception("The cache failed; %s is computed without it.", name)
+        return compute()
     if value is None:
         value = compute()
-        cache.set(key, value, limits.CACHE_TIMEOUT)
+        try:
+            cache.set(key, value, limits.CACHE_TIMEOUT)
+        except CACHE_ERRORS:
+            logger.exception("The cache failed; %s is not kept.", name)
     return value
