@@ -165,7 +165,7 @@ class Exporter(Client):
                     response.read()
                     self.outcomes[str(response.status)] += 1
                     if response.status == 429:
-                        self.stop.wait(min(float(response.getheader("Retry-After") or 1), 5))
+                        self.stop.wait(retry_after(response))
                     continue
                 while chunk := response.read(CHUNK):
                     self.received += len(chunk)
@@ -194,7 +194,7 @@ class Header(Client):
                 if response.will_close:
                     conn = self.new_connection()
                 if response.status == 429:
-                    self.stop.wait(min(float(response.getheader("Retry-After") or 1), 5))
+                    self.stop.wait(retry_after(response))
             except (OSError, http.client.HTTPException) as error:
                 self.outcomes[self.failure(error)] += 1
                 conn = self.new_connection()
@@ -282,7 +282,7 @@ class LoginFlooder(Client):
                     response.read()
                     self.outcomes[str(response.status)] += 1
                     if response.status == 429:
-                        self.stop.wait(min(float(response.getheader("Retry-After") or 1), 5))
+                        self.stop.wait(retry_after(response))
                     if response.will_close:
                         conn = self.new_connection()
             except (OSError, http.client.HTTPException) as error:
@@ -304,6 +304,12 @@ class LoginFlooder(Client):
             self.stop.wait(1)
             return None, None
         return cookie.group(1), token.group(1)
+
+
+def retry_after(response):
+    """Seconds to wait after a 429: its Retry-After in seconds, at most 5; 1 when it gives none or a date."""
+    value = response.getheader("Retry-After") or ""
+    return min(int(value), 5) if value.isdigit() else 1
 
 
 def percentile(values, fraction):
