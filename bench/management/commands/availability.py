@@ -42,6 +42,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from excerpts.models import Excerpt
+
 PROBE_PATH = "/api/v1/excerpts/?page_size=20"
 EXPORT_PATHS = ["/api/v1/excerpts/?format=csv", "/api/v1/excerpts/?format=jsonl"]
 LOGIN_PATH = "/admin/login/"
@@ -497,6 +499,6 @@ class GunicornServer:
         return (
             f"{self.url}, gunicorn {config.get('worker_class')} {config.get('workers')} workers x "
             f"{config.get('threads')} threads, timeout {config.get('timeout')} s, "
-            f"DJANGO_DEBUG={self.env['DJANGO_DEBUG']}; {database['ENGINE'].rsplit('.', 1)[-1]} {database['NAME']} "
-            f"(gunicorn log {self.log})"
+            f"DJANGO_DEBUG={self.env['DJANGO_DEBUG']}; {database['ENGINE'].rsplit('.', 1)[-1]} {database['NAME']}, "
+            f"{Excerpt.objects.count()} excerpts (gunicorn log {self.log})"
         )
