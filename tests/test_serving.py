@@ -316,7 +316,7 @@ def test_a_hup_replaces_every_worker_while_probes_keep_succeeding(gunicorn):
 
 def test_a_streamed_export_longer_than_the_worker_timeout_completes(production_env, tmp_path):
     with running(production_env, tmp_path / "gunicorn.log", "--timeout", "3") as server:
-        body, whole, seconds = read_export(server.port, pause=0.01)
+        body, whole, seconds = read_export(server.port, pause=0.03)  # 200 pieces: 6 s at least
         log = server.log.read_text()
     assert whole
     assert seconds > 3 + 1  # the master checks the heartbeat every second
