@@ -328,6 +328,8 @@ def test_a_streamed_export_longer_than_the_worker_timeout_completes(production_e
 def nginx(gunicorn, tmp_path_factory, production_env):
     """deploy/nginx.conf in front of the module's gunicorn, on a free port, with a main config of its own."""
     if shutil.which("nginx") is None:
+        if os.environ.get("EXCERPTS_REQUIRE_NGINX"):
+            pytest.fail("EXCERPTS_REQUIRE_NGINX is set but nginx is not installed (Debian: apt-get install nginx-light)")
         pytest.skip("nginx is not installed (Debian: apt-get install nginx-light)")
     directory = tmp_path_factory.mktemp("nginx")
     port = free_port()
