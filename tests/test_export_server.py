@@ -92,6 +92,10 @@ def live(database_url, tmp_path_factory):
         "DATABASE_CONN_MAX_AGE": "0",
         "EXCERPTS_DUMPS_DIR": str(dumps),
         "EXCERPTS_DUMPS_AUTO_REBUILD": "true",
+        # Plain HTTP on loopback with production's settings; the rate limits are tested in test_throttling.py.
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "DJANGO_RATE_LIMIT_ANON": "off",
+        "DJANGO_RATE_LIMIT_HEAVY": "off",
     }
 
     def manage(*args):

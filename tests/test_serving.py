@@ -63,6 +63,10 @@ def prepare(directory, static_root, synthetic, collect=True):
         "DJANGO_SECRET_KEY": "serving-test-key-" + "x" * 50,
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
+        # What is measured here is the server's availability, not the rate limits (test_throttling.py,
+        # test_shared_rate_limits.py): every probe comes from one address.
+        "DJANGO_RATE_LIMIT_ANON": "off",
+        "DJANGO_RATE_LIMIT_HEAVY": "off",
         "DJANGO_STATIC_ROOT": str(static_root),
     }
     commands = [["migrate", "--verbosity", "0"], ["load_seed_corpus"]]
@@ -329,7 +333,9 @@ def nginx(gunicorn, tmp_path_factory, production_env):
     """deploy/nginx.conf in front of the module's gunicorn, on a free port, with a main config of its own."""
     if shutil.which("nginx") is None:
         if os.environ.get("EXCERPTS_REQUIRE_NGINX"):
-            pytest.fail("EXCERPTS_REQUIRE_NGINX is set but nginx is not installed (Debian: apt-get install nginx-light)")
+            pytest.fail(
+                "EXCERPTS_REQUIRE_NGINX is set but nginx is not installed (Debian: apt-get install nginx-light)"
+            )
         pytest.skip("nginx is not installed (Debian: apt-get install nginx-light)")
     directory = tmp_path_factory.mktemp("nginx")
     port = free_port()

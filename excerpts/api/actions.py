@@ -34,6 +34,7 @@ from .openapi import (
 )
 from .permissions import IsCurator, is_curator
 from .serializers import HistoryEntrySerializer, RandomQuerySerializer
+from .statement_budget import lift_statement_budget
 
 
 class FacetsMixin:
@@ -186,6 +187,9 @@ class ExportMixin:
         same rows, cheapest to count); a HEAD gets the headers alone, without running the export.
         """
         head = self.request.method == "HEAD"
+        # An export may read for minutes, a cheap step at a time, and its count is one statement over every match:
+        # the public reads' time budget is for pages, not for this.
+        lift_statement_budget(self.request)
         return renderers.stream_export(
             rows, self.request.accepted_renderer, self.get_serializer(), counted=counted, head=head
         )

@@ -425,6 +425,9 @@ class GunicornServer:
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
             "DJANGO_SECURE_SSL_REDIRECT": "false",
+            # This command stands where nginx would (deploy/nginx.conf): each client's X-Forwarded-For names it, so
+            # each is rate-limited on its own, as behind the documented proxy.
+            "DJANGO_TRUSTED_PROXIES": "127.0.0.1",
         }
         for name, value in defaults.items():
             self.env.setdefault(name, value)
