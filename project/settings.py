@@ -361,7 +361,8 @@ CORS_EXPOSE_HEADERS = [
 # username, every login from it is refused (429) for the cool-off, before any password is hashed. Failures are
 # counted in the shared cache, so a login flood writes nothing to the database.
 AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
-AXES_HANDLER = "axes.handlers.cache.AxesCacheHandler"
+# Axes' cache handler, going on without the lockout while the cache is down (excerpts/logins.py).
+AXES_HANDLER = "excerpts.logins.FailOpenCacheHandler"
 AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
 AXES_COOLOFF_TIME = timedelta(seconds=env_int("DJANGO_LOGIN_COOLOFF_SECONDS", 900))
 AXES_LOCKOUT_PARAMETERS = ["ip_address", "username"]

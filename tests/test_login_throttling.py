@@ -8,6 +8,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from axes.handlers.proxy import AxesProxyHandler
 from axes.models import AccessAttempt, AccessLog
 from django.contrib.auth.hashers import MD5PasswordHasher
 from django.urls import reverse
@@ -94,4 +95,30 @@ def test_after_the_cool_off_the_right_password_logs_in(client, curator, settings
     assert log_in(client, curator.username, factories.CURATOR_PASSWORD).status_code == 429
     time.sleep(1.1)
     assert log_in(client, curator.username, factories.CURATOR_PASSWORD).status_code == 302
+    assert logged_in(client)
+
+
+@pytest.fixture
+def cache_down(settings):
+    """The shared cache stops answering (nothing listens on port 1), as when Redis restarts."""
+    working = settings.CACHES
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+            "OPTIONS": {"socket_connect_timeout": 1},
+        }
+    }
+    AxesProxyHandler.get_implementation(force=True)  # its handler holds the cache it was made with
+    yield
+    settings.CACHES = working
+    AxesProxyHandler.get_implementation(force=True)  # back on the working cache for the tests after this one
+
+
+def test_while_the_cache_is_down_logins_go_on_without_the_lockout_rather_than_failing(client, curator, cache_down):
+    wrong = [log_in(client, curator.username, f"wrong-{n}").status_code for n in range(LIMIT + 1)]
+    right = log_in(client, curator.username, factories.CURATOR_PASSWORD)
+
+    assert wrong == [200] * (LIMIT + 1)  # the form again, never a 500, and no lockout to count with
+    assert right.status_code == 302
     assert logged_in(client)
