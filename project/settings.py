@@ -101,6 +101,9 @@ MIDDLEWARE = [
     # RateLimit-* headers on every answer a throttle counted, 429s included (excerpts/api/throttling.py).
     "excerpts.api.throttling.RateLimitHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    # A public read (GET/HEAD without credentials or a recent write of the caller's) reads a replica, when there are
+    # any (DATABASE_REPLICA_URLS). Before every middleware that may read the database.
+    "excerpts.api.replicas.ReplicaReadsMiddleware",
     # Each statement of a GET or HEAD outside the admin runs under limits.PUBLIC_STATEMENT_TIMEOUT_MS; one past it
     # is cancelled (a 503 query-timeout problem). Outside every middleware that may read the database.
     "excerpts.api.statement_budget.StatementBudgetMiddleware",
@@ -190,10 +193,28 @@ elif DATABASES["default"]["ENGINE"] == "excerpts.db.backends.postgresql":
     options = DATABASES["default"].setdefault("OPTIONS", {})
     options["options"] = f"{options.get('options', '')} -c lock_timeout=20s".strip()
 
+# Read replicas: DATABASE_REPLICA_URLS (comma-separated database URLs, streaming replicas of DATABASE_URL) adds the
+# read-only aliases "replica_0", "replica_1", ... with the primary's engine and options. Public reads go to one of
+# them, writes, curators' requests and a caller's reads just after its own write to the primary (ReplicaRouter,
+# excerpts/api/replicas.py). Tests read the test database through them (MIRROR); tests/test_replicas.py starts a real
+# replica.
+replica_urls = [url.strip() for url in os.environ.get("DATABASE_REPLICA_URLS", "").split(",") if url.strip()]
+for index, url in enumerate(replica_urls):
+    replica = dj_database_url.parse(url, conn_max_age=DATABASES["default"]["CONN_MAX_AGE"], conn_health_checks=True)
+    DATABASES[f"replica_{index}"] = {
+        **replica,
+        "ENGINE": DATABASES["default"]["ENGINE"],
+        "OPTIONS": {**DATABASES["default"].get("OPTIONS", {}), **replica.get("OPTIONS", {})},
+        "TEST": {"MIRROR": "default"},
+    }
+# Seconds a caller's reads stay on the primary after its own write (a cookie the write's answer sets).
+REPLICA_READ_YOUR_WRITES_SECONDS = int(os.environ.get("DATABASE_REPLICA_READ_YOUR_WRITES_SECONDS", "10"))
+
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]
 
-# Unmanaged models (the search index's) are neither migrated nor dumped (excerpts/db/routers.py).
-DATABASE_ROUTERS = ["excerpts.db.routers.UnmanagedModelsRouter"]
+# Unmanaged models (the search index's) are neither migrated nor dumped; reads may go to replicas, writes never
+# (excerpts/db/routers.py).
+DATABASE_ROUTERS = ["excerpts.db.routers.UnmanagedModelsRouter", "excerpts.db.routers.ReplicaRouter"]
 
 # Database sessions stored under a digest of their key (excerpts/api/authentication.py says why).
 SESSION_ENGINE = "excerpts.api.authentication"

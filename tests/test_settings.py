@@ -1,5 +1,6 @@
 """Settings come from the environment: DEBUG only when asked for, a secret key never fixed in the code, HTTPS."""
 
+import json
 import os
 import subprocess
 import sys
@@ -35,7 +36,7 @@ def run_environment(env):
     clean = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith("DJANGO_") and key not in {"DATABASE_URL", "REDIS_URL"}
+        if not key.startswith("DJANGO_") and key not in {"DATABASE_URL", "DATABASE_REPLICA_URLS", "REDIS_URL"}
     }
     return {**clean, "DJANGO_SETTINGS_MODULE": "project.settings", **env}
 
@@ -141,6 +142,27 @@ PRODUCTION = {
     "DJANGO_ALLOWED_HOSTS": "api.example.org",
     "DJANGO_SECURE_PROXY_SSL_HEADER": "true",
 }
+
+
+def test_replica_urls_add_read_only_aliases_with_the_primarys_engine_and_options_mirroring_it_in_tests():
+    code = (
+        "import json; from django.conf import settings as s; "
+        "print(json.dumps({a: [d['ENGINE'], d['HOST'], d['PORT'], d['NAME'], d['OPTIONS'], "
+        "d.get('TEST', {}).get('MIRROR')] for a, d in s.DATABASES.items()})); print(s.DATABASE_ROUTERS[-1])"
+    )
+    env = {
+        "DATABASE_URL": "postgres://app@primary:5432/excerpts",
+        "DATABASE_REPLICA_URLS": "postgres://app@replica-a:5432/excerpts, postgres://app@replica-b:6432/excerpts",
+    }
+    result = run_python(code, env)
+    databases, router = result.stdout.splitlines() or [result.stderr, ""]
+    options = {"options": "-c lock_timeout=20s"}
+    assert json.loads(databases) == {
+        "default": ["excerpts.db.backends.postgresql", "primary", 5432, "excerpts", options, None],
+        "replica_0": ["excerpts.db.backends.postgresql", "replica-a", 5432, "excerpts", options, "default"],
+        "replica_1": ["excerpts.db.backends.postgresql", "replica-b", 6432, "excerpts", options, "default"],
+    }
+    assert router == "excerpts.db.routers.ReplicaRouter"
 
 
 def test_production_defaults_to_https_only_cookies_redirects_and_hsts_including_subdomains():

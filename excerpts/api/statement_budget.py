@@ -8,8 +8,9 @@ the rows a streamed response (an export) reads afterwards are not subject to it,
 that must run long statements itself calls ``lift_statement_budget(request)`` first.
 """
 
-from django.db import connection
+from django.db import connections
 
+from ..db.routers import read_database
 from ..db.statement_budget import statement_budget
 from ..research import limits
 
@@ -25,7 +26,8 @@ class StatementBudgetMiddleware:
     def __call__(self, request):
         if request.method not in BUDGETED_METHODS:
             return self.get_response(request)
-        with statement_budget(connection, limits.PUBLIC_STATEMENT_TIMEOUT_MS / 1000) as budget:
+        # The request reads one database: a replica for a public read (ReplicaReadsMiddleware, before this one).
+        with statement_budget(connections[read_database()], limits.PUBLIC_STATEMENT_TIMEOUT_MS / 1000) as budget:
             request.statement_budget = budget
             return self.get_response(request)
 

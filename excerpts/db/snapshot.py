@@ -16,8 +16,10 @@ simply share it.
 """
 
 from django.core.signals import request_finished
-from django.db import DEFAULT_DB_ALIAS, connections
+from django.db import connections
 from django.dispatch import receiver
+
+from .routers import read_database
 
 BEGIN = {
     "postgresql": "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
@@ -28,8 +30,9 @@ BEGIN = {
 class ReadSnapshot:
     """One read transaction on a connection, begun and ended explicitly; ``end()`` may be called more than once."""
 
-    def __init__(self, using: str = DEFAULT_DB_ALIAS) -> None:
-        self.connection = connections[using]
+    def __init__(self, using: str | None = None) -> None:
+        # The request's database (a replica for a public read), where its other reads go.
+        self.connection = connections[using or read_database()]
         self.open = False
 
     def begin(self) -> "ReadSnapshot":

@@ -20,8 +20,10 @@ from typing import TypeVar
 
 from django.core.cache import cache
 from django.db import connection as default_connection
+from django.db import connections
 
 from ..db.data_version import READ as READ_VERSION
+from ..db.routers import read_database
 from . import limits
 
 T = TypeVar("T")
@@ -65,7 +67,7 @@ def data_version() -> int | str | None:
     sql = READ_VERSION.get(default_connection.vendor)
     version = None
     if sql is not None:
-        with default_connection.cursor() as cursor:
+        with connections[read_database()].cursor() as cursor:
             cursor.execute(sql)
             version = cursor.fetchone()[0]
     if read is not None:

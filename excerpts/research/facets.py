@@ -20,10 +20,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.db import connection as default_connection
+from django.db import connections
 from django.db.models import QuerySet
 from django.db.models.sql.datastructures import BaseTable
 
 from ..db.facet_summary import EXCERPT_COLUMNS, ROW_VALUES, TABLE
+from ..db.routers import read_database
 from ..models import Event, Excerpt, Speaker, Topic
 from . import limits
 from .search import by_id
@@ -38,7 +40,7 @@ def summary_counts(statuses: Iterable[str]) -> Facets:
     if not statuses:
         return labelled({}, total=0, exact=True)
     placeholders = ", ".join(["%s"] * len(statuses))
-    with default_connection.cursor() as cursor:
+    with connections[read_database()].cursor() as cursor:
         cursor.execute(
             f"SELECT facet, value, sum(count), count(*) FROM {TABLE} WHERE status IN ({placeholders}) "
             "GROUP BY facet, value",
@@ -88,7 +90,7 @@ def facet_counts(queryset: QuerySet[Excerpt], limit: int | None = None) -> Facet
         "SELECT 'topic', CAST(l.topic_id AS text), count(*) FROM counted c "
         "JOIN excerpts_excerpt_topics l ON l.excerpt_id = c.id GROUP BY 2"
     )
-    with default_connection.cursor() as cursor:
+    with connections[read_database()].cursor() as cursor:
         cursor.execute(statement, params)
         rows = cursor.fetchall()
     counted: dict[str, dict[str, int]] = {}
@@ -164,6 +166,6 @@ def _dense(queryset: QuerySet[Excerpt]) -> bool:
     top = Excerpt.objects.order_by("-id").values_list("id", flat=True).first() or 0
     sample = walk_by_id(queryset.order_by().filter(id__gt=top - limits.DENSITY_SAMPLE).values("id"))
     sql, params = sample.query.sql_with_params()
-    with default_connection.cursor() as cursor:
+    with connections[read_database()].cursor() as cursor:
         cursor.execute(f"SELECT count(*) FROM ({sql}) AS sample", params)
         return cursor.fetchone()[0] * limits.DENSE >= limits.DENSITY_SAMPLE
