@@ -42,6 +42,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from bench.servers import loopback_production
 from excerpts.models import Excerpt
 
 PROBE_PATH = "/api/v1/excerpts/?page_size=20"
@@ -421,10 +422,7 @@ class GunicornServer:
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, "GUNICORN_BIND": f"127.0.0.1:{self.port}"}
         defaults = {
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
+            **loopback_production(),
             # This command stands where nginx would (deploy/nginx.conf): each client's X-Forwarded-For names it, so
             # each is rate-limited on its own, as behind the documented proxy.
             "DJANGO_TRUSTED_PROXIES": "127.0.0.1",

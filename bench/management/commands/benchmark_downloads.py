@@ -6,7 +6,6 @@ while a third asks for page 1 of the excerpt list; then the same with two stream
 import hashlib
 import http.client
 import os
-import secrets
 import statistics
 import subprocess
 import sys
@@ -18,6 +17,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.urls import reverse
 
+from bench.servers import WITHOUT_RATE_LIMITS, loopback_production
 from excerpts.api import dumps
 
 PROBE_INTERVAL = 0.1
@@ -67,14 +67,9 @@ class Command(BaseCommand):
         command += ["-c", str(config)] if config.exists() else []
         command += ["-k", "gthread", "--threads", "4", "-w", str(workers), "--timeout", "30"]
         env = {
-            # Production's settings over plain HTTP on loopback (as behind a TLS-terminating proxy), measuring the
-            # server rather than its rate limits; the environment may say otherwise.
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            "DJANGO_RATE_LIMIT_ANON": "off",
-            "DJANGO_RATE_LIMIT_HEAVY": "off",
+            # The environment may say otherwise.
+            **loopback_production(),
+            **WITHOUT_RATE_LIMITS,
             **os.environ,
             "EXCERPTS_DUMPS_AUTO_REBUILD": "false",
         }

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
+from bench.servers import WITHOUT_RATE_LIMITS, loopback_production
 from excerpts.models import Excerpt
 
 # What a client sends: browsers and most HTTP libraries accept gzip.
@@ -95,16 +96,12 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, urls, port, seconds, threads, workers, env, **options):
+        production = loopback_production()
         environment = {
             **os.environ,
-            "DJANGO_DEBUG": "false",
-            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or "benchmark-only-secret-key-" + "x" * 40,
-            "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-            "DJANGO_SECURE_SSL_REDIRECT": "false",
-            # Thousands of requests a second from one address: the figures are the server's, not the rate limits'.
-            "DJANGO_RATE_LIMIT_ANON": "off",
-            "DJANGO_RATE_LIMIT_HEAVY": "off",
-            "DJANGO_RATE_LIMIT_USER": "off",
+            **production,
+            "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or production["DJANGO_SECRET_KEY"],
+            **WITHOUT_RATE_LIMITS,
             **dict(pair.split("=", 1) for pair in env),
         }
         gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
