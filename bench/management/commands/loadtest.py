@@ -27,6 +27,7 @@ The run writes to the database (the curators' excerpts and changes stay, their t
 copy, never at the production database.
 """
 
+import contextlib
 import http.client
 import json
 import os
@@ -65,6 +66,8 @@ CURATORS = ("loadtest-curator-1", "loadtest-curator-2")
 # Existing excerpts each curator changes, besides the ones it creates.
 CHANGED_PER_CURATOR = 50
 WRITE_TIMEOUT = 30
+# Where PostgreSQL runs on this machine, so that its backends' CPU can be read in /proc (a socket, or loopback).
+LOCAL_HOSTS = {"", "localhost", "127.0.0.1", "::1"}
 # How long wrk may outlive its --duration (starting threads, printing) before it is killed.
 WRK_GRACE = 30
 
@@ -77,6 +80,41 @@ class LoadTestServer(GunicornServer):
         self.env.update(loopback_production())
         self.env.update(WITHOUT_RATE_LIMITS)
         self.env.update(DATABASE_URL=database_url, REDIS_URL=redis_url, WEB_CONCURRENCY=str(workers))
+        self.seen = {"gunicorn": {}, "postgresql": {}}
+
+    def cpu_seconds(self):
+        """
+        CPU seconds used so far by the gunicorn workers and by the PostgreSQL backends serving this database, each
+        process counted from its start; a process that has ended counts with its last reading (the backend of a
+        connection closed by DATABASE_CONN_MAX_AGE, a worker replaced), one never seen running does not count.
+        """
+        self.seen["gunicorn"].update(process_cpu_seconds(self.workers()))
+        if connection.settings_dict["HOST"] in LOCAL_HOSTS:  # the backends' pids are this machine's
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )
+                self.seen["postgresql"].update(process_cpu_seconds(pid for (pid,) in cursor.fetchall()))
+        return {part: sum(readings.values()) for part, readings in self.seen.items() if readings}
+
+    def workers(self):
+        """The worker processes' ids, from the kernel's list of the master's children."""
+        children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
+        with contextlib.suppress(OSError):
+            return [int(pid) for pid in children.read_text().split()]
+        return []
+
+
+def process_cpu_seconds(pids):
+    """User and system CPU seconds of each of ``pids`` still running (and readable in /proc), by pid."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    seconds = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):
+            # After the command name in parentheses: state, then 10 fields, then utime and stime (man 5 proc).
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            seconds[pid] = (int(fields[11]) + int(fields[12])) / ticks
+    return seconds
 
 
 def database_url(settings_dict):
@@ -109,11 +147,13 @@ class Http:
     def __init__(self, port, host, timeout):
         self.port, self.host, self.timeout = port, host, timeout
         self.conn = None
+        self.sent = 0
 
     def request(self, method, path, headers=None, body=None):
         """(status, headers, body) of one request; an error status is an answer, a failure an exception."""
         if self.conn is None:
             self.conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
+        self.sent += 1
         try:
             self.conn.request(method, path, body=body, headers={"Host": self.host, **(headers or {})})
             response = self.conn.getresponse()
@@ -267,28 +307,30 @@ class Command(BaseCommand):
         tokens = self.tokens()
         run = uuid.uuid4().hex[:8]
         load_before = os.getloadavg()
-        self.stdout.write(
-            f"loadtest {run}: {duration} s, gunicorn with {workers} workers x "
-            f"{os.environ.get('GUNICORN_THREADS', '16')} threads (gunicorn.conf.py), wrk with {connections} "
-            f"connections, 2 curators writing; postgresql {connection.settings_dict['NAME']}, {total} excerpts; "
-            f"Django cache in Redis ({redis_url})"
-        )
-        self.stdout.write(
-            "rate limits lifted (DJANGO_RATE_LIMIT_*=off): all the traffic comes from 127.0.0.1, which the limits "
-            "would refuse as one client"
-        )
-        self.stdout.write(f"load average before: {format_load(load_before)}")
         stop = threading.Event()
         # A TERM (a CI timeout, kill) unwinds like Ctrl-C, so the server is stopped on that path too.
         previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
         try:
             with LoadTestServer(workers, database_url(connection.settings_dict), redis_url) as server:
+                config = server.config
+                self.stdout.write(
+                    f"loadtest {run}: {duration} s, gunicorn with {config.get('workers')} workers x "
+                    f"{config.get('threads')} threads (gunicorn.conf.py), wrk with {connections} connections, "
+                    f"{len(CURATORS)} curators writing; postgresql {connection.settings_dict['NAME']}, {total} "
+                    f"excerpts; Django cache in Redis ({redis_url}); gunicorn log {server.log}"
+                )
+                self.stdout.write(
+                    "rate limits lifted (DJANGO_RATE_LIMIT_*=off): all the traffic comes from 127.0.0.1, which the "
+                    "limits would refuse as one client"
+                )
+                self.stdout.write(f"load average before: {format_load(load_before)}")
                 host = f"127.0.0.1:{server.port}"
                 reads = self.reads(server.port, host, references)
                 curators = [
                     Curator(n + 1, token, server.port, host, stop, write_pause, part, references, run)
                     for n, (token, part) in enumerate(zip(tokens, split(changeable, len(tokens)), strict=True))
                 ]
+                cpu_before = server.cpu_seconds()
                 for curator in curators:
                     curator.start()
                 try:
@@ -297,12 +339,13 @@ class Command(BaseCommand):
                     stop.set()
                     for curator in curators:
                         curator.join(timeout=WRITE_TIMEOUT * 2 + write_pause)
+                cpu = {part: seconds - cpu_before.get(part, 0) for part, seconds in server.cpu_seconds().items()}
                 load_after = os.getloadavg()
         finally:
             signal.signal(signal.SIGTERM, previous)
             AuthToken.objects.filter(user__username__in=CURATORS).delete()
         lost = lost_writes(curators)
-        failed = self.report(figures, curators, lost, load_after)
+        failed = self.report(figures, curators, lost, cpu, load_after)
         if failed:
             raise CommandError(f"FAILED: {failed}.")
 
@@ -446,7 +489,7 @@ class Command(BaseCommand):
             raise CommandError(f"wrk failed (exit status {process.returncode}):\n{out}\n{err}")
         return {name: float(value) for name, value in figures.items()}
 
-    def report(self, figures, curators, lost, load_after):
+    def report(self, figures, curators, lost, cpu, load_after):
         """Print the figures; return what failed, in words ('' when nothing did)."""
         requests = int(figures["requests"])
         seconds = figures["duration_us"] / 1e6
@@ -495,6 +538,16 @@ class Command(BaseCommand):
         for curator in curators:
             for failure in curator.failures[:10]:
                 self.stdout.write(f"  {curator.name}: {failure}")
+        served = requests + sum(curator.http.sent for curator in curators)
+        self.stdout.write(
+            "server CPU: "
+            + "; ".join(
+                f"{part} {seconds:.1f} s, {seconds / served * 1000:.1f} ms a request"
+                + (f" ({served / seconds:.0f} req/s a core)" if part == "gunicorn" and seconds else "")
+                for part, seconds in cpu.items()
+            )
+            + f" ({served} requests, the curators' included)"
+        )
         self.stdout.write(f"lost writes: {len(lost)} (looked up through the ORM after the server stopped)")
         for pk, wanted, found in lost[:10]:
             self.stdout.write(f"  excerpt {pk}: wrote {wanted!r}, found {found!r}")
