@@ -29,8 +29,9 @@ from django.core.management.base import CommandError
 from django.db import connection
 from knox.models import AuthToken
 
-from bench.management.commands.loadtest import CURATORS
+from bench.management.commands.loadtest import CURATORS, lost_writes, lua_literal
 from excerpts.models import Excerpt
+from tests import factories
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/3"
@@ -145,3 +146,43 @@ def test_the_load_test_refuses_to_run_without_redis_url():
         "CommandError: The load test runs the production setup, whose workers share one cache in Redis: set "
         "REDIS_URL (redis://host:6379/<db>)."
     )
+
+
+class Wrote:
+    """What a curator remembers of its writes (bench.management.commands.loadtest.Curator), without the thread."""
+
+    def __init__(self, expected, possible=None):
+        self.expected, self.possible = expected, possible or {}
+
+
+@pytest.mark.django_db
+def test_an_acknowledged_write_is_lost_when_its_row_is_missing_or_shows_anything_else():
+    leap = factories.topic("great-leap", "Great Leap Forward")
+    kept = factories.excerpt("Kept as written.", topics=[leap])
+    changed = factories.excerpt("Changed by someone else.", topics=[leap])
+    ambiguous = factories.excerpt("Written by a write that got no answer.")
+    unanswered_content = ("Written by a write that got no answer.", ())
+    missing = changed.pk + ambiguous.pk + kept.pk
+
+    lost = lost_writes(
+        [
+            Wrote({kept.pk: ("Kept as written.", ("great-leap",)), changed.pk: ("As acknowledged.", ("great-leap",))}),
+            Wrote(
+                {ambiguous.pk: ("Acknowledged before.", ()), missing: ("Never stored.", ())},
+                possible={ambiguous.pk: {unanswered_content}},
+            ),
+        ]
+    )
+
+    assert lost == [
+        (changed.pk, ("As acknowledged.", ("great-leap",)), ("Changed by someone else.", ("great-leap",))),
+        (missing, ("Never stored.", ()), None),
+    ]
+
+
+def test_the_reads_reach_wrk_as_a_lua_table_that_keeps_quotes_and_backslashes():
+    assert lua_literal({"etag": 'W/"ab\\c"', "paths": ["/a/?q=x", "/b/"], "weight": 15}) == (
+        '{["etag"] = "W/\\"ab\\\\c\\"", ["paths"] = {"/a/?q=x", "/b/"}, ["weight"] = 15}'
+    )
+    with pytest.raises(ValueError):
+        lua_literal("caf\u00e9")

@@ -117,13 +117,13 @@ def process_cpu_seconds(pids):
     return seconds
 
 
-def database_url(settings_dict):
-    """A postgres:// URL of the database this process uses (under pytest, the test database, not DATABASE_URL's)."""
-    user = urllib.parse.quote(settings_dict["USER"] or "", safe="")
-    password = settings_dict["PASSWORD"]
-    credentials = f"{user}:{urllib.parse.quote(password, safe='')}@" if password else (f"{user}@" if user else "")
-    port = f":{settings_dict['PORT']}" if settings_dict["PORT"] else ""
-    return f"postgres://{credentials}{settings_dict['HOST'] or ''}{port}/{settings_dict['NAME']}"
+def database_url(name):
+    """
+    DATABASE_URL with the name of the database this process uses, which under pytest is the test database
+    pytest-django made (test_<name>), not the environment's; its credentials and options stay as they are.
+    """
+    parts = urllib.parse.urlsplit(os.environ["DATABASE_URL"])
+    return urllib.parse.urlunsplit(parts._replace(path="/" + urllib.parse.quote(name)))
 
 
 def lua_literal(value):
@@ -311,7 +311,7 @@ class Command(BaseCommand):
         # A TERM (a CI timeout, kill) unwinds like Ctrl-C, so the server is stopped on that path too.
         previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
         try:
-            with LoadTestServer(workers, database_url(connection.settings_dict), redis_url) as server:
+            with LoadTestServer(workers, database_url(connection.settings_dict["NAME"]), redis_url) as server:
                 config = server.config
                 self.stdout.write(
                     f"loadtest {run}: {duration} s, gunicorn with {config.get('workers')} workers x "
@@ -351,7 +351,7 @@ class Command(BaseCommand):
 
     def preconditions(self, duration, workers, connections):
         """Refuse what cannot be load-tested as production runs; return wrk's path."""
-        if connection.vendor != "postgresql":
+        if connection.vendor != "postgresql" or not os.environ.get("DATABASE_URL"):
             raise CommandError(
                 f"The load test runs the production setup on PostgreSQL, not {connection.vendor}: set DATABASE_URL "
                 "to a postgres:// URL (of a copy: the curators write to it)."
