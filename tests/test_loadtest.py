@@ -1,15 +1,15 @@
 """
 `manage.py loadtest` (the bench app): a short run against the test database with two workers serves reads, 304s
-and both curators' writes with no error and no lost write; and the command refuses to run anywhere but on
-PostgreSQL with a REDIS_URL, saying what it needs.
+and both curators' writes with no error and no lost write; the command refuses to run anywhere but on PostgreSQL
+with a REDIS_URL, saying what it needs; and its check finds a lost write when there is one.
 
 The run needs PostgreSQL (the command's own precondition: it is skipped on SQLite), Redis at 127.0.0.1:6379 (its
 database 3, under a key prefix of the run's own) and wrk. Without Redis or wrk it is skipped, unless
 EXCERPTS_REQUIRE_REDIS or EXCERPTS_REQUIRE_WRK is set (as .ci/run does), when it fails.
 
 The command is called in this process, so it reads the test database pytest-django made (test_<name>), and starts
-gunicorn on that database: it hands its workers a DATABASE_URL built from the connection it uses, not the
-environment's.
+gunicorn on that database: its workers get the environment's DATABASE_URL with the name of the database the
+command uses.
 """
 
 import os
