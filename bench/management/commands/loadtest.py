@@ -334,7 +334,7 @@ class Command(BaseCommand):
                     Curator(n + 1, token, server.port, host, stop, write_pause, part, references, run)
                     for n, (token, part) in enumerate(zip(tokens, split(changeable, len(tokens)), strict=True))
                 ]
-                cpu_before = server.cpu_seconds()
+                cpu_before, workers_before = server.cpu_seconds(), set(server.workers())
                 for curator in curators:
                     curator.start()
                 try:
@@ -344,12 +344,13 @@ class Command(BaseCommand):
                     for curator in curators:
                         curator.join(timeout=WRITE_TIMEOUT * 2 + write_pause)
                 cpu = {part: seconds - cpu_before.get(part, 0) for part, seconds in server.cpu_seconds().items()}
+                replaced = set(server.workers()) != workers_before
                 load_after = os.getloadavg()
         finally:
             signal.signal(signal.SIGTERM, previous)
             AuthToken.objects.filter(user__username__in=CURATORS).delete()
         lost = lost_writes(curators)
-        failed = self.report(figures, curators, lost, cpu, load_after)
+        failed = self.report(figures, curators, lost, cpu, replaced, load_after)
         if failed:
             raise CommandError(f"FAILED: {failed}.")
 
@@ -493,7 +494,7 @@ class Command(BaseCommand):
             raise CommandError(f"wrk failed (exit status {process.returncode}):\n{out}\n{err}")
         return {name: float(value) for name, value in figures.items()}
 
-    def report(self, figures, curators, lost, cpu, load_after):
+    def report(self, figures, curators, lost, cpu, replaced, load_after):
         """Print the figures; return what failed, in words ('' when nothing did)."""
         requests = int(figures["requests"])
         seconds = figures["duration_us"] / 1e6
@@ -551,6 +552,12 @@ class Command(BaseCommand):
                 for part, seconds in cpu.items()
             )
             + f" ({served} requests, the curators' included)"
+            + (
+                "; workers were replaced during the run (max_requests), and what a replaced one used after the first "
+                "reading is missing"
+                if replaced
+                else ""
+            )
         )
         self.stdout.write(f"lost writes: {len(lost)} (looked up through the ORM after the server stopped)")
         for pk, wanted, found in lost[:10]:
