@@ -8,8 +8,9 @@ worker model (2 sync workers by default), production's settings over loopback (b
   against a server started with DJANGO_RESPONSE_CACHE=false, repeated ones against one started without it;
 - the floor (bench/floor): raw SQL for the same fields and joins, orjson, the same keyset pages;
 - Datasette (SQLite only), installed by this module into .bench/datasette-venv from
-  bench/requirements-datasette.txt and serving a copy of the database file, each scenario mapped to its nearest
-  equivalent (``datasette_paths``).
+  bench/requirements-datasette.txt, serving a copy of the database file as an immutable database (Datasette's
+  way to publish data nobody writes to), its time limits lifted and its facet suggestions off (the API computes
+  none); each scenario is mapped to its nearest equivalent (see ``scenarios``).
 
 wrk loads each server in turn with one scenario's URLs (a Lua script cycles through them), scenario by
 scenario, the servers' order alternating from one repetition to the next so that a change in the machine's load
@@ -21,11 +22,14 @@ shared machine. Medians of the repetitions are printed with their ratios and the
 
 import contextlib
 import datetime
+import itertools
 import json
+import math
 import os
 import random
 import re
 import shutil
+import socket
 import sqlite3
 import statistics
 import subprocess
@@ -52,11 +56,11 @@ from excerpts.models import Excerpt, Speaker
 REQUIREMENTS = Path(__file__).resolve().parent / "requirements-datasette.txt"
 # Datasette names a database after its file.
 DATASETTE_DATABASE = "excerpts"
-# Rows a speaker+date page may span; as in `manage.py benchmark`, 18 months.
-FILTER_MONTHS = 18
 # How many distinct URLs a cycling scenario has at most, and how many of them are checked before it is measured.
 DISTINCT = 200
 CHECKED = 10
+# Requests a run should complete at least, so that the part of the last ones still in flight weighs little.
+MIN_REQUESTS = 50
 # The issue's targets: API/floor CPU for these scenarios, API/Datasette CPU for every one Datasette answers,
 # and the repeated requests' throughput against the floor's.
 FLOOR_TARGET = 3.0
@@ -76,7 +80,7 @@ def add_arguments(parser):
         help="Instead of the latency figures, measure requests/s and server CPU per request of the API, a bare "
         "Django floor and Datasette under wrk, and print the ratios (issue 12).",
     )
-    group.add_argument("--duration", type=float, default=10.0, help="Seconds of each wrk run (default 10).")
+    group.add_argument("--duration", type=int, default=10, help="Seconds of each wrk run, whole (default 10).")
     group.add_argument("--connections", type=int, default=4, help="wrk's open connections (default 4).")
     group.add_argument("--threads", type=int, default=2, help="wrk's threads (default 2).")
     group.add_argument("--repeat", type=int, default=3, help="Interleaved repetitions; medians are shown (default 3).")
@@ -87,7 +91,12 @@ def add_arguments(parser):
         help="gunicorn worker class of the API and the floor (default sync); Datasette, an ASGI app, always runs "
         "in uvicorn workers.",
     )
-    group.add_argument("--worker-threads", type=int, default=1, help="Threads of a gthread worker (default 1).")
+    group.add_argument(
+        "--worker-threads",
+        type=int,
+        default=1,
+        help="Threads of each worker (default 1; gunicorn makes a sync worker with more threads a gthread one).",
+    )
     group.add_argument(
         "--port", type=int, default=None, help="First of the four ports the servers take (default: free ones)."
     )
@@ -248,14 +257,11 @@ def scenarios(datasette):
     boundaries = list(ordered[start : start + DISTINCT])
     earliest = published.aggregate(earliest=Min("date_start"))["earliest"] or datetime.date(1960, 1, 1)
     years = range(earliest.year, earliest.year + 20)
-    windows = []
-    for index in range(DISTINCT):
-        slug, pk = speakers[index % len(speakers)]
-        after = datetime.date(years[index % len(years)], 1, 1)
-        before = (after + datetime.timedelta(days=FILTER_MONTHS * 366 // 12)).replace(day=1) - datetime.timedelta(
-            days=1
-        )
-        windows.append((slug, pk, after.isoformat(), before.isoformat()))
+    # One speaker's excerpts over 18 months, January of one year to June of the next, as `manage.py benchmark` asks.
+    windows = [
+        (*speakers[index % len(speakers)], f"{year}-01-01", f"{year + 1}-06-30")
+        for index, year in zip(range(DISTINCT), itertools.cycle(years), strict=False)
+    ]
     words, _ = vocabulary(random.Random(1), 30000)
     rare = words[600 : 600 + 40 * 25 : 25]  # each in 0.3-1% of the synthetic excerpts
     common = words[44:53]  # "people" (words[48]) and its neighbours in frequency: about one excerpt in ten
@@ -266,6 +272,11 @@ def scenarios(datasette):
     def detail(pk):
         return reverse("excerpt-detail", args=[pk])
 
+    # Datasette's nearest equivalents: the table's JSON sorted by date_start with foreign keys labelled (speaker,
+    # event, source and quoted_in by their name or title; it has no way to add an excerpt's topics, a many-to-many
+    # relation, to a table's rows), 20 rows a page, `_next` for the next; a row's JSON for one excerpt; column
+    # filters for speaker and dates; `_search` on our FTS5 table (in id order: a table's search has no relevance
+    # order); `_facet=` for the facets it can count by column (not topics, years or decades); a streamed CSV.
     found = [
         Scenario(
             f"list, first page ({PAGE_SIZE})",
@@ -456,14 +467,14 @@ end
 """
 
 
-def wrk(server, paths, options, directory):
-    """Load ``server`` with ``paths`` in turn for the run's duration; what wrk and the process tree measured."""
+def wrk(server, paths, seconds, options, directory):
+    """Load ``server`` with ``paths`` in turn for ``seconds``; what wrk and the process tree measured."""
     script = directory / "paths.lua"
     script.write_text(LUA % ", ".join(json.dumps(path) for path in paths))
     command = ["wrk", "-t", str(options["threads"]), "-c", str(options["connections"])]
     command += [
         "-d",
-        f"{options['duration']:g}s",
+        f"{seconds}s",
         "--timeout",
         "30s",
         "-s",
@@ -473,7 +484,7 @@ def wrk(server, paths, options, directory):
     before = server.cpu_seconds()
     result = subprocess.run(command, capture_output=True, text=True, check=False)
     # Read at once: the requests still being served when wrk stopped are not counted, so neither should the rest
-    # of their work be (their part before the stop is, a bias of at most --connections requests a run).
+    # of their work be (their part before the stop is, at most a request per worker: see run_length).
     cpu = server.cpu_seconds() - before
     output = result.stdout + result.stderr
     done = re.search(r"(\d+) requests in", output)
@@ -493,19 +504,35 @@ def wrk(server, paths, options, directory):
 
 
 def check(server, paths):
-    """Why the first paths do not get a proper answer from ``server``, or "" if they do."""
+    """
+    (problem, seconds): why the first paths do not get a proper answer from ``server`` ("" if they do), and the
+    median time it took to answer one of them alone.
+    """
+    times = []
     for path in paths[:CHECKED]:
+        started = time.perf_counter()
         try:
             status, headers, body = get(server.port, path)
         except (OSError, HTTPException) as error:
-            return f"GET {path}: {error!r}"
+            return f"GET {path}: {error!r}", 0.0
+        times.append(time.perf_counter() - started)
         if status != 200:
-            return f"GET {path}: {status} {body[:300]!r}"
+            return f"GET {path}: {status} {body[:300]!r}", 0.0
         if server.name == "datasette" and headers.get("content-type", "").startswith("application/json"):
             data = json.loads(body)
             if data.get("facets_timed_out") or data.get("truncated"):
-                return f"GET {path}: Datasette cut the answer short ({body[:300]!r})"
-    return ""
+                return f"GET {path}: Datasette cut the answer short ({body[:300]!r})", 0.0
+    return "", statistics.median(times)
+
+
+def run_length(options, seconds):
+    """
+    Seconds of a run whose requests take ``seconds`` each: --duration, or long enough for about MIN_REQUESTS of
+    them (at most 4 x --duration). The requests in flight when wrk stops are not counted but part of their work
+    is, at most one request per worker: with fewer than MIN_REQUESTS a run, that would show in the figure.
+    """
+    wanted = math.ceil(MIN_REQUESTS * seconds / options["workers"])  # wrk takes whole seconds
+    return min(max(options["duration"], wanted), 4 * options["duration"])
 
 
 def load():
@@ -530,7 +557,8 @@ def run(stdout, style, **options):
     stdout.write(
         f"{connection.vendor}, {total} excerpts; gunicorn {options['worker_class']} x {options['workers']} workers "
         f"for each server (Datasette: uvicorn workers); wrk {options['threads']} threads, {options['connections']} "
-        f"connections, {options['duration']:g} s a run, {options['repeat']} repetitions (medians)"
+        f"connections, {options['duration']} s a run (longer for slow requests), {options['repeat']} "
+        "repetitions (medians)"
     )
     stdout.write(f"load average before: {load()}")
     Path(settings.BASE_DIR, ".bench").mkdir(exist_ok=True)
@@ -553,8 +581,6 @@ def run(stdout, style, **options):
 
 def free_ports(count):
     """``count`` ports free on 127.0.0.1 now."""
-    import socket
-
     probes = [socket.socket() for _ in range(count)]
     try:
         for probe in probes:
@@ -572,11 +598,13 @@ def served_by(scenario, name):
 
 def measure(found, started, options, directory, stdout):
     """{(scenario label, column): [Run, ...]}, interleaved: scenario by scenario, the servers' order alternating."""
-    results, failed = {}, {}
+    results, failed, lengths = {}, {}, {}
     for scenario in found:
         for name, paths in scenario.paths.items():
-            if problem := check(started[served_by(scenario, name)], paths):
+            problem, seconds = check(started[served_by(scenario, name)], paths)
+            if problem:
                 failed[(scenario.label, name)] = problem
+            lengths[(scenario.label, name)] = run_length(options, seconds)
     for repetition in range(options["repeat"]):
         for scenario in found:
             names = [name for name in SERVERS if name in scenario.paths]
@@ -584,11 +612,16 @@ def measure(found, started, options, directory, stdout):
                 key = (scenario.label, name)
                 if key in failed:
                     continue
-                measured = wrk(started[served_by(scenario, name)], scenario.paths[name], options, directory)
+                server, paths = started[served_by(scenario, name)], scenario.paths[name]
+                measured = wrk(server, paths, lengths[key], options, directory)
                 results.setdefault(key, []).append(measured)
                 if measured.errors:
                     failed[key] = measured.errors
                 progress = f"{measured.cpu / max(measured.requests, 1) * 1000:.2f} ms CPU, {measured.rate:.0f} req/s"
+                if measured.errors:
+                    progress = f"ERROR: {measured.errors}"
+                elif lengths[key] > options["duration"]:
+                    progress += f" (a {lengths[key]} s run: slow requests)"
                 stdout.write(f"  [{repetition + 1}/{options['repeat']}] {scenario.label}, {LABELS[name]}: {progress}")
     for key, problem in failed.items():
         results[key] = problem
