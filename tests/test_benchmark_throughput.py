@@ -23,7 +23,7 @@ from django.core.management.base import OutputWrapper
 from django.core.management.color import no_style
 from django.db import connection
 from django.test import RequestFactory
-from django.urls import reverse
+from django.urls import resolve, reverse
 
 from bench import throughput
 from bench.floor import views as floor
@@ -62,10 +62,14 @@ def from_api(client, path):
     return response.json()
 
 
+def floor_get(path):
+    """The floor's response to a GET of ``path``, routed by its own URLconf (bench/floor/urls.py)."""
+    match = resolve(urlsplit(path).path, urlconf="bench.floor.urls")
+    return match.func(RequestFactory().get(path), *match.args, **match.kwargs)
+
+
 def from_floor(path):
-    """The floor's answer to ``path``, through its own URLconf's views."""
-    request = RequestFactory().get(path)
-    response = floor.excerpt_list(request)
+    response = floor_get(path)
     assert response.status_code == 200, response.content
     return json.loads(response.content)
 
@@ -101,16 +105,15 @@ def test_the_floor_answers_the_first_page_the_next_and_a_filtered_one_as_the_api
 
 def test_the_floor_answers_one_excerpt_as_the_api_does_and_not_a_draft(client, paged_corpus):
     excerpt = Excerpt.objects.published().exclude(quoted_in=None).first()
-    api = from_api(client, reverse("excerpt-detail", args=[excerpt.pk]))
-    response = floor.excerpt_detail(RequestFactory().get("/"), excerpt.pk)
-    assert {**json.loads(response.content), "citation": None} == {**api, "citation": None}
+    path = reverse("excerpt-detail", args=[excerpt.pk])
+    assert {**from_floor(path), "citation": None} == {**from_api(client, path), "citation": None}
     draft = Excerpt.objects.get(status=Excerpt.Status.DRAFT)
-    assert floor.excerpt_detail(RequestFactory().get("/"), draft.pk).status_code == 404
+    assert floor_get(reverse("excerpt-detail", args=[draft.pk])).status_code == 404
 
 
 def test_the_floor_refuses_a_bad_cursor_or_date_with_a_problem_not_a_500(paged_corpus):
     for query in ("cursor=nonsense", "date_after=1958-13-01"):
-        response = floor.excerpt_list(RequestFactory().get(f"/?{query}"))
+        response = floor_get(f"{reverse('excerpt-list')}?{query}")
         assert response.status_code == 400
         assert response["Content-Type"] == "application/problem+json"
 
