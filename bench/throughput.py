@@ -17,7 +17,9 @@ scenario, the servers' order alternating from one repetition to the next so that
 falls on all alike. Each run gives requests per second (wrk's) and server CPU per request: the user and system
 time of the server's whole process tree (/proc/<pid>/stat; a worker that exits and is replaced is counted in its
 parent's reaped-children time) over the requests wrk completed. CPU per request is the steadiest figure on a
-shared machine. Medians of the repetitions are printed with their ratios and the issue's targets.
+shared machine. On SQLite it includes the database's work, done in the workers; PostgreSQL's own processes are
+not the server's, so there it is the application's CPU alone. Medians of the repetitions are printed with their
+ratios and the issue's targets.
 """
 
 import contextlib
