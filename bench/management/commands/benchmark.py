@@ -10,6 +10,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 
+from bench import throughput
 from bench.management.commands.seed_synthetic import vocabulary
 from excerpts.models import Excerpt
 
@@ -38,8 +39,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--terms", type=int, default=40, help="How many rare terms to search for.")
         parser.add_argument("--export", action="store_true", help="Also export the whole corpus as CSV (slow).")
+        throughput.add_arguments(parser)
 
     def handle(self, *args, **options):
+        if options["throughput"]:
+            throughput.run(self.stdout, self.style, **options)
+            return
         # The figures are the stack's, not the rate limits': thousands of requests from one address would be refused.
         unlimited = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {}}
         with override_settings(REST_FRAMEWORK=unlimited):
