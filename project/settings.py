@@ -427,6 +427,10 @@ SPECTACULAR_SETTINGS = {
 # Seconds browsers and shared caches may keep an anonymous read before revalidating it with its ETag (a 304 costs
 # one small query): anonymous readers see a write at most this late. Curators' reads are never kept unchecked.
 API_CACHE_MAX_AGE = 60
+# Successful reads kept whole in the default cache per data version and sent again without running their view
+# (excerpts/api/response_cache.py), up to this many bytes each. DJANGO_RESPONSE_CACHE=false turns it off.
+API_RESPONSE_CACHE = env_bool("DJANGO_RESPONSE_CACHE", True)
+API_RESPONSE_CACHE_MAX_BYTES = 512 * 1024
 # API bodies shorter than this many bytes go uncompressed: gzip saves little on them (Django's own floor is 200).
 API_GZIP_MIN_LENGTH = 512
 

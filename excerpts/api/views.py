@@ -7,7 +7,6 @@ from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import viewsets
-from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
 from rest_framework.response import Response
 
 from ..models import Event, Excerpt, Source, Speaker, Topic
@@ -18,7 +17,7 @@ from .conditional import ConditionalGetMixin
 from .filters import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
 from .openapi import EXPORT_RESPONSES, FORMAT_PARAMETER, JSON, LIST_RESPONSES, curated_schema
 from .ordering import SORT_FIELDS, ExcerptOrdering
-from .permissions import is_curator
+from .permissions import ModelPermissionsOrReadOnly, is_curator
 from .problems import Conflict
 from .serializers import (
     CuratorExcerptSerializer,
@@ -50,7 +49,7 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     would make every GET take SQLite's write lock (the settings begin transactions IMMEDIATE).
     """
 
-    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    permission_classes = [ModelPermissionsOrReadOnly]
     write_serializer_class = None
 
     def get_serializer_class(self):
