@@ -249,7 +249,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["excerpts.api.renderers.FastJSONRenderer"],
     # JSON in UTF-8 only, uncompressed, bounded in size and depth (limits.MAX_BODY_BYTES, MAX_JSON_DEPTH).
     "DEFAULT_PARSER_CLASSES": ["excerpts.api.parsers.StrictJSONParser"],
     # Token first, so an anonymous write is a 401 with WWW-Authenticate: Token.

@@ -199,15 +199,16 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
     def retrieve(self, request, *args, **kwargs):
         return Response(self.represent([self.get_object()])[0])
 
-    def represent(self, excerpts, highlights=None):
+    def represent(self, excerpts, highlights=None, request=None):
         """
-        The excerpts as the caller may see them: the public's representation read as plain rows
-        (api/representations.py), a curator's by CuratorExcerptSerializer.
+        The excerpts as the caller may see them, linked for ``request`` (this one by default): the public's
+        representation read as plain rows (api/representations.py), a curator's by CuratorExcerptSerializer.
         """
-        if is_curator(self.request.user):
-            context = {**self.get_serializer_context(), "highlights": highlights or {}}
+        request = request or self.request
+        if is_curator(request.user):
+            context = {**self.get_serializer_context(), "request": request, "highlights": highlights or {}}
             return self.get_serializer(excerpts, many=True, context=context).data
-        links = representations.Links(self.request, self.format_kwarg)
+        links = representations.Links(request, self.format_kwarg)
         return representations.excerpts([excerpt.pk for excerpt in excerpts], links, highlights)
 
 
