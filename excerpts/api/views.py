@@ -184,7 +184,7 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
         },
     )
     def list(self, request, *args, **kwargs):
-        # A page of excerpts: filters, search plan, keyset page, serializer, renderer, in that order. (A comment,
+        # A page of excerpts: filters, search plan, keyset page, representation, renderer, in that order. (A comment,
         # not a docstring: the schema describes the operation with the class docstring.)
         queryset = self.filter_queryset(self.get_queryset())  # every parameter checked; all but q and ordering applied
         plan = self.search_plan(queryset)
