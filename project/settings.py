@@ -249,7 +249,7 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["excerpts.api.renderers.FastJSONRenderer"],
     # JSON in UTF-8 only, uncompressed, bounded in size and depth (limits.MAX_BODY_BYTES, MAX_JSON_DEPTH).
     "DEFAULT_PARSER_CLASSES": ["excerpts.api.parsers.StrictJSONParser"],
     # Token first, so an anonymous write is a 401 with WWW-Authenticate: Token.
@@ -427,6 +427,10 @@ SPECTACULAR_SETTINGS = {
 # Seconds browsers and shared caches may keep an anonymous read before revalidating it with its ETag (a 304 costs
 # one small query): anonymous readers see a write at most this late. Curators' reads are never kept unchecked.
 API_CACHE_MAX_AGE = 60
+# Successful reads kept whole in the default cache per data version and sent again without running their view
+# (excerpts/api/response_cache.py), up to this many bytes each. DJANGO_RESPONSE_CACHE=false turns it off.
+API_RESPONSE_CACHE = env_bool("DJANGO_RESPONSE_CACHE", True)
+API_RESPONSE_CACHE_MAX_BYTES = 512 * 1024
 # API bodies shorter than this many bytes go uncompressed: gzip saves little on them (Django's own floor is 200).
 API_GZIP_MIN_LENGTH = 512
 

@@ -109,8 +109,8 @@ def test_export_of_a_search_is_in_relevance_order_without_highlights(client, twe
 
 
 def test_export_fetches_topics_per_chunk_not_per_row(client, twenty_five_excerpts, django_assert_max_num_queries):
-    # The data version (for the ETag), the Excerpt-Count, the rows, and their topics: one chunk of each.
-    with django_assert_max_num_queries(4):
+    # The data version (for the ETag), the Excerpt-Count, the ids, their rows and their topics: one chunk of each.
+    with django_assert_max_num_queries(5):
         assert len(body(client.get(reverse(LIST), {"format": "jsonl"})).splitlines()) == 25
 
 

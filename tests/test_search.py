@@ -259,10 +259,10 @@ class TestSearchOverHttp:
         speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
         for i in range(15):
             factories.excerpt(f"Steel output {i}.", speaker=speaker, source=source)
-        # data version, count, ranking window, page, topics, highlights
-        with django_assert_num_queries(6):
+        # data version, count, ranking window, page, its rows, their topics, highlights
+        with django_assert_num_queries(7):
             assert len(client.get(reverse(LIST), {"q": "steel"}).json()["results"]) == 15
-        with django_assert_num_queries(6):
+        with django_assert_num_queries(7):
             assert len(client.get(reverse(LIST), {"q": "frightens"}).json()["results"]) == 1
 
     def test_a_later_page_looks_up_the_ranking_window_once_for_its_relevance_cursor_and_narrowing(
@@ -272,8 +272,8 @@ class TestSearchOverHttp:
         for i in range(5):
             factories.excerpt(f"Steel output {i}.", speaker=speaker, source=source)
         first = client.get(reverse(LIST), {"q": "steel", "page_size": 2}).json()
-        # data version (the count is cached), ranking window, page, topics, highlights
-        with django_assert_num_queries(5) as captured:
+        # data version (the count is cached), ranking window, page, its rows, their topics, highlights
+        with django_assert_num_queries(6) as captured:
             second = client.get(first["next"]).json()
         assert sum(q["sql"].startswith("SELECT MIN(") for q in captured) == 1
         assert len(second["results"]) == 2

@@ -7,6 +7,7 @@ Each mixin documents its own operations. They expect a GenericViewSet over excer
 composes them.
 """
 
+import functools
 import secrets
 
 from django.http import Http404, HttpResponse
@@ -190,8 +191,13 @@ class ExportMixin:
         # An export may read for minutes, a cheap step at a time, and its count is one statement over every match:
         # the public reads' time budget is for pages, not for this.
         lift_statement_budget(self.request)
+        plain = renderers.without_format(self.request)  # the exported links are the API's plain links
         return renderers.stream_export(
-            rows, self.request.accepted_renderer, self.get_serializer(), counted=counted, head=head
+            rows,
+            self.request.accepted_renderer,
+            functools.partial(self.represent, request=plain),
+            counted=counted,
+            head=head,
         )
 
 

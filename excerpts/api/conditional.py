@@ -15,6 +15,9 @@ If-None-Match compares weakly anyway.
 shared caches keep them briefly and then revalidate; an authenticated caller's are ``private, no-cache``, kept by
 that client only and revalidated every time, so a curator sees their own write at once. An answer that cannot be
 identified in advance (a random draw without a seed) is ``no-store`` and has no ETag. Errors get neither.
+
+The ETag also keys the answers kept whole (response_cache.py): a request that finds its answer there is answered
+right after the ETag is known, like a 304, with the body.
 """
 
 import functools
@@ -26,6 +29,7 @@ from django.utils.cache import patch_cache_control, patch_vary_headers
 from django.utils.http import parse_etags, quote_etag
 
 from ..research import caching, limits
+from . import response_cache
 from .caching import request_parts
 
 READS = ("GET", "HEAD")
@@ -66,6 +70,14 @@ class NotModified(Exception):
     """The client's copy is current: answer 304 without running the view."""
 
 
+class Answered(Exception):
+    """The answer was made before and kept (response_cache.py): send it without running the view."""
+
+    def __init__(self, response):
+        super().__init__()
+        self.response = response
+
+
 class ConditionalGetMixin:
     """
     ETag, 304 and Cache-Control for an APIView's reads. An action whose answer is only repeatable with some
@@ -92,6 +104,9 @@ class ConditionalGetMixin:
         # has run: finalize_response() answers it.
         if self.etag and names(if_none_match(request), self.etag):
             raise NotModified
+        stored = response_cache.fetch(self.etag) if self.etag else None
+        if stored is not None:
+            raise Answered(stored)
 
     def identify(self, request):
         """The answer's ETag, or None when it cannot be known before it is made."""
@@ -116,6 +131,8 @@ class ConditionalGetMixin:
     def handle_exception(self, exc):
         if isinstance(exc, NotModified):
             return HttpResponseNotModified()
+        if isinstance(exc, Answered):
+            return exc.response
         return super().handle_exception(exc)
 
     def finalize_response(self, request, response, *args, **kwargs):
@@ -135,4 +152,6 @@ class ConditionalGetMixin:
         else:
             response["ETag"] = self.etag
             patch_cache_control(response, public=True, max_age=settings.API_CACHE_MAX_AGE)
+        if self.etag and request.method == "GET" and response.status_code == 200:
+            response_cache.keep_once_rendered(self.etag, response)
         return response

@@ -47,9 +47,8 @@ from rest_framework.request import Request
 from ..db.snapshot import ReadSnapshot
 from ..models import Excerpt
 from ..research.caching import data_version
-from . import renderers
+from . import renderers, representations
 from .ordering import ORDERINGS
-from .serializers import ExcerptSerializer
 
 logger = logging.getLogger(__name__)
 
@@ -127,8 +126,8 @@ def public_request() -> Request:
 
 
 def public_rows():
-    """Every published excerpt, as the anonymous export reads them: with their related objects, in date order."""
-    return Excerpt.objects.with_related().published().order_by(*ORDERINGS["date"])
+    """The ids of every published excerpt, in date order: the anonymous export reads their rows a chunk at a time."""
+    return Excerpt.objects.published().order_by(*ORDERINGS["date"]).values_list("id", flat=True)
 
 
 def build(force: bool = False) -> list[dict] | None:
@@ -161,7 +160,7 @@ def write_files(version: str) -> list[dict]:
     format's renderer) and rename them into place; remove them all if anything fails.
     """
     built_at = datetime.datetime.now(datetime.UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-    serializer = ExcerptSerializer(context={"request": public_request()})
+    links = representations.Links(public_request())
     rows = 0
 
     def counted(items):
@@ -170,7 +169,7 @@ def write_files(version: str) -> list[dict]:
             rows += 1
             yield item
 
-    items = counted(renderers._items(public_rows(), serializer))
+    items = counted(renderers.export_items(public_rows(), lambda chunk: representations.excerpts(chunk, links)))
     outputs = {}
     try:
         for format, source in zip(FORMATS, itertools.tee(items, len(FORMATS)), strict=True):

@@ -16,6 +16,8 @@ ORDERINGS = {
     "-speaker": ("-speaker_name", "-date_start", "-id"),
     "relevance": RELEVANCE_ORDER,
 }
+# The excerpt's own fields the orders sort by (relevance is computed by the search).
+SORT_FIELDS = ("id", "date_start", "speaker_name")
 
 
 class ExcerptOrdering:

@@ -6,7 +6,7 @@ change, see drafts and read history. Deleting needs the model's delete permissio
 hold. Writes are checked against Django's model permissions, so the admin and the API agree.
 """
 
-from rest_framework.permissions import BasePermission
+from rest_framework.permissions import SAFE_METHODS, BasePermission, DjangoModelPermissionsOrAnonReadOnly
 
 CURATORS_GROUP = "curators"
 
@@ -23,3 +23,17 @@ class IsCurator(BasePermission):
 
     def has_permission(self, request, view):
         return is_curator(request.user)
+
+
+class ModelPermissionsOrReadOnly(DjangoModelPermissionsOrAnonReadOnly):
+    """
+    Reads for everyone; writes need the model permission (curators add and change, admins also delete).
+
+    DRF's class asks the view for its queryset, to learn the model, before it finds that a read needs no
+    permission; here a read is let through first, so no queryset is built for it.
+    """
+
+    def has_permission(self, request, view):
+        if request.method in SAFE_METHODS:
+            return True
+        return super().has_permission(request, view)

@@ -7,16 +7,17 @@ from django.db.models import ProtectedError
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import viewsets
-from rest_framework.permissions import DjangoModelPermissionsOrAnonReadOnly
+from rest_framework.response import Response
 
 from ..models import Event, Excerpt, Source, Speaker, Topic
 from ..research import search
+from . import representations
 from .actions import CitationsMixin, ExportMixin, FacetsMixin, HistoryMixin, RandomMixin
 from .conditional import ConditionalGetMixin
 from .filters import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
 from .openapi import EXPORT_RESPONSES, FORMAT_PARAMETER, JSON, LIST_RESPONSES, curated_schema
-from .ordering import ExcerptOrdering
-from .permissions import is_curator
+from .ordering import SORT_FIELDS, ExcerptOrdering
+from .permissions import ModelPermissionsOrReadOnly, is_curator
 from .problems import Conflict
 from .serializers import (
     CuratorExcerptSerializer,
@@ -48,7 +49,7 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     would make every GET take SQLite's write lock (the settings begin transactions IMMEDIATE).
     """
 
-    permission_classes = [DjangoModelPermissionsOrAnonReadOnly]
+    permission_classes = [ModelPermissionsOrReadOnly]
     write_serializer_class = None
 
     def get_serializer_class(self):
@@ -133,8 +134,12 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
     extra_query_params = ()  # per action: the query parameters it takes besides the filters
 
     def get_queryset(self):
-        excerpts = Excerpt.objects.with_related()
-        return excerpts if is_curator(self.request.user) else excerpts.published()
+        if is_curator(self.request.user):
+            return Excerpt.objects.with_related()
+        if self.action in ("list", "retrieve"):
+            # Rows are read for their ids and sort keys alone; represent() reads what the public sees of them.
+            return Excerpt.objects.published().only(*SORT_FIELDS)
+        return Excerpt.objects.with_related().published()
 
     def get_serializer_class(self):
         if self.action in ("list", "retrieve") and is_curator(self.request.user):
@@ -179,7 +184,7 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
         },
     )
     def list(self, request, *args, **kwargs):
-        # A page of excerpts: filters, search plan, keyset page, serializer, renderer, in that order. (A comment,
+        # A page of excerpts: filters, search plan, keyset page, representation, renderer, in that order. (A comment,
         # not a docstring: the schema describes the operation with the class docstring.)
         queryset = self.filter_queryset(self.get_queryset())  # every parameter checked; all but q and ordering applied
         plan = self.search_plan(queryset)
@@ -189,9 +194,22 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
         page = self.paginator.paginate_queryset(
             rows, request, view=self, counted=plan.counted(queryset), lead=plan.lead(rows)
         )
-        context = {**self.get_serializer_context(), "highlights": plan.highlights(page)}
-        serializer = self.get_serializer(page, many=True, context=context)
-        return self.get_paginated_response(serializer.data)
+        return self.get_paginated_response(self.represent(page, plan.highlights(page)))
+
+    def retrieve(self, request, *args, **kwargs):
+        return Response(self.represent([self.get_object()])[0])
+
+    def represent(self, excerpts, highlights=None, request=None):
+        """
+        The excerpts as the caller may see them, linked for ``request`` (this one by default): the public's
+        representation read as plain rows (api/representations.py), a curator's by CuratorExcerptSerializer.
+        """
+        request = request or self.request
+        if is_curator(request.user):
+            context = {**self.get_serializer_context(), "request": request, "highlights": highlights or {}}
+            return self.get_serializer(excerpts, many=True, context=context).data
+        links = representations.Links(request, self.format_kwarg)
+        return representations.excerpts([excerpt.pk for excerpt in excerpts], links, highlights)
 
 
 @curated_schema("speaker", "speakers", SpeakerSerializer, SpeakerWriteSerializer)

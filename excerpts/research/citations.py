@@ -16,7 +16,7 @@ import datetime
 import json
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from ..models import Excerpt, Source
 
@@ -128,7 +128,17 @@ def _year(edtf: str) -> str:
     return match.group(0) if match else ""
 
 
-def _publication(source: Source, speaker_name: str = "") -> str:
+class Publication(Protocol):
+    """What a citation reads of a source: a Source, or a source read as a plain row (api/representations.py)."""
+
+    title: str
+    author: str
+    place: str
+    publisher: str
+    date: str
+
+
+def _publication(source: Publication, speaker_name: str = "") -> str:
     """'Author, Title (Place: Publisher, Year)' for a source, leaving out what is unknown."""
     head = source.title
     if source.author and source.author != speaker_name:
@@ -139,18 +149,41 @@ def _publication(source: Source, speaker_name: str = "") -> str:
 
 def chicago_note(excerpt: Excerpt) -> str:
     """A Chicago-style note for the excerpt: speaker, kind and date, source with imprint, page, quoted in."""
-    speaker = excerpt.speaker.name
-    note = f"{speaker}, {excerpt.get_kind_display().lower()}, {excerpt.date_display}"
-    if excerpt.event is not None:
-        note += f", {excerpt.event.name}"
-    note += f", in {_publication(excerpt.source, speaker)}"
-    if excerpt.locator:
-        note += f", {pages(excerpt.locator)}"
-    if excerpt.quoted_in is not None:
-        note += f", quoted in {_publication(excerpt.quoted_in)}"
-        if excerpt.quoted_in_locator:
-            note += f", {pages(excerpt.quoted_in_locator)}"
-    return one_line(note + ".")
+    return note(
+        speaker=excerpt.speaker.name,
+        kind=excerpt.get_kind_display(),
+        date=excerpt.date_display,
+        event=excerpt.event.name if excerpt.event is not None else None,
+        source=excerpt.source,
+        locator=excerpt.locator,
+        quoted_in=excerpt.quoted_in,
+        quoted_in_locator=excerpt.quoted_in_locator,
+    )
+
+
+def note(
+    *,
+    speaker: str,
+    kind: str,
+    date: str,
+    event: str | None,
+    source: Publication,
+    locator: str,
+    quoted_in: Publication | None,
+    quoted_in_locator: str,
+) -> str:
+    """The Chicago-style note of ``chicago_note`` from the parts it cites (``kind`` is the kind's label)."""
+    text = f"{speaker}, {kind.lower()}, {date}"
+    if event is not None:
+        text += f", {event}"
+    text += f", in {_publication(source, speaker)}"
+    if locator:
+        text += f", {pages(locator)}"
+    if quoted_in is not None:
+        text += f", quoted in {_publication(quoted_in)}"
+        if quoted_in_locator:
+            text += f", {pages(quoted_in_locator)}"
+    return one_line(text + ".")
 
 
 def csl_item(excerpt: Excerpt) -> dict[str, Any]:

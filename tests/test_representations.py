@@ -1,0 +1,139 @@
+"""
+The public excerpt representation read as plain rows (excerpts/api/representations.py) is ExcerptSerializer's,
+value for value: on the seed corpus, on excerpts shaped to reach every branch, with format suffixes and
+highlights, and through HTTP on both engines.
+"""
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.request import Request
+from rest_framework.test import APIRequestFactory
+
+from excerpts.api import representations
+from excerpts.api.serializers import ExcerptSerializer
+from excerpts.models import Excerpt, Source
+from tests import factories
+
+
+def serialized(excerpts, request, format=None, highlights=None):
+    context = {"request": request, "format": format, "highlights": highlights or {}}
+    return ExcerptSerializer(excerpts, many=True, context=context).data
+
+
+def read(excerpts, request, format=None, highlights=None):
+    links = representations.Links(request, format)
+    return representations.excerpts([excerpt.pk for excerpt in excerpts], links, highlights)
+
+
+def drf_request(path="/api/v1/excerpts/", **headers):
+    return Request(APIRequestFactory().get(path, **headers))
+
+
+@pytest.fixture
+def varied(db):
+    """Excerpts reaching every branch: no event, a quoted-in source, URLs present and absent, several topics."""
+    speaker = factories.speaker("zhou-enlai", "Zhou Enlai")
+    book = factories.source(
+        "memoir", "A Memoir", author="Someone Else", place="Beijing", publisher="Foreign Languages Press", date="1960"
+    )
+    paper = factories.source("paper", "People's Daily", kind=Source.Kind.NEWSPAPER, url="https://example.org/paper")
+    plenum = factories.event("plenum", "Lushan Plenum", date="1959-07/1959-08")
+    # Two topics of the same name: the order is by name, then id.
+    topics = [
+        factories.topic("zeta", "Zeta"),
+        factories.topic("alpha-2", "Alpha"),
+        factories.topic("alpha-1", "Alpha"),
+    ]
+    return [
+        factories.excerpt("plain", speaker=speaker, source=book),
+        factories.excerpt(
+            "with everything",
+            speaker=speaker,
+            source=paper,
+            event=plenum,
+            quoted_in=book,
+            locator="pp. 12-13",
+            quoted_in_locator="p. 4",
+            topics=topics,
+            kind=Excerpt.Kind.LETTER,
+            date="1959-07~",
+            original_text="原文",
+            translator="A Translator",
+            context="Said at the plenum.\nA second line.",
+        ),
+        factories.excerpt("declared", speaker=speaker, source=paper, kind=Excerpt.Kind.DECLARATION, date="195X"),
+    ]
+
+
+def test_every_seed_excerpt_reads_as_the_serializer_shows_it(db):
+    call_command("load_seed_corpus", verbosity=0)
+    excerpts = list(Excerpt.objects.with_related().order_by("id"))
+    assert len(excerpts) >= 30
+    request = drf_request()
+    assert read(excerpts, request) == serialized(excerpts, request)
+
+
+def test_each_branch_reads_as_the_serializer_shows_it(varied, settings):
+    settings.ALLOWED_HOSTS = ["api.example.org"]
+    excerpts = list(Excerpt.objects.with_related().filter(pk__in=[e.pk for e in varied]).order_by("id"))
+    request = drf_request(HTTP_HOST="api.example.org")
+    highlights = {varied[1].pk: "with <mark>everything</mark>"}
+    rows = read(excerpts, request, highlights=highlights)
+    assert rows == serialized(excerpts, request, highlights=highlights)
+    assert [topic["slug"] for topic in rows[1]["topics"]] == ["alpha-2", "alpha-1", "zeta"]
+    assert rows[1]["highlight"] == "with <mark>everything</mark>"
+    assert rows[0]["event"] is None and rows[0]["quoted_in"] is None and rows[0]["source"]["url"] is None
+    assert rows[1]["url"] == f"http://api.example.org/api/v1/excerpts/{varied[1].pk}/"
+
+
+def test_links_carry_a_format_suffix_as_the_hyperlinked_fields_do(varied):
+    excerpts = list(Excerpt.objects.with_related().filter(pk=varied[1].pk))
+    request = drf_request()
+    rows = read(excerpts, request, format="json")
+    assert rows == serialized(excerpts, request, format="json")
+    assert rows[0]["speaker"]["url"].endswith("/api/v1/speakers/zhou-enlai.json")
+
+
+def test_excerpts_come_in_the_order_of_their_ids_and_missing_ids_are_left_out(varied):
+    links = representations.Links(drf_request())
+    ids = [varied[2].pk, 10**9, varied[0].pk]
+    assert [row["id"] for row in representations.excerpts(ids, links)] == [varied[2].pk, varied[0].pk]
+    assert representations.excerpts([], links) == []
+
+
+def test_pages_and_details_over_http_match_the_serializer(client, varied):
+    excerpts = list(Excerpt.objects.with_related().order_by("date_start", "id"))
+    response = client.get(reverse("excerpt-list"))
+    request = Request(response.wsgi_request)
+    assert response.json()["results"] == serialized(excerpts, request)
+    for excerpt in excerpts:
+        detail = client.get(reverse("excerpt-detail", args=[excerpt.pk]))
+        assert detail.json() == serialized([excerpt], Request(detail.wsgi_request))[0]
+
+
+def test_a_draft_is_not_found_by_the_public_and_read_by_its_curator(curator_client, varied):
+    draft = factories.excerpt("not yet", status=Excerpt.Status.DRAFT)
+    url = reverse("excerpt-detail", args=[draft.pk])
+    public = Client()
+    assert public.get(url).status_code == 404
+    assert public.get(reverse("excerpt-list")).json()["count"] == len(varied)
+    body = curator_client.get(url).json()
+    assert body["status"] == "draft" and body["text"] == "not yet"
+
+
+def test_a_detail_costs_four_queries_with_no_filter_set_built(client, varied):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(reverse("excerpt-detail", args=[varied[1].pk]))
+    assert response.status_code == 200
+    # data version + the excerpt (published?) + its row + its topics
+    assert len(queries) == 4
+
+
+def test_a_detail_still_answers_400_to_an_unknown_parameter(client, varied):
+    response = client.get(reverse("excerpt-detail", args=[varied[0].pk]), {"speakr": "x"})
+    assert response.status_code == 400
+    assert [error["name"] for error in response.json()["errors"]] == ["speakr"]
