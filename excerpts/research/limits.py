@@ -47,8 +47,9 @@ HIGHLIGHT_WORDS: int = 32
 RARE_PHRASE: int = 100
 PHRASE_SAMPLE: int = 4000
 # On SQLite a term found in at least 1 in COMMON_TERM of the newest COMMON_SAMPLE excerpts is "common": a list
-# sorted by date or speaker then tests each excerpt for it instead of sorting every match.
-COMMON_TERM: int = 4
+# sorted by date or speaker then tests each excerpt for it instead of sorting every match. A page of 20 then tests
+# about 20 * COMMON_TERM excerpts; sorting the matches of a phrase in 4% of a million took a second.
+COMMON_TERM: int = 50
 COMMON_SAMPLE: int = 4000
 
 # Facets and random draws (research/facets.py, research/sampling.py).
@@ -67,6 +68,11 @@ DENSITY_SAMPLE: int = 4000
 # stretches of consecutive matches, so a draw costs the same at any size.
 SAMPLE_ALL: int = 1000
 STRETCHES: int = 5
+# A draw from a larger set with fewer than 1 in SPARSE of the newest DENSITY_SAMPLE excerpts (a source, a speaker)
+# reads all its ids, up to SAMPLE_IDS, and cuts the stretches from that list: a walk of the table between two of a
+# source's matches read a thousand rows. A denser set (a topic) is read faster by stretches.
+SPARSE: int = 100
+SAMPLE_IDS: int = 100_000
 
 # Exports, bibliographies and the cache.
 

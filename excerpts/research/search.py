@@ -158,6 +158,17 @@ class Engine:
         """Whether the query matches so many excerpts that testing each on the way down an order's index wins."""
         return False
 
+    def narrower(self, queryset: QuerySet) -> bool:
+        """Whether the filters of ``queryset`` match fewer excerpts than the query, so they had better lead."""
+        return False
+
+    def listed(self, queryset: QuerySet) -> QuerySet:
+        """
+        The matches in the form led by the filters' own index, each excerpt looked up in the list of the query's
+        matches (built once); ``matching`` where the engine has no better form for that.
+        """
+        return self.matching(queryset)
+
     @classmethod
     def by_id(cls, queryset: QuerySet, descending: bool = False, at_least: int | None = None) -> QuerySet:
         """Order excerpts (searched or not) by id, from ``at_least`` on."""
@@ -201,6 +212,9 @@ class SearchPlan:
         """The matches among ``queryset``, ordered by the plan's ordering when it has one."""
         if self.ranked:
             queryset = self.engine.ranked(queryset, self.window_start)
+        elif self.ordering is not None and self.engine.narrower(queryset):
+            # A page of a narrow set. (An unordered read, facets or a draw, goes on reading the matches by id.)
+            queryset = self.engine.listed(queryset)
         elif self.per_excerpt:
             queryset = self.engine.tested_per_excerpt(queryset)
         else:
@@ -208,7 +222,12 @@ class SearchPlan:
         return queryset.order_by(*self.ordering) if self.ordering is not None else queryset
 
     def counted(self, queryset: QuerySet) -> QuerySet:
-        """The same matches in the form cheapest to count (a term tested per excerpt is counted through the index)."""
+        """
+        The same matches in the form cheapest to count: filters narrower than the search count their own rows,
+        each looked up in the list of matches; otherwise the search leads (a term tested per excerpt included).
+        """
+        if self.engine.narrower(queryset):
+            return self.engine.listed(queryset)
         return self.engine.matching(queryset)
 
     def lead(self, rows: QuerySet) -> QuerySet | None:
