@@ -161,7 +161,7 @@ def test_a_measurement_that_failed_prints_an_error_and_no_figure():
 
 
 @pytest.fixture
-def served_database(tmp_path, transactional_db):
+def served_database(tmp_path, django_db_serialized_rollback, transactional_db):
     """
     A DATABASE_URL other processes can read, holding 300 synthetic excerpts: on PostgreSQL the test database,
     committed; on SQLite, whose test database lives in memory, a migrated file of the test's own.

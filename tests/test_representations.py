@@ -4,6 +4,8 @@ value for value: on the seed corpus, on excerpts shaped to reach every branch, w
 highlights, and through HTTP on both engines.
 """
 
+import json
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -137,3 +139,20 @@ def test_a_detail_still_answers_400_to_an_unknown_parameter(client, varied):
     response = client.get(reverse("excerpt-detail", args=[varied[0].pk]), {"speakr": "x"})
     assert response.status_code == 400
     assert [error["name"] for error in response.json()["errors"]] == ["speakr"]
+
+
+def test_a_curators_export_shows_drafts_with_their_status_and_plain_links(curator_client, varied):
+    draft = factories.excerpt("not yet", status=Excerpt.Status.DRAFT)
+    response = curator_client.get(reverse("excerpt-list"), {"format": "jsonl"})
+    lines = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    by_id = {line["id"]: line for line in lines}
+    assert by_id[draft.pk]["status"] == "draft" and by_id[varied[0].pk]["status"] == "published"
+    assert all("created" in line and "updated" in line for line in lines)
+    assert by_id[draft.pk]["url"].endswith(f"/api/v1/excerpts/{draft.pk}/")
+
+
+def test_a_public_export_has_no_curator_fields(client, varied):
+    response = client.get(reverse("excerpt-list"), {"format": "jsonl"})
+    lines = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    assert len(lines) == len(varied)
+    assert not any("status" in line for line in lines)

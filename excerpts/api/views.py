@@ -204,8 +204,9 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
         The excerpts as the caller may see them, linked for ``request`` (this one by default): the public's
         representation read as plain rows (api/representations.py), a curator's by CuratorExcerptSerializer.
         """
+        # The role is the caller's; ``request`` only says how to link (an export's plain request has no user).
         request = request or self.request
-        if is_curator(request.user):
+        if is_curator(self.request.user):
             context = {**self.get_serializer_context(), "request": request, "highlights": highlights or {}}
             return self.get_serializer(excerpts, many=True, context=context).data
         links = representations.Links(request, self.format_kwarg)
