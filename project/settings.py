@@ -107,6 +107,9 @@ MIDDLEWARE = [
     # Each statement of a GET or HEAD outside the admin runs under limits.PUBLIC_STATEMENT_TIMEOUT_MS; one past it
     # is cancelled (a 503 query-timeout problem). Outside every middleware that may read the database.
     "excerpts.api.statement_budget.StatementBudgetMiddleware",
+    # An anonymous read made before is answered here from the answers kept per data version, before the session,
+    # authentication and DRF run (excerpts/api/response_cache.py). Inside the two above: it reads the version.
+    "excerpts.api.response_cache.RepeatedReadsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

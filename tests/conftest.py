@@ -6,7 +6,6 @@ import tempfile
 import pytest
 from django.conf import settings
 from django.core.cache import cache
-from rest_framework.test import APIClient
 
 from tests import factories
 
@@ -68,13 +67,7 @@ def users(curator, superuser):
 def client_as(db):
     """client_as(None) is anonymous; client_as(user) is authenticated as that user."""
 
-    def build(user):
-        client = APIClient()
-        if user is not None:
-            client.force_authenticate(user)
-        return client
-
-    return build
+    return factories.api_client
 
 
 @pytest.fixture

@@ -7,6 +7,8 @@ from itertools import count
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from knox.models import AuthToken
+from rest_framework.test import APIClient
 
 from excerpts.api.permissions import CURATORS_GROUP
 from excerpts.dates import parse_bounds
@@ -94,6 +96,19 @@ def curator(username="curator"):
 
 def admin(username="admin"):
     return get_user_model().objects.create_superuser(username=username, password=ADMIN_PASSWORD)
+
+
+def api_client(user=None, **options):
+    """
+    An API client, anonymous or signed in as ``user`` with a token of its own in every request's Authorization
+    header, as a client program signs in (not DRF's force_authenticate, which leaves a request looking anonymous
+    to everything before DRF: the replica router, the repeated-reads middleware).
+    """
+    client = APIClient(**options)
+    if user is not None:
+        _, token = AuthToken.objects.create(user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
+    return client
 
 
 def corpus():

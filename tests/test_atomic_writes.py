@@ -13,7 +13,6 @@ import pytest
 from django.apps import apps
 from django.db.models import QuerySet
 from django.urls import reverse
-from rest_framework.test import APIClient
 from simple_history.models import HistoricalRecords
 
 from excerpts.api.views import CuratedViewSet
@@ -85,9 +84,7 @@ def api_as():
     """api_as(user): a client whose requests answer a failure with a 500 instead of raising it into the test."""
 
     def build(user):
-        client = APIClient(raise_request_exception=False)
-        client.force_authenticate(user)
-        return client
+        return factories.api_client(user, raise_request_exception=False)
 
     return build
 

@@ -13,7 +13,6 @@ from django.core.management import call_command
 from django.urls import reverse
 from hypothesis import given
 from hypothesis import strategies as st
-from rest_framework.test import APIClient
 
 from excerpts.models import Excerpt
 from excerpts.resources import COLUMNS, SpreadsheetSafeCSV
@@ -82,9 +81,7 @@ def formulas(db):
 
 
 def api_rows(user=None):
-    client = APIClient()
-    if user is not None:
-        client.force_authenticate(user)
+    client = factories.api_client(user)
     response = client.get(reverse("excerpt-list"), {"format": "csv"})
     assert response.status_code == 200
     text = b"".join(response.streaming_content).decode()

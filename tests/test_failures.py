@@ -120,6 +120,7 @@ class FailingMiddleware:
     ("path", "content_type"),
     [("excerpt-list", "application/problem+json"), ("admin:index", "text/plain; charset=utf-8")],
 )
+@pytest.mark.django_db  # the middleware of repeated reads reads the data version before it
 def test_a_failure_raised_outside_any_view_is_a_503_too(settings, path, content_type):
     settings.MIDDLEWARE = [*settings.MIDDLEWARE, "tests.test_failures.FailingMiddleware"]
     response = Client(raise_request_exception=False).get(reverse(path))

@@ -13,7 +13,6 @@ from django.forms.models import BaseModelForm
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.test import APIClient
 from simple_history.utils import bulk_update_with_history
 
 from excerpts.bulk import insert_rows
@@ -152,9 +151,7 @@ def admin_client_for(user):
 
 
 def api_client_for(user):
-    client = APIClient()
-    client.force_authenticate(user)
-    return client
+    return factories.api_client(user)
 
 
 def write_with_admin_add_form(corpus, curator, topics):

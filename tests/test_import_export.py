@@ -13,7 +13,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from rest_framework.test import APIClient
 
 from excerpts.dates import parse_bounds
 from excerpts.history import history_entries
@@ -235,8 +234,7 @@ def extra_excerpt(corpus):
 
 def api_csv(curator, tmp_path, name="api.csv"):
     """The excerpt list as the API exports it to a curator (drafts included), saved to a file."""
-    client = APIClient()
-    client.force_authenticate(curator)
+    client = factories.api_client(curator)
     response = client.get(reverse("excerpt-list"), {"format": "csv"})
     assert response.status_code == 200
     path = tmp_path / name

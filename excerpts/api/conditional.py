@@ -17,7 +17,8 @@ that client only and revalidated every time, so a curator sees their own write a
 identified in advance (a random draw without a seed) is ``no-store`` and has no ETag. Errors get neither.
 
 The ETag also keys the answers kept whole (response_cache.py): a request that finds its answer there is answered
-right after the ETag is known, like a 304, with the body.
+right after the ETag is known, like a 304, with the body. An anonymous GET without conditions finds it earlier
+still, before DRF and most middleware run (response_cache.RepeatedReadsMiddleware).
 """
 
 import functools
@@ -54,6 +55,14 @@ def release():
         digest.update(str(path.relative_to(settings.BASE_DIR)).encode())
         digest.update(path.read_bytes())
     return digest.hexdigest()
+
+
+def code_and_bounds():
+    """
+    What an answer depends on besides the data and the request: the code (``release()``) and the page sizes and
+    other bounds of research/limits.py.
+    """
+    return release(), sorted((name, getattr(limits, name)) for name in limits.DEFAULTS)
 
 
 def if_none_match(request):
@@ -115,10 +124,8 @@ class ConditionalGetMixin:
         version = caching.data_version() if self.reads_data else "code only"
         if version is None:
             return None
-        knobs = sorted((name, getattr(limits, name)) for name in limits.DEFAULTS)  # page sizes and other bounds
         parts = (
-            release(),
-            knobs,
+            code_and_bounds(),
             version,
             request.scheme,
             request.get_host(),  # pagination links are absolute
@@ -154,4 +161,7 @@ class ConditionalGetMixin:
             patch_cache_control(response, public=True, max_age=settings.API_CACHE_MAX_AGE)
         if self.etag and request.method == "GET" and response.status_code == 200:
             response_cache.keep_once_rendered(self.etag, response)
+            # RepeatedReadsMiddleware may send it again before DRF runs, where only the anonymous rate limit counts.
+            is_heavy = getattr(self, "is_heavy_request", None)
+            response.repeatable = not (is_heavy is not None and is_heavy(request))
         return response

@@ -64,6 +64,12 @@ class WindowRateThrottle(SimpleRateThrottle):
         client = self.get_cache_key(request, view)
         if client is None:
             return True
+        return self.allow_client(request, client)
+
+    def allow_client(self, request, client):
+        """Count one more request of ``client`` (DRF's or Django's ``request``); whether it is within the rate."""
+        if self.rate is None:
+            return True
         window, elapsed = divmod(self.timer(), self.duration)
         count = self.count(f"throttle:{self.scope}:{client}:{int(window)}")
         if count is None:
@@ -100,6 +106,14 @@ class AnonymousRateThrottle(WindowRateThrottle):
 
     def get_cache_key(self, request, view):
         return None if request.user and request.user.is_authenticated else client_ip(request)
+
+
+def allow_anonymous(request):
+    """
+    AnonymousRateThrottle's verdict on a Django request known to be anonymous, counted as DRF counts it, for an
+    answer sent before DRF runs (response_cache.RepeatedReadsMiddleware). Such answers are never heavy requests.
+    """
+    return AnonymousRateThrottle().allow_client(request, client_ip(request))
 
 
 class HeavyRequestThrottle(WindowRateThrottle):

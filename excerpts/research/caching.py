@@ -51,7 +51,11 @@ def read_once() -> Iterator[None]:
     """
     Read the data version at most once inside the block: one read request's ETag (api/conditional.py) and the
     results it takes from the cache stand for the same version, at the cost of one query. Never around a write.
+    Inside another such block it is that block's (the request's) one read.
     """
+    if _read.get() is not None:
+        yield
+        return
     token = _read.set([])
     try:
         yield

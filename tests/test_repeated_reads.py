@@ -1,0 +1,213 @@
+"""
+Anonymous reads answered again before DRF runs (response_cache.RepeatedReadsMiddleware): the same bytes and
+headers as DRF's answer, the anonymous rate limit still counted, and nothing replayed to a request that carries
+credentials, a cookie or a condition, nor for a heavy request, another format, another host or newer data.
+"""
+
+import gzip
+
+import pytest
+from django.core.cache import cache
+from django.db import OperationalError, connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from rest_framework.views import APIView
+
+from excerpts.csp import site_headers
+from excerpts.research import caching
+from tests import factories
+from tests.test_response_cache import reads
+
+pytestmark = pytest.mark.django_db
+
+# Every header the stack sets, outer middleware (security headers, CSP, CORS) included.
+HEADERS = (
+    "Content-Type",
+    "Content-Length",
+    "ETag",
+    "Cache-Control",
+    "Vary",
+    "Allow",
+    "Content-Disposition",
+    "Content-Security-Policy",
+    "X-Content-Type-Options",
+    "X-Frame-Options",
+    "Referrer-Policy",
+    "Cross-Origin-Opener-Policy",
+    "Access-Control-Allow-Origin",
+)
+
+
+@pytest.fixture
+def drf_runs(monkeypatch):
+    """The paths of the requests DRF's view ran for (its initial(): authentication, throttles, the ETag)."""
+    paths = []
+    original = APIView.initial
+
+    def initial(self, request, *args, **kwargs):
+        paths.append(request.path)
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, "initial", initial)
+    return paths
+
+
+def headers_of(response):
+    return {name: response.get(name) for name in HEADERS}
+
+
+def light_reads(corpus):
+    """
+    The data API's reads of test_response_cache.py (not the schema, which reads no data and is kept by its ETag
+    alone), with the whole corpus's facets for the filtered ones (a heavy read).
+    """
+    return [
+        (url, {} if url == reverse("excerpt-facets") else query)
+        for url, query in reads(corpus)
+        if url != reverse("schema")
+    ]
+
+
+def test_a_repeated_anonymous_read_is_drfs_answer_sent_again_before_drf(client, corpus, drf_runs):
+    for url, query in light_reads(corpus):
+        first = client.get(url, query)
+        assert drf_runs[-1] == url
+        runs = len(drf_runs)
+        with CaptureQueriesContext(connection) as sql:
+            again = client.get(url, query)
+        assert len(drf_runs) == runs, f"DRF ran again for {url}"
+        assert again.status_code == first.status_code == 200, url
+        assert again.content == first.content, url
+        assert headers_of(again) == headers_of(first), url
+        # The data version's one query, and nothing else.
+        assert len(sql) == 1, (url, [query["sql"] for query in sql])
+
+
+def test_the_site_policy_is_django_csps_own(client, corpus):
+    from csp.utils import build_policy
+
+    response = client.get(reverse("excerpt-list"))
+    assert response["Content-Security-Policy"] == build_policy()
+    assert site_headers() == {"Content-Security-Policy": build_policy()}
+
+
+def test_the_anonymous_rate_limit_counts_replayed_answers(client, corpus, settings, drf_runs):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": {"anon": "3/minute"}}
+    url = reverse("excerpt-detail", args=[corpus["published"].pk])
+    answers = [client.get(url) for _ in range(4)]
+    assert [answer.status_code for answer in answers] == [200, 200, 200, 429]
+    assert [answer["RateLimit-Remaining"] for answer in answers] == ["2", "1", "0", "0"]
+    assert all(answer["RateLimit-Limit"] == "3" for answer in answers)
+    # DRF made the first answer and refused the fourth; the middleware sent the second and third.
+    assert drf_runs == [url, url]
+    refused = answers[3]
+    assert refused["Content-Type"] == "application/problem+json" and int(refused["Retry-After"]) > 0
+
+
+def test_heavy_requests_are_never_replayed(client, corpus, drf_runs):
+    speaker = corpus["khrushchev"].slug
+    for url, query in [
+        (reverse("excerpt-facets"), {"speaker": speaker}),  # filtered facets: the heavy rate limit
+        (reverse("excerpt-cite-list"), {}),  # a bibliography
+        (reverse("excerpt-list"), {"format": "jsonl"}),  # an export
+    ]:
+        for _ in range(2):
+            response = client.get(url, query)
+            assert response.status_code == 200, url
+        assert drf_runs[-2:] == [url, url], url
+
+
+def test_credentials_cookies_and_conditions_go_to_drf(client, corpus, curator, drf_runs):
+    url = reverse("excerpt-detail", args=[corpus["published"].pk])
+    first = client.get(url)
+    assert drf_runs == [url]
+    token_client = factories.api_client(curator)
+    assert token_client.get(url).json()["status"] == "published"  # the curator's representation, not the public's
+    client.cookies["something"] = "else"
+    assert client.get(url).content == first.content
+    del client.cookies["something"]
+    assert client.get(url, HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    assert drf_runs == [url] * 4
+    assert client.get(url).content == first.content
+    assert len(drf_runs) == 4
+
+
+def test_a_draft_is_never_replayed_to_the_public(client, corpus, curator):
+    url = reverse("excerpt-detail", args=[corpus["draft"].pk])
+    session = factories.api_client(curator)
+    assert session.get(url).status_code == session.get(url).status_code == 200
+    assert client.get(url).status_code == client.get(url).status_code == 404
+
+
+def test_another_format_host_or_version_is_another_answer(client, corpus, settings, drf_runs):
+    settings.ALLOWED_HOSTS = ["testserver", "mirror.example.org"]
+    url = reverse("excerpt-list")
+    plain = client.get(url)
+    indented = client.get(url, HTTP_ACCEPT="application/json; indent=2")
+    assert indented.content != plain.content and indented.json() == plain.json()
+    mirrored = client.get(url, HTTP_HOST="mirror.example.org")
+    assert mirrored.json()["results"][0]["url"].startswith("http://mirror.example.org/")
+    assert len(drf_runs) == 3
+    factories.excerpt("a later word", speaker=corpus["khrushchev"], source=corpus["speech"], date="1960")
+    after = client.get(url)
+    assert len(drf_runs) == 4 and after.json()["count"] == plain.json()["count"] + 1
+    indented_after = client.get(url, HTTP_ACCEPT="application/json; indent=2")
+    assert len(drf_runs) == 5 and indented_after.json() == after.json()
+    # And each is replayed to its own kind of request.
+    assert client.get(url, HTTP_ACCEPT="application/json; indent=2").content == indented_after.content
+    assert client.get(url).content == after.content
+    assert len(drf_runs) == 5
+
+
+def test_a_replayed_answer_is_compressed_and_shared_as_any_other(client, corpus, drf_runs):
+    url = reverse("excerpt-list")
+    plain = client.get(url)
+    zipped = client.get(url, HTTP_ACCEPT_ENCODING="gzip", HTTP_ORIGIN="https://elsewhere.example")
+    assert drf_runs == [url]
+    assert zipped["Content-Encoding"] == "gzip" and gzip.decompress(zipped.content) == plain.content
+    assert zipped["Access-Control-Allow-Origin"] == "*"
+    assert zipped["ETag"] == plain["ETag"]
+
+
+def test_a_bad_host_is_drfs_400_not_a_crash(client, corpus):
+    url = reverse("excerpt-list")
+    assert client.get(url).status_code == 200
+    assert client.get(url, HTTP_HOST="evil.example").status_code == 400
+
+
+def test_a_failing_cache_costs_the_view_run_not_the_answer(client, corpus, monkeypatch, drf_runs):
+    url = reverse("excerpt-list")
+    expected = client.get(url).content
+
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(cache, "get", broken)
+    assert client.get(url).content == expected
+    assert drf_runs == [url, url]
+
+
+def test_turned_off_nothing_is_replayed(client, corpus, settings, drf_runs):
+    settings.API_RESPONSE_CACHE = False
+    url = reverse("excerpt-list")
+    client.get(url)
+    client.get(url)
+    assert drf_runs == [url, url]
+
+
+def test_a_database_failure_reading_the_version_is_left_to_drf(client, corpus, monkeypatch, drf_runs):
+    url = reverse("excerpt-list")
+    expected = client.get(url).content
+    failures = iter([OperationalError("database is locked")])
+    original = caching.data_version
+
+    def failing_once():
+        failure = next(failures, None)
+        if failure is not None:
+            raise failure
+        return original()
+
+    monkeypatch.setattr(caching, "data_version", failing_once)
+    response = client.get(url)
+    assert response.status_code == 200 and response.content == expected
+    assert drf_runs == [url, url]
