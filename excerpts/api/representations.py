@@ -18,6 +18,7 @@ import functools
 from typing import Any, NamedTuple
 
 from django.db import connections, router
+from django.urls import get_script_prefix, get_urlconf
 from rest_framework.reverse import reverse
 
 from ..models import Excerpt
@@ -70,22 +71,27 @@ class SourceRow(NamedTuple):
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(alias: str, count: int) -> tuple[str, str]:
-    """The SQL of the row query and of the topic query for ``count`` ids on database ``alias``."""
+def _compiled(alias: str, count: int, published: bool) -> tuple[str, tuple[Any, ...], str]:
+    """
+    The SQL of the row query and of the topic query for ``count`` ids on database ``alias``, and the row query's
+    parameters after the ids (the published status, if only published excerpts are read).
+    """
     ids = list(range(1, count + 1))
-    rows = Excerpt.objects.using(alias).filter(pk__in=ids).order_by().values_list(*COLUMNS)
+    rows = Excerpt.objects.using(alias).filter(pk__in=ids)
+    if published:
+        rows = rows.published()
+    rows = rows.order_by().values_list(*COLUMNS)
     topics = (
         Excerpt.topics.through.objects.using(alias)
         .filter(excerpt_id__in=ids)
         .order_by("topic__name", "topic__id")  # the Topic model's ordering, as the nested serializer lists them
         .values_list("excerpt_id", "topic__slug", "topic__name")
     )
-    compiled = []
-    for queryset in (rows, topics):
-        sql, params = queryset.query.get_compiler(alias).as_sql()
-        assert list(params) == ids, "the ids must be the query's only parameters"
-        compiled.append(sql)
-    return compiled[0], compiled[1]
+    rows_sql, rows_params = rows.query.get_compiler(alias).as_sql()
+    topics_sql, topics_params = topics.query.get_compiler(alias).as_sql()
+    assert list(rows_params[:count]) == ids, "the ids must come first in the row query's parameters"
+    assert list(topics_params) == ids, "the ids must be the topic query's only parameters"
+    return rows_sql, tuple(rows_params[count:]), topics_sql
 
 
 def _iso(value: datetime.date | str | None) -> str | None:
@@ -93,18 +99,35 @@ def _iso(value: datetime.date | str | None) -> str | None:
     return value.isoformat() if isinstance(value, datetime.date) else value
 
 
+@functools.lru_cache(maxsize=64)
+def _path_templates(format, prefix, urlconf):
+    """
+    The paths linked to, each split around its lookup, for a format suffix (or None); ``prefix`` and ``urlconf``
+    (the script prefix and the URLconf, which ``reverse`` reads from the thread) key the cache only.
+    """
+
+    def template(view_name, kwarg, sentinel):
+        head, _, tail = reverse(view_name, kwargs={kwarg: sentinel}, format=format).rpartition(sentinel)
+        return head, tail
+
+    return (
+        template("excerpt-detail", "pk", ID_SENTINEL),
+        template("speaker-detail", "slug", SLUG_SENTINEL),
+        template("event-detail", "slug", SLUG_SENTINEL),
+    )
+
+
 class Links:
-    """The absolute URLs the representation links to, built for one request as DRF's hyperlinked fields build them."""
+    """
+    The absolute URLs the representation links to, built for one request as DRF's hyperlinked fields build them
+    (``reverse`` of the path, made absolute by the request), with each path reversed once per process.
+    """
 
     def __init__(self, request, format=None):
-        def template(view_name, kwarg, sentinel):
-            url = reverse(view_name, kwargs={kwarg: sentinel}, request=request, format=format)
-            head, _, tail = url.rpartition(sentinel)
-            return head, tail
-
-        self._excerpt = template("excerpt-detail", "pk", ID_SENTINEL)
-        self._speaker = template("speaker-detail", "slug", SLUG_SENTINEL)
-        self._event = template("event-detail", "slug", SLUG_SENTINEL)
+        templates = _path_templates(format, get_script_prefix(), get_urlconf())
+        self._excerpt, self._speaker, self._event = (
+            (request.build_absolute_uri(head), tail) for head, tail in templates
+        )
 
     def excerpt(self, pk):
         return f"{self._excerpt[0]}{pk}{self._excerpt[1]}"
@@ -116,18 +139,19 @@ class Links:
         return f"{self._event[0]}{slug}{self._event[1]}"
 
 
-def excerpts(ids, links, highlights=None, *, using=None):
+def excerpts(ids, links, highlights=None, *, published=False, using=None):
     """
-    The excerpts with ``ids`` as ExcerptSerializer shows them, in the order of ``ids``; an id with no row is left
-    out. ``highlights`` maps an id to its search passage (null without one).
+    The excerpts with ``ids`` as ExcerptSerializer shows them, in the order of ``ids``; an id with no row (or, if
+    ``published``, with no published row) is left out. ``highlights`` maps an id to its search passage (null
+    without one).
     """
     ids = list(ids)
     if not ids:
         return []
     using = using or router.db_for_read(Excerpt)
-    rows_sql, topics_sql = _compiled(using, len(ids))
+    rows_sql, rows_params, topics_sql = _compiled(using, len(ids), published)
     with connections[using].cursor() as cursor:
-        cursor.execute(rows_sql, ids)
+        cursor.execute(rows_sql, [*ids, *rows_params])
         rows = {row[0]: row for row in cursor.fetchall()}
         cursor.execute(topics_sql, ids)
         topics: dict[int, list[dict[str, str]]] = {}

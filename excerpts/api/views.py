@@ -4,6 +4,7 @@ from collections import Counter
 
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import viewsets
@@ -197,7 +198,13 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
         return self.get_paginated_response(self.represent(page, plan.highlights(page)))
 
     def retrieve(self, request, *args, **kwargs):
-        return Response(self.represent([self.get_object()])[0])
+        if is_curator(request.user) or request.query_params:
+            return Response(self.represent([self.get_object()])[0])
+        # The public's excerpt needs no model instance: the representation's own queries find it if it is published.
+        found = representations.excerpts([int(kwargs["pk"])], self.links(request), published=True)
+        if not found:
+            raise Http404
+        return Response(found[0])
 
     def represent(self, excerpts, highlights=None, request=None):
         """
@@ -209,8 +216,10 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
         if is_curator(self.request.user):
             context = {**self.get_serializer_context(), "request": request, "highlights": highlights or {}}
             return self.get_serializer(excerpts, many=True, context=context).data
-        links = representations.Links(request, self.format_kwarg)
-        return representations.excerpts([excerpt.pk for excerpt in excerpts], links, highlights)
+        return representations.excerpts([excerpt.pk for excerpt in excerpts], self.links(request), highlights)
+
+    def links(self, request):
+        return representations.Links(request, self.format_kwarg)
 
 
 @curated_schema("speaker", "speakers", SpeakerSerializer, SpeakerWriteSerializer)
