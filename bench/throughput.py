@@ -6,7 +6,8 @@ worker model (2 sync workers by default), production's settings over loopback (b
 
 - the API, with the repository's gunicorn.conf.py (worker class and count overridden). Uncached scenarios run
   against a server started with DJANGO_RESPONSE_CACHE=false, repeated ones against one started without it;
-- the floor (bench/floor): raw SQL for the same fields and joins, orjson, the same keyset pages;
+- the floor (bench/floor): raw SQL for the same fields and joins, orjson, the same keyset pages, served with the
+  same gunicorn.conf.py (access log, limits, worker recycling; worker class and count overridden alike);
 - Datasette (SQLite only), installed by this module into .bench/datasette-venv from
   bench/requirements-datasette.txt, serving a copy of the database file as an immutable database (Datasette's
   way to publish data nobody writes to), its time limits lifted and its facet suggestions off (the API computes
@@ -417,8 +418,18 @@ def servers(options, directory, ports, datasette, stdout):
     cached = {**common, "DJANGO_CACHE_DIR": str(directory / "api-cached-cache")}
     cached.pop("DJANGO_RESPONSE_CACHE", None)
     add("api-cached", [gunicorn, *model], cached)
-    # The floor and Datasette start in the run's directory, so that the API's gunicorn.conf.py is not theirs.
-    floor = [gunicorn, *model, "--pythonpath", str(base), "django.core.wsgi:get_wsgi_application()"]
+    # The floor is served as the API is, by the repository's gunicorn.conf.py (its access log, request limits and
+    # worker recycling), so that the two differ in the application alone. It and Datasette start in the run's
+    # directory, where gunicorn finds no configuration of its own accord.
+    floor = [
+        gunicorn,
+        *model,
+        "-c",
+        str(base / "gunicorn.conf.py"),
+        "--pythonpath",
+        str(base),
+        "django.core.wsgi:get_wsgi_application()",
+    ]
     add("floor", floor, {**common, "DJANGO_SETTINGS_MODULE": "bench.floor.settings"}, cwd=directory)
     if datasette:
         copy = copy_database(settings.DATABASES["default"]["NAME"], directory)
