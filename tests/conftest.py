@@ -7,6 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
+from excerpts.api.filters import known_objects
 from tests import factories
 
 
@@ -82,9 +83,10 @@ def empty_cache():
     """
     Each test starts with an empty cache: no rate-limit counts or login failures of earlier tests, and no entries
     left by rolled-back writes under a data version that the next test's data reaches again (the version lives in
-    the rolled-back transaction too).
+    the rolled-back transaction too). The same goes for the objects slugs named, kept in the process.
     """
     cache.clear()
+    known_objects.clear()
 
 
 @pytest.fixture(autouse=True)

@@ -211,3 +211,29 @@ def test_a_database_failure_reading_the_version_is_left_to_drf(client, corpus, m
     response = client.get(url)
     assert response.status_code == 200 and response.content == expected
     assert drf_runs == [url, url]
+
+
+def test_the_speakers_a_filter_names_are_looked_up_once_per_data_version(client, corpus, settings):
+    settings.API_RESPONSE_CACHE = False  # every request runs the view and its filters
+    speaker = corpus["khrushchev"]
+    url = reverse("excerpt-list")
+
+    def lookups(slug):
+        with CaptureQueriesContext(connection) as sql:
+            response = client.get(url, {"speaker": slug, "page_size": 5})
+        return response, [query["sql"] for query in sql if '"excerpts_speaker"."slug" IN' in query["sql"]]
+
+    first, looked_up = lookups(speaker.slug)
+    assert first.status_code == 200 and len(looked_up) == 1
+    again, looked_up = lookups(speaker.slug)
+    assert again.content == first.content and looked_up == []
+    # A write moves the data version: the old slug is unknown at once, the new one found.
+    old = speaker.slug
+    speaker.slug = "nikita-sergeyevich-khrushchev"
+    speaker.save()
+    refused, _ = lookups(old)
+    assert refused.status_code == 400 and refused.json()["errors"][0]["name"] == "speaker"
+    renamed, looked_up = lookups(speaker.slug)
+    assert renamed.json()["count"] == first.json()["count"] > 0
+    assert {item["speaker"]["slug"] for item in renamed.json()["results"]} == {speaker.slug}
+    assert len(looked_up) == 1

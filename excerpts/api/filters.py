@@ -19,7 +19,7 @@ from rest_framework.exceptions import ValidationError
 
 from ..dates import query_period
 from ..models import LANGUAGE_TAG_PATTERN, Event, Excerpt, Source, Speaker, Topic
-from ..research import limits, search
+from ..research import caching, limits, search
 from .ordering import ORDERINGS
 
 MAX_BIGINT = 2**63 - 1
@@ -196,13 +196,37 @@ class PartialDateFilter(DocumentedSchemaMixin, django_filters.Filter):
 
 
 class SlugListField(django_filters.fields.ModelMultipleChoiceField):
-    """Repeated slugs, checked for shape before they are looked up."""
+    """
+    Repeated slugs, checked for shape before they are looked up. The objects they name are looked up once per data
+    version in each process (``known_objects``): a filtered list looked them up with a query of its own, and built a
+    queryset per slug to check its type, on every request. The field's queryset is always a whole table.
+    """
 
     def clean(self, value):
         for item in value or ():
             if not isinstance(item, str) or not SLUG.match(item):
                 raise literal_error(f"{item!r} is not a slug: use letters, digits, hyphens and underscores.")
         return super().clean(value)
+
+    def _check_values(self, value):
+        version = caching.data_version()
+        if version is None:
+            return super()._check_values(value)
+        slugs = frozenset(value)
+        key = (self.queryset.model._meta.label, self.to_field_name, version, slugs)
+        objects = known_objects.get(key)
+        if objects is None:
+            objects = super()._check_values(list(slugs))  # an unknown slug raises, and is not kept
+            if len(known_objects) >= KNOWN_OBJECTS_MAX:
+                known_objects.clear()  # entries of older versions are never asked for again
+            known_objects[key] = objects
+        return list(objects)
+
+
+# The objects slugs named, by (model, slug field, data version, slugs), for SlugListField; each operation on it is
+# one step under the GIL, so a gthread worker's threads may share it.
+known_objects: dict[tuple, list] = {}
+KNOWN_OBJECTS_MAX = 4096
 
 
 class SearchQueryFilter(DocumentedSchemaMixin, django_filters.CharFilter):
