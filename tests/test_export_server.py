@@ -14,10 +14,8 @@ import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -25,6 +23,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
+
+from tests import servers
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 EXCERPTS = 20_000  # a CSV export of them (~13 MB) is far more than the sockets' buffers hold
@@ -42,18 +43,7 @@ Excerpt.objects.create(
 
 
 def until(condition, what, patience=PATIENCE):
-    deadline = time.monotonic() + patience
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.2)
-    return result
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
+    return servers.until(condition, what, patience, interval=0.2)
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,6 @@ import http.client
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -25,6 +24,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from excerpts.db import declared, readiness
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 # Seconds a started server has to answer.
@@ -197,12 +197,6 @@ from project.wsgi import application
 
 make_server("127.0.0.1", int(sys.argv[1]), application).serve_forever()
 """
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def fetch(port, path):

@@ -11,11 +11,9 @@ runs only when the suite runs on PostgreSQL; the in-process fault tests in test_
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -25,6 +23,9 @@ import pytest
 from django.conf import settings
 from django.db import connection
 from django.urls import reverse
+
+from tests import servers
+from tests.servers import free_port
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="a live kill test for PostgreSQL; the suite runs on SQLite"
@@ -51,13 +52,7 @@ def server_settings():
 
 
 def until(condition, what):
-    """Poll condition() until it returns something true, and return that; fail after PATIENCE seconds."""
-    deadline = time.monotonic() + PATIENCE
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.05)
-    return result
+    return servers.until(condition, what, PATIENCE, interval=0.05)
 
 
 @pytest.fixture(scope="module")
@@ -99,12 +94,6 @@ def live_database():
     finally:
         with psycopg.connect(dbname="postgres", autocommit=True, **server) as admin:
             admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-
-
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def answers(url):

@@ -15,7 +15,6 @@ command uses.
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import uuid
@@ -32,24 +31,10 @@ from knox.models import AuthToken
 from bench.management.commands.loadtest import CURATORS, lost_writes, lua_literal
 from excerpts.models import Excerpt
 from tests import factories
+from tests.servers import redis_reachable, required
 
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/3"
-
-
-def redis_reachable():
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def required(variable, reason):
-    """Fail when CI requires what is missing, skip otherwise."""
-    if os.environ.get(variable):
-        pytest.fail(f"{reason} and {variable} is set")
-    pytest.skip(reason)
 
 
 @pytest.fixture

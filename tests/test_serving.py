@@ -23,6 +23,9 @@ from pathlib import Path
 
 import pytest
 
+from tests import servers
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parent.parent
 GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
 PROBE = "/api/v1/excerpts/?page_size=20"
@@ -31,20 +34,8 @@ SYNTHETIC = 20_000
 PATIENCE = 60  # seconds a server may take to start, a command to run
 
 
-def free_port():
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 def until(condition, what, patience=PATIENCE):
-    """Poll condition() until it returns something true, and return that; fail after ``patience`` seconds."""
-    deadline = time.monotonic() + patience
-    while not (result := condition()):
-        if time.monotonic() > deadline:
-            pytest.fail(f"gave up waiting for {what}")
-        time.sleep(0.1)
-    return result
+    return servers.until(condition, what, patience)
 
 
 def prepare(directory, static_root, synthetic, collect=True):

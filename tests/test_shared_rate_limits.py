@@ -9,7 +9,6 @@ skipped, unless EXCERPTS_REQUIRE_REDIS is set (as .ci/run does), when it fails.
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -22,26 +21,14 @@ import pytest
 import redis
 from django.urls import reverse
 
+from tests.servers import free_port, redis_reachable, required
+
 ROOT = Path(__file__).resolve().parent.parent
 REDIS_URL = "redis://127.0.0.1:6379/11"
 LIMIT = 4
 # The budget is per hour, so that the test's few seconds fall in one window (it waits out the last 20 s of an hour).
 RATE = f"{LIMIT}/hour"
 START_TIMEOUT = 30
-
-
-def redis_reachable():
-    try:
-        with socket.create_connection(("127.0.0.1", 6379), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def get(url):
@@ -97,9 +84,7 @@ def cache_environment(request, tmp_path):
         yield {"DJANGO_CACHE_DIR": str(tmp_path / "cache")}
         return
     if not redis_reachable():
-        if os.environ.get("EXCERPTS_REQUIRE_REDIS"):
-            pytest.fail("Redis is not answering at 127.0.0.1:6379 and EXCERPTS_REQUIRE_REDIS is set")
-        pytest.skip("Redis is not answering at 127.0.0.1:6379")
+        required("EXCERPTS_REQUIRE_REDIS", "Redis is not answering at 127.0.0.1:6379")
     prefix = f"excerpts-test-{uuid.uuid4().hex}"
     yield {"REDIS_URL": REDIS_URL, "DJANGO_CACHE_KEY_PREFIX": prefix}
     client = redis.Redis.from_url(REDIS_URL)
