@@ -20,12 +20,15 @@ exactly, cached). Totals are cached per data version, so later pages do not coun
 import base64
 import binascii
 import datetime
+import functools
 import json
 import math
+from collections import namedtuple
 from functools import reduce
 from operator import or_
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import connections
 from django.db.models import BooleanField, Expression, F, Q, Value
 from django.utils.encoding import force_str
 from rest_framework.exceptions import ValidationError
@@ -117,6 +120,62 @@ def _reversed(keys):
     return [key[1:] if key.startswith("-") else f"-{key}" for key in keys]
 
 
+class CompiledPages:
+    """
+    The pages of a fixed queryset, read from SQL compiled once per process for each order, direction and page size:
+    with nothing asked but an order and a position, building and compiling the page query and making model
+    instances of its rows was half of a list request. Only the cursor's values change from one page to the next,
+    so they are the statement's last parameters (a row comparison, as ``_keyset_filter`` makes it). Rows are
+    named tuples of the primary key (``pk``) and the sort keys, all the paginator and the view read of them.
+
+    ``name`` stands for ``queryset`` in the process's cache of statements: one name, one queryset.
+    """
+
+    statements: dict[tuple, tuple[str, tuple]] = {}
+
+    def __init__(self, name, queryset):
+        self.name, self.queryset = name, queryset
+
+    def read(self, keys, values, forward, limit, error):
+        """Up to ``limit`` rows after (or before) the position ``values`` in the order ``keys``, nearest first."""
+        model = self.queryset.model
+        fields = tuple(key.lstrip("-") for key in keys)
+        alias = self.queryset.db
+        params = []
+        if values is not None:
+            connection = connections[alias]
+            try:
+                for field, value in zip((model._meta.get_field(name) for name in fields), values, strict=True):
+                    params.append(field.get_db_prep_value(field.get_prep_value(value), connection))
+            except (DjangoValidationError, ValueError, TypeError):
+                raise error from None
+        key = (self.name, alias, tuple(keys), values is not None, forward, limit)
+        if key not in self.statements:
+            self.statements[key] = self.compile(keys, values, forward, limit, params)
+        sql, constants = self.statements[key]
+        with connections[alias].cursor() as cursor:
+            cursor.execute(sql, [*constants, *params])
+            return [_page_row(fields)(*row) for row in cursor.fetchall()]
+
+    def compile(self, keys, values, forward, limit, params):
+        """The page's SQL and the parameters that come before the cursor's (the queryset's own constants)."""
+        queryset = self.queryset
+        if values is not None:
+            queryset = queryset.filter(_keyset_filter(keys, values, forward))
+        order = keys if forward else _reversed(keys)
+        page = queryset.order_by(*order).values_list("pk", *(key.lstrip("-") for key in keys))[:limit]
+        sql, compiled_params = page.query.get_compiler(queryset.db).as_sql()
+        compiled_params = list(compiled_params)
+        constants = compiled_params[: len(compiled_params) - len(params)]
+        assert compiled_params[len(constants) :] == params, "the cursor's values must be the last parameters"
+        return sql, tuple(constants)
+
+
+@functools.lru_cache(maxsize=16)
+def _page_row(fields):
+    return namedtuple("PageRow", ["pk", *fields])
+
+
 class KeysetPagination(BasePagination):
     """Cursor pagination on the queryset's full ordering, with ``count``, ``next`` and ``previous``."""
 
@@ -190,13 +249,15 @@ class KeysetPagination(BasePagination):
         parts = request_parts(self.request, ignore={self.cursor_query_param, self.page_size_query_param})
         return caching.cached("count", parts, lambda: queryset.order_by().values("pk")[: self.count_limit + 1].count())
 
-    def paginate_queryset(self, queryset, request, view=None, *, counted=None, lead=None):
+    def paginate_queryset(self, queryset, request, view=None, *, counted=None, lead=None, compiled=None):
         """
         The page of the ordered ``queryset`` the request's cursor points to.
 
         ``counted`` is the same set in a form cheaper to count, if there is one. ``lead`` is a part of the
         queryset that holds its first rows in this order (a search's ranked matches): a page that starts inside
-        it (the cursor's first key positive) and that it fills is read from it alone.
+        it (the cursor's first key positive) and that it fills is read from it alone. ``compiled`` (CompiledPages)
+        reads the same rows as ``queryset`` from statements compiled once; the view gives it when the request asks
+        for nothing that changes the query but its order and position.
         """
         self.request = request
         self.page_size_value = self.get_page_size(request)
@@ -213,6 +274,9 @@ class KeysetPagination(BasePagination):
             head = self.read(lead, values, forward, cursor)
             if len(head) > self.page_size_value or not forward:
                 rows = head
+        if rows is None and compiled is not None and len({key.startswith("-") for key in self.keys}) == 1:
+            error = cursor[2] if cursor is not None else None
+            rows = compiled.read(self.keys, values, forward, self.page_size_value + 1, error)
         if rows is None:
             rows = self.read(queryset, values, forward, cursor)
         has_more = len(rows) > self.page_size_value

@@ -18,6 +18,7 @@ from .conditional import ConditionalGetMixin
 from .filters import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
 from .openapi import EXPORT_RESPONSES, FORMAT_PARAMETER, JSON, LIST_RESPONSES, curated_schema
 from .ordering import SORT_FIELDS, ExcerptOrdering
+from .pagination import CompiledPages
 from .permissions import ModelPermissionsOrReadOnly, is_curator
 from .problems import Conflict
 from .serializers import (
@@ -35,6 +36,8 @@ from .serializers import (
 )
 
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
+# The list's parameters that change nothing in its query but the order and the position (api/pagination.py).
+ORDER_AND_POSITION = frozenset({"ordering", "cursor", "page_size"})
 ID_PATTERN = r"[0-9]{1,18}"
 
 
@@ -193,9 +196,23 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
         if self.exporting(request):
             return self.export(rows, plan.counted(queryset))  # every row as a file (ExportMixin)
         page = self.paginator.paginate_queryset(
-            rows, request, view=self, counted=plan.counted(queryset), lead=plan.lead(rows)
+            rows,
+            request,
+            view=self,
+            counted=plan.counted(queryset),
+            lead=plan.lead(rows),
+            compiled=self.compiled_pages(request),
         )
         return self.get_paginated_response(self.represent(page, plan.highlights(page)))
+
+    def compiled_pages(self, request):
+        """
+        For the public's list of every published excerpt (nothing asked but an order, a position and a page size),
+        the pages read from statements compiled once per process (pagination.CompiledPages); None otherwise.
+        """
+        if is_curator(request.user) or not set(request.query_params) <= ORDER_AND_POSITION:
+            return None
+        return CompiledPages("published excerpts", Excerpt.objects.published())
 
     def retrieve(self, request, *args, **kwargs):
         if is_curator(request.user) or request.query_params:
