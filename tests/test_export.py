@@ -157,3 +157,30 @@ def test_a_head_on_an_export_runs_no_export_query_and_has_the_get_headers(
     assert response["Content-Disposition"] == get["Content-Disposition"]
     assert "Excerpt-Count" not in response
     assert b"".join(response.streaming_content) == b""
+
+
+@pytest.mark.parametrize("format", ["csv", "jsonl"])
+def test_an_export_streams_its_lines_in_blocks_not_a_write_per_line(client, twenty_five_excerpts, monkeypatch, format):
+    whole = body(client.get(reverse(LIST), {"format": format}))
+    monkeypatch.setattr(renderers, "EXPORT_BLOCK_BYTES", 2000)
+    chunks = list(client.get(reverse(LIST), {"format": format}).streaming_content)
+    assert b"".join(chunks).decode() == whole
+    assert 1 < len(chunks) < len(twenty_five_excerpts), len(chunks)
+    # Each block but the last holds whole lines and at least the block's size.
+    assert all(len(chunk) >= 2000 and chunk.endswith(b"\n") for chunk in chunks[:-1])
+
+
+def test_blocks_close_what_they_were_made_of():
+    closed = []
+
+    def lines():
+        try:
+            yield b"a\n"
+            yield b"b\n"
+        finally:
+            closed.append(True)
+
+    stream = renderers.blocks(lines(), size=1)
+    assert next(stream) == b"a\n"
+    stream.close()
+    assert closed == [True]

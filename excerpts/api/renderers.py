@@ -155,6 +155,33 @@ def export_items(queryset, represent):
             yield item
 
 
+# The bytes an export streams at a time. A line a chunk was a write to the socket (and its chunked framing) per
+# excerpt: with the rows' reading, a third of an export's CPU.
+EXPORT_BLOCK_BYTES = 64 * 1024
+
+
+def blocks(chunks, size=None):
+    """
+    The bytes of ``chunks`` (an iterator of lines) in blocks of at least ``size`` bytes (EXPORT_BLOCK_BYTES) but the
+    last, each the lines that came whole. Closing it closes ``chunks``.
+    """
+    size = EXPORT_BLOCK_BYTES if size is None else size
+    try:
+        block, length = [], 0
+        for chunk in chunks:
+            block.append(chunk)
+            length += len(chunk)
+            if length >= size:
+                yield b"".join(block)
+                block, length = [], 0
+        if block:
+            yield b"".join(block)
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
 def without_format(request):
     """The request without ?format=, so that the exported links are the API's plain links."""
     plain = copy.copy(request._request)
@@ -200,7 +227,7 @@ def stream_export(queryset, renderer, represent, counted=None, head=False):
         except BaseException:
             snapshot.end()
             raise
-        content = SnapshotLines(renderer.render(export_items(queryset, represent)), snapshot)
+        content = SnapshotLines(blocks(renderer.render(export_items(queryset, represent))), snapshot)
     response = StreamingHttpResponse(content, content_type=renderer.content_type)
     response["Content-Disposition"] = f'attachment; filename="excerpts.{renderer.extension}"'
     if count is not None:
