@@ -51,16 +51,9 @@ def fetch(etag):
     """The answer kept under ``etag``, as a new response, or None."""
     if not settings.API_RESPONSE_CACHE:
         return None
-    try:
-        stored = cache.get(_key(etag))
-    except CACHE_ERRORS:
-        logger.exception("The cache failed; the answer is made again.")
-        return None
-    if stored is None:
-        return None
-    headers, content = stored
-    response = HttpResponse(content, headers=headers)
-    response.kept = True  # keep_once_rendered() does not write it back
+    response = _get(_key(etag))
+    if response is not None:
+        response.kept = True  # keep_once_rendered() does not write it back
     return response
 
 
@@ -75,11 +68,29 @@ def keep_once_rendered(etag, response):
 
 
 def _keep(etag, response):
-    if len(response.content) > settings.API_RESPONSE_CACHE_MAX_BYTES:
-        return
     headers = {name: response[name] for name in STORED_HEADERS if response.has_header(name)}
+    _put(_key(etag), headers, response.content)
+
+
+def _get(key):
+    """The answer kept under the cache key ``key``, as a new response, or None (a failing cache included)."""
     try:
-        cache.set(_key(etag), (headers, response.content), limits.CACHE_TIMEOUT)
+        stored = cache.get(key)
+    except CACHE_ERRORS:
+        logger.exception("The cache failed; the answer is made again.")
+        return None
+    if stored is None:
+        return None
+    headers, content = stored
+    return HttpResponse(content, headers=headers)
+
+
+def _put(key, headers, content):
+    """Keep an answer's ``headers`` and ``content`` under the cache key ``key``, unless the body is past the limit."""
+    if len(content) > settings.API_RESPONSE_CACHE_MAX_BYTES:
+        return
+    try:
+        cache.set(key, (headers, content), limits.CACHE_TIMEOUT)
     except CACHE_ERRORS:
         logger.exception("The cache failed; the answer is not kept.")
 
@@ -148,24 +159,7 @@ def _repeated_key(request):
     return "excerpts:repeated:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def _get(key):
-    try:
-        stored = cache.get(key)
-    except CACHE_ERRORS:
-        logger.exception("The cache failed; the answer is made again.")
-        return None
-    if stored is None:
-        return None
-    headers, content = stored
-    return HttpResponse(content, headers=headers)
-
-
 def _set(key, response):
     if response.status_code != 200 or response.streaming or response.cookies:
         return
-    if len(response.content) > settings.API_RESPONSE_CACHE_MAX_BYTES:
-        return
-    try:
-        cache.set(key, (dict(response.items()), response.content), limits.CACHE_TIMEOUT)
-    except CACHE_ERRORS:
-        logger.exception("The cache failed; the answer is not kept.")
+    _put(key, dict(response.items()), response.content)
