@@ -98,12 +98,16 @@ class RowComparison(Expression):
         return f"({', '.join(columns)}) {operator} ({', '.join(values)})", params
 
 
+def _sorts_one_way(keys):
+    """Whether the keys all sort ascending or all descending: a row comparison can then stand for the keyset."""
+    return len({key.startswith("-") for key in keys}) == 1
+
+
 def _keyset_filter(keys, values, forward):
     """A condition for rows strictly after (forward) or before the position ``values`` in the order ``keys``."""
-    directions = {key.startswith("-") for key in keys}
-    if len(directions) == 1:
+    if _sorts_one_way(keys):
         # Forward on ascending keys, or backward on descending ones, means a greater row.
-        descending = directions.pop()
+        descending = keys[0].startswith("-")
         return RowComparison([key.lstrip("-") for key in keys], values, greater=descending != forward)
     clauses = []
     for index, key in enumerate(keys):
@@ -274,7 +278,7 @@ class KeysetPagination(BasePagination):
             head = self.read(lead, values, forward, cursor)
             if len(head) > self.page_size_value or not forward:
                 rows = head
-        if rows is None and compiled is not None and len({key.startswith("-") for key in self.keys}) == 1:
+        if rows is None and compiled is not None and _sorts_one_way(self.keys):
             error = cursor[2] if cursor is not None else None
             rows = compiled.read(self.keys, values, forward, self.page_size_value + 1, error)
         if rows is None:
