@@ -6,6 +6,12 @@ read and then write: two processes counting the same request at once may both wr
 rate limit or a login lockout would then let a few more through. Here both hold an exclusive lock on one file
 beside the entries while they read and write, so counters are exact, as Redis's atomic commands make them,
 and ``incr`` keeps the entry's expiry (Django's resets it to the default timeout).
+
+``count`` is what the rate limits call on every request (excerpts/api/throttling.py): one more in a window's
+counter, in one command on Redis (``CountingRedisCache``) and under one lock here, where the counter's file is
+rewritten in place. Django's ``set`` writes a temporary file, renames it over the old one and lists the whole
+directory to cull it; with ``add`` before ``incr`` that was two locks and about 0.8 ms of a 2.6 ms request on
+this machine's disk.
 """
 
 import fcntl
@@ -17,6 +23,7 @@ from contextlib import contextmanager
 
 from django.core.cache.backends.base import DEFAULT_TIMEOUT
 from django.core.cache.backends.filebased import FileBasedCache
+from django.core.cache.backends.redis import RedisCache
 
 LOCK_FILE = "counters.lock"
 
@@ -54,3 +61,41 @@ class LockingFileBasedCache(FileBasedCache):
             value += delta
             self.set(key, value, None if expiry is None else expiry - now, version)
             return value
+
+    def count(self, key, timeout, version=None):
+        """
+        One more in the counter ``key``; its new value. A counter that does not exist or has expired starts again
+        at 1 with ``timeout`` seconds to live; one that exists keeps its expiry. The file is rewritten in place
+        under the lock, so read a counter with ``count`` (or ``get`` when nothing counts it at the same time).
+        """
+        path = self._key_to_file(key, version)
+        with self.exclusive():
+            try:
+                file = open(path, "r+b")
+            except FileNotFoundError:
+                self.set(key, 1, timeout, version)  # a new file, renamed into place whole
+                return 1
+            with file:
+                expiry = pickle.load(file)
+                if expiry is not None and expiry <= time.time():
+                    expiry, value = self.get_backend_timeout(timeout), 1
+                else:
+                    value = pickle.loads(zlib.decompress(file.read())) + 1
+                file.seek(0)
+                file.write(pickle.dumps(expiry, self.pickle_protocol))
+                file.write(zlib.compress(pickle.dumps(value, self.pickle_protocol)))
+                file.truncate()
+            return value
+
+
+class CountingRedisCache(RedisCache):
+    """Django's Redis cache with ``count`` (see LockingFileBasedCache.count) in one round trip."""
+
+    def count(self, key, timeout, version=None):
+        key = self.make_and_validate_key(key, version=version)
+        # SET NX then INCR, in one MULTI: the counter is created with its expiry if it is missing, then raised.
+        # (Django stores an int as a plain Redis integer, so ``get`` reads it back too.)
+        with self._cache.get_client(key, write=True).pipeline() as pipeline:
+            pipeline.set(key, 0, ex=self.get_backend_timeout(timeout), nx=True)
+            pipeline.incr(key)
+            return pipeline.execute()[1]

@@ -313,7 +313,8 @@ CACHE_KEY_PREFIX = os.environ.get("DJANGO_CACHE_KEY_PREFIX", "excerpts")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            # Django's Redis cache, with a rate-limit counter raised in one round trip (project/caches.py).
+            "BACKEND": "project.caches.CountingRedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
             # A Redis that stops answering delays a request by a second, then the request goes on without it.

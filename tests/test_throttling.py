@@ -246,7 +246,7 @@ def test_a_failing_cache_lifts_the_limits_rather_than_failing_the_requests(publi
     # Nothing listens on port 1: every cache call fails at once.
     settings.CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "project.caches.CountingRedisCache",
             "LOCATION": "redis://127.0.0.1:1/0",
             "OPTIONS": {"socket_connect_timeout": 1},
         }
@@ -306,7 +306,7 @@ def test_the_environment_picks_the_cache_the_rates_the_proxies_and_the_credentia
         },
     )
     assert configured.stdout.strip() == (
-        "RedisCache redis://127.0.0.1:6379/3 {'anon': '30/second', 'heavy': None, 'user': '600/minute'} "
+        "CountingRedisCache redis://127.0.0.1:6379/3 {'anon': '30/second', 'heavy': None, 'user': '600/minute'} "
         "['127.0.0.1', '10.0.0.0/8'] ['https://app.example.org', 'http://localhost:3000']"
     ), configured.stderr
 

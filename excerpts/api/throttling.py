@@ -9,8 +9,9 @@ Three scopes, each with a rate in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (
 - ``user``: every request of an authenticated user (curators, by token or session), per user.
 
 Requests are counted in fixed windows (a minute of the clock for "N/minute"): one integer per client and window,
-created with ``cache.add`` and raised with ``cache.incr``. Both are atomic, on Redis (single commands) and on the
-file cache of project/caches.py (under a lock), so concurrent workers and servers never lose a count. (DRF's own
+raised by the cache's ``count`` (created with ``cache.add`` and raised with ``cache.incr`` on a cache without it).
+Each is atomic, on Redis (one MULTI) and on the file cache of project/caches.py (under a lock), so concurrent
+workers and servers never lose a count. (DRF's own
 throttles rewrite a list of every request's time on each request, as long as the rate is high, and concurrent
 requests overwrite each other's lists.)
 
@@ -84,6 +85,8 @@ class WindowRateThrottle(SimpleRateThrottle):
         """Count one more request under ``key`` and return the window's count, or None when the cache fails."""
         timeout = self.duration + CLOCK_SKEW_SECONDS
         try:
+            if hasattr(self.cache, "count"):  # one locked step or round trip (project/caches.py)
+                return self.cache.count(key, timeout)
             if self.cache.add(key, 1, timeout):
                 return 1
             try:
