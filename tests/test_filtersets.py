@@ -137,6 +137,24 @@ class ExcerptFilterSetTests(TestCase):
     def test_a_source_id_too_large_for_the_database_is_an_error(self):
         assert "source" in errors("source=9223372036854775808")
 
+    def test_filter_sets_share_their_form_class_and_fields_but_never_a_request_s_values_or_errors(self):
+        # The filters' fields and the form class are built once per process (filters.SharedFieldMixin); each filter
+        # set still has its own filters, bound to itself, and each form its own fields, values and errors.
+        bad = ExcerptFilterSet(QueryDict("speaker=nobody&date_after=19x"), queryset=Excerpt.objects.all())
+        good = ExcerptFilterSet(QueryDict("speaker=mao-zedong&date_after=1958-06"), queryset=Excerpt.objects.all())
+        assert not bad.is_valid()
+        assert good.is_valid(), good.errors
+        assert set(bad.errors) == {"speaker", "date_after"}
+        assert good.errors == {}
+        assert type(bad.form) is type(good.form)
+        assert bad.form.fields["speaker"] is not good.form.fields["speaker"]
+        assert bad.filters["speaker"] is not good.filters["speaker"]
+        assert [bad.filters["speaker"].parent, good.filters["speaker"].parent] == [bad, good]
+        # A method filter calls the method of its own filter set.
+        assert good.filters["date_after"].filter.f is good.filters["date_after"]
+        assert set(good.qs) == {self.summer, self.year}
+        assert filtered("speaker=nikita-khrushchev&date_before=1957") == {self.secret}
+
 
 class SpeakerFilterSetTests(TestCase):
     def test_speaker_q_searches_name_and_aliases(self):

@@ -5,6 +5,7 @@ Every list refuses parameters it does not know (a typo such as ``speakr=`` must 
 every row) and every value it cannot use, with a 400 problem detail naming the parameter.
 """
 
+import copy
 import functools
 import re
 from functools import reduce
@@ -161,6 +162,33 @@ class ExcerptFilterForm(forms.Form):
         return cleaned
 
 
+class SharedFieldMixin:
+    """
+    A filter whose copies share its form field. django-filter deep-copies each filter of the filter set for every
+    request (its ``extra`` with its queryset, its label, its method) and each copy builds its form field again;
+    here the copy is shallow and the field is built once per process. Each request's form still cleans with
+    fields of its own: Django's Form copies the fields of its class.
+    """
+
+    def __deepcopy__(self, memo):
+        self.field  # noqa: B018 (built on the filter set's own filter, once)
+        clone = copy.copy(self)
+        if self.method is not None:
+            # A FilterMethod bound to the copy, which finds the method on its parent: the request's filter set.
+            clone.method = self.method
+        return clone
+
+
+class PreparedFilterSet(django_filters.FilterSet):
+    """A filter set whose form class is built once per process (its filters' fields are shared: SharedFieldMixin)."""
+
+    def get_form_class(self):
+        form_class = type(self).__dict__.get("prepared_form_class")
+        if form_class is None:
+            form_class = type(self).prepared_form_class = super().get_form_class()
+        return form_class
+
+
 class DocumentedSchemaMixin:
     """Give the OpenAPI parameter an explicit schema (``value_schema``) and the filter's label as description."""
 
@@ -172,7 +200,7 @@ class DocumentedSchemaMixin:
             set_override(self, "field", {**self.value_schema, "description": self.label})
 
 
-class MultipleValueFilter(django_filters.MultipleChoiceFilter):
+class MultipleValueFilter(SharedFieldMixin, django_filters.MultipleChoiceFilter):
     """Repeated values ORed together. No DISTINCT: the field is on the filtered table itself."""
 
     def __init__(self, *args, **kwargs):
@@ -190,7 +218,7 @@ class LanguageFilter(DocumentedSchemaMixin, MultipleValueFilter):
     value_schema = {"type": "string", "pattern": LANGUAGE_TAG.pattern}
 
 
-class PartialDateFilter(DocumentedSchemaMixin, django_filters.Filter):
+class PartialDateFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.Filter):
     field_class = PartialDateField
     value_schema = {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", "example": "1958-07"}
 
@@ -229,12 +257,12 @@ known_objects: dict[tuple, list] = {}
 KNOWN_OBJECTS_MAX = 4096
 
 
-class SearchQueryFilter(DocumentedSchemaMixin, django_filters.CharFilter):
+class SearchQueryFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.CharFilter):
     field_class = SearchQueryField
     value_schema = {"type": "string", "maxLength": limits.MAX_Q_LENGTH, "example": 'commune -"people\'s daily"'}
 
 
-class SlugMultipleFilter(DocumentedSchemaMixin, django_filters.ModelMultipleChoiceFilter):
+class SlugMultipleFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.ModelMultipleChoiceFilter):
     """Repeated slugs of existing objects; an unknown slug is a 400, not an empty result."""
 
     field_class = SlugListField
@@ -257,7 +285,7 @@ class SlugMultipleFilter(DocumentedSchemaMixin, django_filters.ModelMultipleChoi
         return {self.field_name: v}
 
 
-class SearchTextFilter(DocumentedSchemaMixin, django_filters.CharFilter):
+class SearchTextFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.CharFilter):
     """Free text, capped so a runaway query string cannot become a runaway database query."""
 
     value_schema = {"type": "string", "maxLength": limits.MAX_Q_LENGTH}
@@ -265,6 +293,10 @@ class SearchTextFilter(DocumentedSchemaMixin, django_filters.CharFilter):
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", limits.MAX_Q_LENGTH)
         super().__init__(*args, **kwargs)
+
+
+class OrderingChoiceFilter(SharedFieldMixin, django_filters.ChoiceFilter):
+    """``ordering``: one of the orders api/ordering.py knows."""
 
 
 def text_search(*fields, label):
@@ -279,7 +311,7 @@ def text_search(*fields, label):
     return SearchTextFilter(field_name=fields[0], lookup_expr="icontains", method=filter_text, label=label)
 
 
-class ExcerptFilterSet(django_filters.FilterSet):
+class ExcerptFilterSet(PreparedFilterSet):
     """
     The excerpt list's parameters. Every one is checked here, so one 400 names every bad value; all but two
     filter here too. ``q`` and ``ordering`` depend on each other (a date order tests a common term per excerpt,
@@ -367,7 +399,7 @@ class ExcerptFilterSet(django_filters.FilterSet):
             f"{limits.MAX_TERMS} words or phrases."
         ),
     )
-    ordering = django_filters.ChoiceFilter(
+    ordering = OrderingChoiceFilter(
         field_name="ordering",  # not a column: the ordering backend sorts (api/ordering.py)
         lookup_expr="exact",
         choices=[(key, key) for key in ORDERINGS],
@@ -412,7 +444,7 @@ class ExcerptFilterSet(django_filters.FilterSet):
         return queryset
 
 
-class SpeakerFilterSet(django_filters.FilterSet):
+class SpeakerFilterSet(PreparedFilterSet):
     q = text_search("name", "aliases", label="Text in the name or any alias.")
     kind = MultipleValueFilter(
         field_name="kind", lookup_expr="exact", choices=Speaker.Kind.choices, label="person or organization."
@@ -423,7 +455,7 @@ class SpeakerFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class TopicFilterSet(django_filters.FilterSet):
+class TopicFilterSet(PreparedFilterSet):
     q = text_search("name", label="Text in the topic's name.")
     parent = SlugMultipleFilter(
         field_name="parent", to_field_name="slug", queryset=Topic.objects.all(), label="Slug of the broader topic."
@@ -434,7 +466,7 @@ class TopicFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class SourceFilterSet(django_filters.FilterSet):
+class SourceFilterSet(PreparedFilterSet):
     q = text_search("title", "author", label="Text in the title or author.")
     kind = MultipleValueFilter(
         field_name="kind", lookup_expr="exact", choices=Source.Kind.choices, label="Kind of work."
@@ -445,7 +477,7 @@ class SourceFilterSet(django_filters.FilterSet):
         fields = []
 
 
-class EventFilterSet(django_filters.FilterSet):
+class EventFilterSet(PreparedFilterSet):
     q = text_search("name", "place", label="Text in the name or place.")
 
     class Meta:
