@@ -71,21 +71,20 @@ class LockingFileBasedCache(FileBasedCache):
         path = self._key_to_file(key, version)
         with self.exclusive():
             try:
-                file = open(path, "r+b")
+                with open(path, "r+b") as file:
+                    expiry = pickle.load(file)
+                    if expiry is not None and expiry <= time.time():
+                        expiry, value = self.get_backend_timeout(timeout), 1
+                    else:
+                        value = pickle.loads(zlib.decompress(file.read())) + 1
+                    file.seek(0)
+                    file.write(pickle.dumps(expiry, self.pickle_protocol))
+                    file.write(zlib.compress(pickle.dumps(value, self.pickle_protocol)))
+                    file.truncate()
+                    return value
             except FileNotFoundError:
                 self.set(key, 1, timeout, version)  # a new file, renamed into place whole
                 return 1
-            with file:
-                expiry = pickle.load(file)
-                if expiry is not None and expiry <= time.time():
-                    expiry, value = self.get_backend_timeout(timeout), 1
-                else:
-                    value = pickle.loads(zlib.decompress(file.read())) + 1
-                file.seek(0)
-                file.write(pickle.dumps(expiry, self.pickle_protocol))
-                file.write(zlib.compress(pickle.dumps(value, self.pickle_protocol)))
-                file.truncate()
-            return value
 
 
 class CountingRedisCache(RedisCache):
