@@ -9,6 +9,7 @@ import json
 import pytest
 from django.core.management import call_command
 from django.db import connection
+from django.db.models.signals import post_init
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -133,6 +134,32 @@ def test_a_detail_costs_three_queries_with_no_filter_set_built_nor_model_read(cl
     assert response.status_code == 200
     # data version + its row (if published) + its topics
     assert len(queries) == 3, [query["sql"] for query in queries]
+
+
+@pytest.mark.parametrize(
+    "query", [{}, {"ordering": "-speaker", "page_size": 2}, {"kind": "letter"}, {"q": "plain"}, {"date_after": "1950"}]
+)
+def test_a_public_page_makes_no_excerpt_instance_and_a_curators_page_makes_one_per_row(curator_client, varied, query):
+    # The public's page is read as ids and sort keys and represented from plain rows; a curator's is serialized.
+    made = []
+
+    def count(sender, instance, **kwargs):
+        made.append(instance.pk)
+
+    post_init.connect(count, sender=Excerpt, weak=False, dispatch_uid="count-excerpts")
+    try:
+        public = Client().get(reverse("excerpt-list"), query)
+        public_made = len(made)
+        curated = curator_client.get(reverse("excerpt-list"), query)
+    finally:
+        post_init.disconnect(sender=Excerpt, dispatch_uid="count-excerpts")
+    assert public.status_code == curated.status_code == 200
+    assert public_made == 0
+    results = public.json()["results"]
+    assert results
+    # A curator's page is read as instances: the page and one row more, if there is one (is there a next page?).
+    assert len(made) == min(curated.json()["count"], query.get("page_size", 20) + 1)
+    assert [row["id"] for row in results] == [row["id"] for row in curated.json()["results"]]
 
 
 def test_a_detail_still_answers_400_to_an_unknown_parameter(client, varied):

@@ -253,7 +253,9 @@ class KeysetPagination(BasePagination):
         parts = request_parts(self.request, ignore={self.cursor_query_param, self.page_size_query_param})
         return caching.cached("count", parts, lambda: queryset.order_by().values("pk")[: self.count_limit + 1].count())
 
-    def paginate_queryset(self, queryset, request, view=None, *, counted=None, lead=None, compiled=None):
+    def paginate_queryset(
+        self, queryset, request, view=None, *, counted=None, lead=None, compiled=None, keys_only=False
+    ):
         """
         The page of the ordered ``queryset`` the request's cursor points to.
 
@@ -261,9 +263,12 @@ class KeysetPagination(BasePagination):
         queryset that holds its first rows in this order (a search's ranked matches): a page that starts inside
         it (the cursor's first key positive) and that it fills is read from it alone. ``compiled`` (CompiledPages)
         reads the same rows as ``queryset`` from statements compiled once; the view gives it when the request asks
-        for nothing that changes the query but its order and position.
+        for nothing that changes the query but its order and position. With ``keys_only`` the rows are named tuples
+        of the primary key and the sort keys (as CompiledPages reads them), not model instances: the caller reads
+        nothing else of them.
         """
         self.request = request
+        self.keys_only = keys_only
         self.page_size_value = self.get_page_size(request)
         self.keys = self.ordering_keys(queryset)
         self.base_url = request.build_absolute_uri()
@@ -310,7 +315,11 @@ class KeysetPagination(BasePagination):
             except (DjangoValidationError, ValueError, TypeError):
                 raise cursor[2] from None
         order = self.keys if forward else _reversed(self.keys)
-        return list(queryset.order_by(*order)[: self.page_size_value + 1])
+        page = queryset.order_by(*order)
+        if self.keys_only:
+            fields = tuple(key.lstrip("-") for key in self.keys)
+            page = page.values_list("pk", *fields, named=True)
+        return list(page[: self.page_size_value + 1])
 
     def get_paginated_response(self, data):
         return Response(

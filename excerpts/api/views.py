@@ -202,6 +202,7 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
             counted=plan.counted(queryset),
             lead=plan.lead(rows),
             compiled=self.compiled_pages(request),
+            keys_only=not is_curator(request.user),  # the public representation reads the rows' ids alone
         )
         return self.get_paginated_response(self.represent(page, plan.highlights(page)))
 
