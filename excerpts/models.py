@@ -227,12 +227,16 @@ class ExcerptQuerySet(models.QuerySet):
             models.Prefetch("topics", queryset=Topic.objects.only("id", "slug", "name"))
         )
 
-    def overlapping(self, start=None, end=None):
-        """Excerpts whose possible dates [date_start, date_end] overlap [start, end]; None is open."""
+    def overlapping(self, start=None, end=None, span=None):
+        """
+        Excerpts whose possible dates [date_start, date_end] overlap [start, end]; None is open. ``span`` is
+        ``longest_date_span()`` if the caller knows it already.
+        """
         queryset = self
         if start is not None:
             queryset = queryset.filter(date_end__gte=start)
-            span = longest_date_span(self.db)
+            if span is None:
+                span = longest_date_span(self.db)
             if span is not None and start - datetime.date.min > span:
                 # Implied by the line above, but a lower bound on date_start lets the (date_start, id) indexes
                 # start at the range instead of walking every earlier excerpt (seconds at a million).

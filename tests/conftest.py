@@ -7,7 +7,7 @@ import pytest
 from django.conf import settings
 from django.core.cache import cache
 
-from excerpts.api.filters import known_objects
+from excerpts.api.filters import known_objects, known_spans
 from tests import factories
 
 
@@ -83,10 +83,12 @@ def empty_cache():
     """
     Each test starts with an empty cache: no rate-limit counts or login failures of earlier tests, and no entries
     left by rolled-back writes under a data version that the next test's data reaches again (the version lives in
-    the rolled-back transaction too). The same goes for the objects slugs named, kept in the process.
+    the rolled-back transaction too). The same goes for the objects slugs named and the longest date span, kept in
+    the process.
     """
     cache.clear()
     known_objects.clear()
+    known_spans.clear()
 
 
 @pytest.fixture(autouse=True)

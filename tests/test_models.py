@@ -2,10 +2,12 @@ import datetime
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import ProtectedError
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
-from excerpts.models import Excerpt, Speaker, longest_date_span
+from excerpts.models import DATE_SPAN_SQL, Excerpt, Speaker, longest_date_span
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -129,3 +131,22 @@ def test_string_forms_name_speaker_date_and_words():
     excerpt = factories.excerpt("A" * 80, speaker=speaker, date="1958-22")
     assert str(excerpt) == "Mao Zedong, summer 1958: " + "A" * 57 + "..."
     assert str(speaker) == "Mao Zedong"
+
+
+def test_date_after_reads_the_longest_span_once_per_data_version_and_again_after_a_write(client):
+    later = factories.excerpt(date="1966-05-16")
+    factories.excerpt(date="1951-03-01")
+
+    def found():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(reverse("excerpt-list"), {"date_after": "1965"})
+        assert response.status_code == 200
+        spans = [query["sql"] for query in queries if DATE_SPAN_SQL[connection.vendor] in query["sql"]]
+        return {row["id"] for row in response.json()["results"]}, len(spans)
+
+    assert found() == ({later.pk}, 1)
+    client.get(reverse("excerpt-list"), {"date_after": "1965", "kind": "speech"})
+    assert found() == ({later.pk}, 0)  # the same data version: the span is known
+    # A write (a new data version) with a longer span than any before: read again, so the range is found.
+    decades = factories.excerpt(date="1950/1970")
+    assert found() == ({decades.pk, later.pk}, 1)

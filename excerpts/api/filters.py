@@ -19,7 +19,7 @@ from drf_spectacular.drainage import set_override
 from rest_framework.exceptions import ValidationError
 
 from ..dates import query_period
-from ..models import LANGUAGE_TAG_PATTERN, Event, Excerpt, Source, Speaker, Topic
+from ..models import LANGUAGE_TAG_PATTERN, Event, Excerpt, Source, Speaker, Topic, longest_date_span
 from ..research import caching, limits, search
 from .ordering import ORDERINGS
 
@@ -257,6 +257,25 @@ known_objects: dict[tuple, list] = {}
 KNOWN_OBJECTS_MAX = 4096
 
 
+def known_date_span(using):
+    """
+    ``longest_date_span()`` of database ``using``, read once per data version in each process (``known_spans``): a
+    query of its own on every request with ``date_after``. None where it is not known (then it is read as before).
+    """
+    version = caching.data_version()
+    if version is None:
+        return None
+    key = (using, version)
+    if key not in known_spans:
+        if len(known_spans) >= KNOWN_OBJECTS_MAX:
+            known_spans.clear()
+        known_spans[key] = longest_date_span(using)
+    return known_spans[key]
+
+
+known_spans: dict[tuple, object] = {}
+
+
 class SearchQueryFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.CharFilter):
     field_class = SearchQueryField
     value_schema = {"type": "string", "maxLength": limits.MAX_Q_LENGTH, "example": 'commune -"people\'s daily"'}
@@ -431,7 +450,7 @@ class ExcerptFilterSet(PreparedFilterSet):
         return queryset.filter(id__in=tagged)
 
     def filter_date_after(self, queryset, name, value: tuple):
-        return queryset.overlapping(start=value[0]) if value else queryset
+        return queryset.overlapping(start=value[0], span=known_date_span(queryset.db)) if value else queryset
 
     def filter_date_before(self, queryset, name, value: tuple):
         return queryset.overlapping(end=value[1]) if value else queryset
