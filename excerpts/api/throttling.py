@@ -11,9 +11,8 @@ Three scopes, each with a rate in ``REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`` (
 Requests are counted in fixed windows (a minute of the clock for "N/minute"): one integer per client and window,
 raised by the cache's ``count`` (created with ``cache.add`` and raised with ``cache.incr`` on a cache without it).
 Each is atomic, on Redis (one MULTI) and on the file cache of project/caches.py (under a lock), so concurrent
-workers and servers never lose a count. (DRF's own
-throttles rewrite a list of every request's time on each request, as long as the rate is high, and concurrent
-requests overwrite each other's lists.)
+workers and servers never lose a count. (DRF's own throttles rewrite a list of every request's time on each
+request, as long as the rate is high, and concurrent requests overwrite each other's lists.)
 
 Every answer a throttle counted says where the client stands, in the IETF httpapi draft's fields
 (draft-ietf-httpapi-ratelimit-headers): ``RateLimit-Limit`` (requests allowed in the window),
