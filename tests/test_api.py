@@ -288,6 +288,22 @@ class QueryCountTests(APITestCase):
         # validate speaker slug + validate topic slug + data version + count + page + its rows + their topics
         assert hundred == 7
 
+    def test_a_list_that_matches_nothing_reads_no_page_but_still_checks_a_cursor(self):
+        factories.excerpt("direct words")
+        for client in (self.client, factories.api_client(factories.curator())):
+            for ordering in ("date", "-speaker"):
+                with CaptureQueriesContext(connection) as queries:
+                    response = client.get(reverse(LIST), {"attribution": "paraphrase", "ordering": ordering})
+                assert response.status_code == 200
+                body = response.json()
+                assert (body["count"], body["results"], body["next"], body["previous"]) == (0, [], None, None)
+                # The count, but no page query: no walk down the order's index for a first match.
+                statements = [query["sql"] for query in queries]
+                assert sum("COUNT(" in sql for sql in statements) == 1, statements
+                assert not any("ORDER BY" in sql for sql in statements), statements
+        forged = self.client.get(reverse(LIST), {"attribution": "paraphrase", "cursor": "not-a-cursor"})
+        assert forged.status_code == 400
+
     def test_speaker_list_costs_one_query_per_page_plus_the_data_version_and_the_count(self):
         speakers = [factories.excerpt().speaker for _ in range(30)]
         with self.assertNumQueries(3):

@@ -278,8 +278,15 @@ class KeysetPagination(BasePagination):
         self.count = min(counted, self.count_limit)
 
         values, forward = (None, True) if cursor is None else cursor[:2]
-        rows = None
-        if lead is not None and self.count > self.page_size_value and (values is None or _is_positive(values[0])):
+        # Nothing matches: there is no first page to read. (Walking an order's index in search of a first match read
+        # every excerpt, 0.3-0.4 s at a million, for a filter that matches none.) A cursor is still read, and checked.
+        rows = [] if counted == 0 and cursor is None else None
+        if (
+            rows is None
+            and lead is not None
+            and self.count > self.page_size_value
+            and (values is None or _is_positive(values[0]))
+        ):
             head = self.read(lead, values, forward, cursor)
             if len(head) > self.page_size_value or not forward:
                 rows = head
