@@ -5,8 +5,9 @@ A set of at most ``limits.SAMPLE_ALL`` matches is read whole and sampled exactly
 sampled from ``limits.STRETCHES`` stretches of consecutive matches (by id) read from seeded random
 points in its id range, so a draw reads the same number of rows at any size and never sorts the set.
 Where the stretches are read from depends on how dense the set is, never what they hold: most sets
-from the table, walked in id order; a sparse one (a source, a speaker) from the list of its ids, read
-once, because walking the table between two of its matches would read thousands of rows.
+from the table, walked in id order; a sparse one (a source, a speaker) and a topic's from the list of its ids,
+read once, because walking the table between two of its matches would read thousands of rows (and a topic's list
+is read from its start up to each point).
 """
 
 import bisect
@@ -17,7 +18,7 @@ from django.db.models import QuerySet
 
 from ..models import Excerpt
 from . import limits
-from .facets import in_sample, walk_by_id
+from .facets import filters_on_id, in_sample, walk_by_id
 from .search import by_id
 from .search_engines import is_searched
 
@@ -36,13 +37,15 @@ def random_ids(queryset: QuerySet[Excerpt], count: int, seed: int) -> list[int]:
     every = sorted(ids[: sample_all + 1])  # in whatever order is cheapest, sorted here for the seed's sake
     if len(every) <= sample_all:
         return rng.sample(every, min(count, len(every)))
-    if is_searched(queryset) or not sparse(queryset):
+    if is_searched(queryset) or not (filters_on_id(queryset) or sparse(queryset)):
         # Read in id order from any point at little cost: by the search index's rowids, or by a walk of the table
         # (an index scan on PostgreSQL) that meets a match every few rows.
         return _draw(rng, count, _Read(ids, walk=True))
-    # A sparse set: all its ids at once, from the index that finds them (a source's, a speaker's), unless there are
-    # too many. The stretches are then cut from that list: the very ids a walk would have read, at a fraction of the
-    # cost (a walk between a source's matches read a thousand rows for each).
+    # A sparse set, or a topic's (whose list of ids SQLite reads from its start up to any point: each stretch of a
+    # walk cost up to 80 ms at a million): all its ids at once, from the index that finds them (a source's, a
+    # speaker's, the topic's links), unless there are too many. The stretches are then cut from that list: the very
+    # ids a walk would have read, at a fraction of the cost (a walk between a source's matches read a thousand rows
+    # for each).
     every = sorted(ids[: limits.SAMPLE_IDS + 1])
     if len(every) <= limits.SAMPLE_IDS:
         return _draw(rng, count, _Listed(every))
