@@ -237,43 +237,47 @@ class SlugListField(django_filters.fields.ModelMultipleChoiceField):
         return super().clean(value)
 
     def _check_values(self, value):
-        version = caching.data_version()
-        if version is None:
-            return super()._check_values(value)
-        slugs = frozenset(value)
-        key = (self.queryset.model._meta.label, self.to_field_name, version, slugs)
-        objects = known_objects.get(key)
-        if objects is None:
-            objects = super()._check_values(list(slugs))  # an unknown slug raises, and is not kept
-            if len(known_objects) >= KNOWN_OBJECTS_MAX:
-                known_objects.clear()  # entries of older versions are never asked for again
-            known_objects[key] = objects
-        return list(objects)
-
-
-# The objects slugs named, by (model, slug field, data version, slugs), for SlugListField; each operation on it is
-# one step under the GIL, so a gthread worker's threads may share it.
-known_objects: dict[tuple, list] = {}
-KNOWN_OBJECTS_MAX = 4096
+        slugs, check = frozenset(value), super()._check_values
+        key = (self.queryset.model._meta.label, self.to_field_name, slugs)
+        # An unknown slug raises, and is not kept. The caller gets a list of its own.
+        return list(kept_per_version(known_objects, key, lambda: list(check(list(slugs)))))
 
 
 def known_date_span(using):
     """
     ``longest_date_span()`` of database ``using``, read once per data version in each process (``known_spans``): a
-    query of its own on every request with ``date_after``. None where it is not known (then it is read as before).
+    query of its own on every request with ``date_after``.
+    """
+    return kept_per_version(known_spans, (using,), lambda: longest_date_span(using))
+
+
+def kept_per_version(store, key, compute):
+    """
+    ``compute()``, kept in the process's dict ``store`` under ``key`` and the current data version (computed each
+    time on a database without one). A store is emptied when it holds KNOWN_OBJECTS_MAX entries: those of older
+    versions are never asked for again. Nothing is kept when ``compute()`` raises. Each step on a store is one step
+    under the GIL, so a gthread worker's threads may share it.
     """
     version = caching.data_version()
     if version is None:
-        return None
-    key = (using, version)
-    if key not in known_spans:
-        if len(known_spans) >= KNOWN_OBJECTS_MAX:
-            known_spans.clear()
-        known_spans[key] = longest_date_span(using)
-    return known_spans[key]
+        return compute()
+    key = (*key, version)
+    try:
+        return store[key]
+    except KeyError:
+        pass
+    value = compute()
+    if len(store) >= KNOWN_OBJECTS_MAX:
+        store.clear()
+    store[key] = value
+    return value
 
 
+# What kept_per_version keeps: the objects slugs named, by (model, slug field, slugs, data version), for SlugListField,
+# and the longest date span, by (database, data version), for date_after.
+known_objects: dict[tuple, list] = {}
 known_spans: dict[tuple, object] = {}
+KNOWN_OBJECTS_MAX = 4096
 
 
 class SearchQueryFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.CharFilter):
