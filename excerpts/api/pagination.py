@@ -29,7 +29,7 @@ from operator import or_
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connections
-from django.db.models import BooleanField, Expression, F, Q, Value
+from django.db.models import BooleanField, Expression, F, Q, QuerySet, Value
 from django.utils.encoding import force_str
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination
@@ -260,8 +260,9 @@ class KeysetPagination(BasePagination):
         The page of the ordered ``queryset`` the request's cursor points to.
 
         ``counted`` is the same set in a form cheaper to count, if there is one. ``lead`` is a part of the
-        queryset that holds its first rows in this order (a search's ranked matches): a page that starts inside
-        it (the cursor's first key positive) and that it fills is read from it alone. ``compiled`` (CompiledPages)
+        queryset that holds its first rows in this order (a search's ranked matches, a queryset or a page source
+        that reads its rows itself): a page that starts inside it (the cursor's first key positive) and that it
+        fills is read from it alone. ``compiled`` (CompiledPages)
         reads the same rows as ``queryset`` from statements compiled once; the view gives it when the request asks
         for nothing that changes the query but its order and position. With ``keys_only`` the rows are named tuples
         of the primary key and the sort keys (as CompiledPages reads them), not model instances: the caller reads
@@ -315,7 +316,13 @@ class KeysetPagination(BasePagination):
         return next_url, previous_url
 
     def read(self, queryset, values, forward, cursor):
-        """Up to a page and one more row after (or before) the cursor position ``values``, nearest first."""
+        """
+        Up to a page and one more row after (or before) the cursor position ``values``, nearest first, from a
+        queryset or a page source that reads them itself (a search's ``RankedWindow``).
+        """
+        if not isinstance(queryset, QuerySet):
+            error = cursor[2] if cursor is not None else None
+            return queryset.read(self.keys, values, forward, self.page_size_value + 1, error)
         if values is not None:
             try:
                 queryset = queryset.filter(_keyset_filter(self.keys, values, forward))

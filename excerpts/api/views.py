@@ -191,6 +191,7 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
         # A page of excerpts: filters, search plan, keyset page, representation, renderer, in that order. (A comment,
         # not a docstring: the schema describes the operation with the class docstring.)
         queryset = self.filter_queryset(self.get_queryset())  # every parameter checked; all but q and ordering applied
+        curator = is_curator(request.user)
         plan = self.search_plan(queryset)
         rows = plan.rows(queryset)  # searched and sorted
         if self.exporting(request):
@@ -200,9 +201,9 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
             request,
             view=self,
             counted=plan.counted(queryset),
-            lead=plan.lead(rows),
+            lead=plan.lead(rows, excerpts=None if curator else queryset),
             compiled=self.compiled_pages(request),
-            keys_only=not is_curator(request.user),  # the public representation reads the rows' ids alone
+            keys_only=not curator,  # the public representation reads the rows' ids alone
         )
         return self.get_paginated_response(self.represent(page, plan.highlights(page)))
 
