@@ -3,12 +3,15 @@
 import base64
 import json
 import re
+from contextlib import nullcontext
+from unittest import mock
 
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APITestCase
 
+from excerpts.api.views import ExcerptViewSet
 from excerpts.models import Excerpt
 from tests import factories
 
@@ -199,18 +202,24 @@ class TraversalTests(APITestCase):
         assert back == pages[:-1]
 
     def test_compiled_pages_are_the_pages_the_orm_reads(self):
-        # A plain list reads its pages from statements compiled once (pagination.CompiledPages); a no-op filter
-        # sends the same list through the ORM. Both ways must give the same rows and the same links, both ways.
+        # The public's lists read their pages from statements compiled once (pagination.CompiledPages): the plain
+        # list under one name, a filtered one (here a filter that excludes nothing) under its filters. Without them
+        # the ORM reads each page. All three must give the same rows and the same links, both ways.
         everything = {"date_before": "9999"}
+        cursor = re.compile(r"cursor=([^&]+)")
         for ordering in ("date", "-date", "speaker", "-speaker"):
             plain, plain_last = self.walk({"page_size": 4, "ordering": ordering})
             filtered, filtered_last = self.walk({"page_size": 4, "ordering": ordering, **everything})
-            assert plain == filtered and len(plain) == 8, ordering
-            cursor = re.compile(r"cursor=([^&]+)")
-            assert cursor.search(plain_last["previous"])[1] == cursor.search(filtered_last["previous"])[1], ordering
+            with mock.patch.object(ExcerptViewSet, "compiled_pages", return_value=None):
+                by_orm, orm_last = self.walk({"page_size": 4, "ordering": ordering, **everything})
+                back_by_orm = self.client.get(orm_last["previous"]).json()
+            assert plain == filtered == by_orm and len(plain) == 8, ordering
+            previous = {cursor.search(last["previous"])[1] for last in (plain_last, filtered_last, orm_last)}
+            assert len(previous) == 1, ordering
             back = self.client.get(plain_last["previous"]).json()
             back_filtered = self.client.get(filtered_last["previous"]).json()
-            assert back["results"] == back_filtered["results"] and len(back["results"]) == 4, ordering
+            assert back["results"] == back_filtered["results"] == back_by_orm["results"], ordering
+            assert len(back["results"]) == 4, ordering
 
     def test_a_compiled_page_refuses_a_forged_cursor_as_the_orm_does(self):
         body = self.client.get(reverse(LIST), {"page_size": 2}).json()
@@ -218,9 +227,15 @@ class TraversalTests(APITestCase):
         data = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
         forged = base64.urlsafe_b64encode(json.dumps({**data, "v": ["1958-02-31", 1]}).encode()).decode()
         for extra in ({}, {"date_before": "9999"}):
-            response = self.client.get(reverse(LIST), {"cursor": forged, "page_size": 2, **extra})
-            assert response.status_code == 400, extra
-            assert response.json()["errors"][0]["name"] == "cursor"
+            for compiled in (True, False):
+                with (
+                    mock.patch.object(ExcerptViewSet, "compiled_pages", return_value=None)
+                    if not compiled
+                    else nullcontext()
+                ):
+                    response = self.client.get(reverse(LIST), {"cursor": forged, "page_size": 2, **extra})
+                assert response.status_code == 400, (extra, compiled)
+                assert response.json()["errors"][0]["name"] == "cursor"
 
     def test_a_page_after_a_cursor_is_one_range_of_its_sort_keys(self):
         # A row value comparison, which both engines answer from one range of an index; the equivalent OR of

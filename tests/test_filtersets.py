@@ -1,9 +1,11 @@
-"""ExcerptFilterSet used directly, without HTTP."""
+"""ExcerptFilterSet used directly, without HTTP; and the filtered querysets the excerpt list keeps, over HTTP."""
 
+import pytest
 from django.http import QueryDict
 from django.test import TestCase
+from django.urls import reverse
 
-from excerpts.api.filters import ExcerptFilterSet, SpeakerFilterSet
+from excerpts.api.filters import ExcerptFilterSet, SpeakerFilterSet, StrictFilterBackend
 from excerpts.api.ordering import ORDERINGS
 from excerpts.models import Excerpt, Speaker
 from excerpts.research import search
@@ -162,3 +164,69 @@ class SpeakerFilterSetTests(TestCase):
         factories.speaker("zhou-enlai", "Zhou Enlai")
         filterset = SpeakerFilterSet(QueryDict("q=tse-TUNG"), queryset=Speaker.objects.all())
         assert list(filterset.qs) == [mao]
+
+
+@pytest.mark.django_db
+class TestFilteredQuerysetsKeptPerDataVersion:
+    """
+    The excerpt list keeps each filtered queryset per parameters, role and data version (StrictFilterBackend), so a
+    request with the same filters is neither checked nor built again until a write moves the data version.
+    """
+
+    LIST = "excerpt-list"
+
+    @pytest.fixture
+    def checks(self, monkeypatch):
+        made = []
+        original = StrictFilterBackend.checked_and_filtered
+
+        def counted(backend, request, queryset, view):
+            made.append(request.query_params.urlencode())
+            return original(backend, request, queryset, view)
+
+        monkeypatch.setattr(StrictFilterBackend, "checked_and_filtered", counted)
+        return made
+
+    @pytest.fixture
+    def mao(self):
+        mao = factories.speaker("mao-zedong", "Mao Zedong")
+        for year in range(1950, 1956):
+            factories.excerpt(f"Words of {year}.", speaker=mao, date=str(year))
+        factories.excerpt("Other words.", date="1953")
+        return mao
+
+    def test_the_same_filters_are_checked_once_until_a_write(self, client, mao, checks):
+        params = {"speaker": "mao-zedong", "date_after": "1951", "ordering": "-date", "page_size": 2}
+        first = client.get(reverse(self.LIST), params).json()
+        second = client.get(first["next"]).json()  # another position, the same filters
+        again = client.get(reverse(self.LIST), params).json()
+        assert len(checks) == 1
+        assert again == first
+        years = [item["date"] for page in (first, second) for item in page["results"]]
+        assert years == ["1955", "1954", "1953", "1952"] and first["count"] == 5
+        newest = factories.excerpt("Words of 1959.", speaker=mao, date="1959")  # a write moves the data version
+        after = client.get(reverse(self.LIST), params).json()
+        assert len(checks) == 2
+        assert after["count"] == 6 and after["results"][0]["id"] == newest.pk
+
+    def test_a_slug_changed_by_a_write_is_refused_not_served_from_the_kept_queryset(self, client, mao):
+        assert client.get(reverse(self.LIST), {"speaker": "mao-zedong"}).json()["count"] == 6
+        mao.slug = "mao-tse-tung"
+        mao.save()
+        response = client.get(reverse(self.LIST), {"speaker": "mao-zedong"})
+        assert response.status_code == 400
+        assert response.json()["errors"][0]["name"] == "speaker"
+        assert client.get(reverse(self.LIST), {"speaker": "mao-tse-tung"}).json()["count"] == 6
+
+    def test_a_refused_request_is_checked_every_time(self, client, mao, checks):
+        for _ in range(2):
+            response = client.get(reverse(self.LIST), {"speaker": "nobody"})
+            assert response.status_code == 400
+        assert len(checks) == 2
+
+    def test_the_public_and_a_curator_never_share_a_kept_queryset(self, client_as, curator, mao, checks):
+        factories.excerpt("A draft.", speaker=mao, date="1957", status=Excerpt.Status.DRAFT)
+        params = {"speaker": "mao-zedong"}
+        counts = [client_as(user).get(reverse(self.LIST), params).json()["count"] for user in (None, curator, None)]
+        assert counts == [6, 7, 6]
+        assert len(checks) == 2

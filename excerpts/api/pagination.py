@@ -132,16 +132,21 @@ class CompiledPages:
     so they are the statement's last parameters (a row comparison, as ``_keyset_filter`` makes it). Rows are
     named tuples of the primary key (``pk``) and the sort keys, all the paginator and the view read of them.
 
-    ``name`` stands for ``queryset`` in the process's cache of statements: one name, one queryset.
+    ``name`` stands for ``queryset`` in the process's cache of statements: one name, one queryset. The cache is
+    emptied when it holds STATEMENTS_MAX statements (a filtered list's name holds a data version, which moves on).
     """
 
     statements: dict[tuple, tuple[str, tuple]] = {}
+    STATEMENTS_MAX = 1024
 
     def __init__(self, name, queryset):
         self.name, self.queryset = name, queryset
 
     def read(self, keys, values, forward, limit, error):
-        """Up to ``limit`` rows after (or before) the position ``values`` in the order ``keys``, nearest first."""
+        """
+        Up to ``limit`` rows after (or before) the position ``values`` in the order ``keys``, nearest first; None
+        when the query cannot be compiled with the cursor's values last (the caller reads the page by the ORM).
+        """
         model = self.queryset.model
         fields = tuple(key.lstrip("-") for key in keys)
         alias = self.queryset.db
@@ -154,15 +159,24 @@ class CompiledPages:
             except (DjangoValidationError, ValueError, TypeError):
                 raise error from None
         key = (self.name, alias, tuple(keys), values is not None, forward, limit)
-        if key not in self.statements:
-            self.statements[key] = self.compile(keys, values, forward, limit, params)
-        sql, constants = self.statements[key]
+        statement = self.statements.get(key)  # one step: another thread may empty the cache meanwhile
+        if statement is None:
+            statement = self.compile(keys, values, forward, limit, params)
+            if statement is None:
+                return None
+            if len(self.statements) >= self.STATEMENTS_MAX:
+                self.statements.clear()
+            self.statements[key] = statement
+        sql, constants = statement
         with connections[alias].cursor() as cursor:
             cursor.execute(sql, [*constants, *params])
             return [_page_row(fields)(*row) for row in cursor.fetchall()]
 
     def compile(self, keys, values, forward, limit, params):
-        """The page's SQL and the parameters that come before the cursor's (the queryset's own constants)."""
+        """
+        The page's SQL and the parameters that come before the cursor's (the queryset's own constants); None if the
+        cursor's are not the last.
+        """
         queryset = self.queryset
         if values is not None:
             queryset = queryset.filter(_keyset_filter(keys, values, forward))
@@ -171,7 +185,8 @@ class CompiledPages:
         sql, compiled_params = page.query.get_compiler(queryset.db).as_sql()
         compiled_params = list(compiled_params)
         constants = compiled_params[: len(compiled_params) - len(params)]
-        assert compiled_params[len(constants) :] == params, "the cursor's values must be the last parameters"
+        if compiled_params[len(constants) :] != params:
+            return None
         return sql, tuple(constants)
 
 

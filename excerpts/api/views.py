@@ -11,11 +11,18 @@ from rest_framework import viewsets
 from rest_framework.response import Response
 
 from ..models import Event, Excerpt, Source, Speaker, Topic
-from ..research import search
+from ..research import caching, search
 from . import representations
 from .actions import CitationsMixin, ExportMixin, FacetsMixin, HistoryMixin, RandomMixin
 from .conditional import ConditionalGetMixin
-from .filters import EventFilterSet, ExcerptFilterSet, SourceFilterSet, SpeakerFilterSet, TopicFilterSet
+from .filters import (
+    EventFilterSet,
+    ExcerptFilterSet,
+    SourceFilterSet,
+    SpeakerFilterSet,
+    TopicFilterSet,
+    request_filters,
+)
 from .openapi import EXPORT_RESPONSES, FORMAT_PARAMETER, JSON, LIST_RESPONSES, curated_schema
 from .ordering import SORT_FIELDS, ExcerptOrdering
 from .pagination import CompiledPages
@@ -136,6 +143,9 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
     ordering_backend = ExcerptOrdering
     lookup_value_regex = ID_PATTERN
     extra_query_params = ()  # per action: the query parameters it takes besides the filters
+    # get_queryset() depends on the action and the caller's role alone, so the filter backend may keep the filtered
+    # queryset per parameters and data version (filters.StrictFilterBackend).
+    keeps_filtered_querysets = True
 
     def get_queryset(self):
         if is_curator(self.request.user):
@@ -202,19 +212,26 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
             view=self,
             counted=plan.counted(queryset),
             lead=plan.lead(rows, excerpts=None if curator else queryset),
-            compiled=self.compiled_pages(request),
+            compiled=self.compiled_pages(request, queryset),
             keys_only=not curator,  # the public representation reads the rows' ids alone
         )
         return self.get_paginated_response(self.represent(page, plan.highlights(page)))
 
-    def compiled_pages(self, request):
+    def compiled_pages(self, request, queryset):
         """
-        For the public's list of every published excerpt (nothing asked but an order, a position and a page size),
-        the pages read from statements compiled once per process (pagination.CompiledPages); None otherwise.
+        For the public's lists without a search, the pages read from statements compiled once per process
+        (pagination.CompiledPages): the list of every published excerpt (nothing asked but an order, a position and a
+        page size) under one name; a filtered list under its filters and the data version, which fix its queryset
+        (the filter backend keeps it, see ``keeps_filtered_querysets``). None otherwise.
         """
-        if is_curator(request.user) or not set(request.query_params) <= ORDER_AND_POSITION:
+        if is_curator(request.user):
             return None
-        return CompiledPages("published excerpts", Excerpt.objects.published())
+        if set(request.query_params) <= ORDER_AND_POSITION:
+            return CompiledPages("published excerpts", Excerpt.objects.published())
+        version = caching.data_version()
+        if "q" in request.query_params or version is None:
+            return None
+        return CompiledPages(("filtered excerpts", request_filters(request, self), version), queryset)
 
     def retrieve(self, request, *args, **kwargs):
         if is_curator(request.user) or request.query_params:
