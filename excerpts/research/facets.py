@@ -21,9 +21,11 @@ from typing import Any
 
 from django.db import connection as default_connection
 from django.db import connections
-from django.db.models import F, Func, QuerySet
+from django.db.models import Exists, F, Func, OuterRef, QuerySet
+from django.db.models.lookups import In
+from django.db.models.sql import Query
 from django.db.models.sql.datastructures import BaseTable
-from django.db.models.sql.where import WhereNode
+from django.db.models.sql.where import AND, WhereNode
 
 from ..db.facet_summary import EXCERPT_COLUMNS, ROW_VALUES, TABLE
 from ..db.routers import read_database
@@ -182,6 +184,31 @@ def filters_on_id(queryset: QuerySet[Excerpt]) -> bool:
     newest first, and stops at a limit, better than any index.
     """
     return any(_column(lookup) == Excerpt._meta.pk for lookup in lookups(queryset))
+
+
+def tested_per_excerpt(queryset: QuerySet[Excerpt]) -> QuerySet[Excerpt] | None:
+    """
+    The same set with each list of ids it is filtered on (a topic's links: ``id IN (SELECT excerpt_id ...)``) tested
+    for each excerpt instead (``EXISTS (... WHERE excerpt_id = id)``): one probe of the links index per row. SQLite
+    builds the whole list for every statement that reads the set, however few rows it then reads (94 ms for three
+    topics of 108,000 excerpts at a million, 1.5 ms tested per excerpt). None when a list is not one of the
+    conditions that must all hold (inside an OR or a NOT), or is not a subquery.
+    """
+    where = queryset.query.where
+    if where.connector != AND or where.negated:
+        return None
+    pk = Excerpt._meta.pk
+    lists = [child for child in where.children if isinstance(child, In) and _column(child) == pk]
+    if not lists or sum(_column(lookup) == pk for lookup in lookups(queryset)) != len(lists):
+        return None
+    if not all(isinstance(lookup.rhs, Query) and len(lookup.rhs.values_select) == 1 for lookup in lists):
+        return None
+    rest = queryset.all()
+    rest.query.where.children = [child for child in where.children if not any(child is lookup for lookup in lists)]
+    for lookup in lists:
+        links: QuerySet = QuerySet(model=lookup.rhs.model, query=lookup.rhs.clone())
+        rest = rest.filter(Exists(links.filter(**{lookup.rhs.values_select[0]: OuterRef("pk")})))
+    return rest
 
 
 def lookups(queryset: QuerySet[Excerpt]) -> Iterator[Any]:

@@ -7,7 +7,9 @@ points in its id range, so a draw reads the same number of rows at any size and 
 Where the stretches are read from depends on how dense the set is, never what they hold: most sets
 from the table, walked in id order; a sparse one (a source, a speaker) and a topic's from the list of its ids,
 read once, because walking the table between two of its matches would read thousands of rows (and a topic's list
-is read from its start up to each point).
+is read from its start up to each point). On SQLite a topic's set dense among the newest excerpts, or too large to
+list, is walked with each excerpt's links probed (``facets.tested_per_excerpt``): SQLite builds a topic's whole
+list for every statement that reads it as a list.
 """
 
 import bisect
@@ -18,7 +20,7 @@ from django.db.models import QuerySet
 
 from ..models import Excerpt
 from . import limits
-from .facets import filters_on_id, in_sample, walk_by_id
+from .facets import dense, filters_on_id, in_sample, tested_per_excerpt, walk_by_id
 from .search import by_id
 from .search_engines import is_searched
 
@@ -33,11 +35,16 @@ def random_ids(queryset: QuerySet[Excerpt], count: int, seed: int) -> list[int]:
     """
     sample_all = limits.SAMPLE_ALL
     rng = random.Random(seed)
+    # A topic's set that meets a match every few rows (1 in DENSE of the newest) is read with each excerpt's links
+    # probed, so that SQLite walks the table without building the topic's whole list of ids for every statement.
+    tested, walked = listed_topics_tested(queryset), False
+    if tested is not None and dense(tested):
+        queryset, walked = tested, True
     ids = queryset.order_by().values_list("id", flat=True)
     every = sorted(ids[: sample_all + 1])  # in whatever order is cheapest, sorted here for the seed's sake
     if len(every) <= sample_all:
         return rng.sample(every, min(count, len(every)))
-    if is_searched(queryset) or not (filters_on_id(queryset) or sparse(queryset)):
+    if walked or is_searched(queryset) or not (filters_on_id(queryset) or sparse(queryset)):
         # Read in id order from any point at little cost: by the search index's rowids, or by a walk of the table
         # (an index scan on PostgreSQL) that meets a match every few rows.
         return _draw(rng, count, _Read(ids, walk=True))
@@ -49,7 +56,17 @@ def random_ids(queryset: QuerySet[Excerpt], count: int, seed: int) -> list[int]:
     every = sorted(ids[: limits.SAMPLE_IDS + 1])
     if len(every) <= limits.SAMPLE_IDS:
         return _draw(rng, count, _Listed(every))
+    if tested is not None:
+        # More than SAMPLE_IDS, though not dense among the newest: walked, each excerpt's links probed.
+        return _draw(rng, count, _Read(tested.order_by().values_list("id", flat=True), walk=True))
     return _draw(rng, count, _Read(ids, walk=False))
+
+
+def listed_topics_tested(queryset: QuerySet[Excerpt]) -> QuerySet[Excerpt] | None:
+    """On SQLite, a set filtered on a topic's list of ids with that list tested per excerpt; None otherwise."""
+    if default_connection.vendor != "sqlite" or is_searched(queryset) or not filters_on_id(queryset):
+        return None
+    return tested_per_excerpt(queryset)
 
 
 def sparse(queryset: QuerySet[Excerpt]) -> bool:
