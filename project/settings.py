@@ -110,11 +110,13 @@ MIDDLEWARE = [
     # An anonymous read made before is answered here from the answers kept per data version, before the session,
     # authentication and DRF run (excerpts/api/response_cache.py). Inside the two above: it reads the version.
     "excerpts.api.response_cache.RepeatedReadsMiddleware",
-    "django.contrib.sessions.middleware.SessionMiddleware",
+    # Django's session, authentication and messages middleware, which let a read of the API without a cookie
+    # through without building a session it does not have (excerpts/api/sessionless.py).
+    "excerpts.api.sessionless.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "django.contrib.messages.middleware.MessageMiddleware",
+    "excerpts.api.sessionless.AuthenticationMiddleware",
+    "excerpts.api.sessionless.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     # Records the request's user on every history entry written while it is served (admin and API).
     "simple_history.middleware.HistoryRequestMiddleware",
