@@ -131,3 +131,26 @@ def test_the_readme_run_command_run_again_keeps_an_edit_made_in_between(tmp_path
     run_steps()
 
     assert text_and_count() == (EDITED_TEXT, len(SEED_EXCERPTS))
+
+
+@pytest.mark.django_db
+def test_the_readme_curator_example_works_on_the_seed_corpus(curator):
+    # The README's write example, request by request, as a curator on the shipped data: each body as written there.
+    readme = (ROOT / "README.md").read_text()
+    block = readme.split("On the seed corpus: a new topic, then a draft excerpt", 1)[1].split("```", 2)[1]
+    bodies = [json.loads(body) for body in re.findall(r"-d '(\{.*?\})'", block, re.DOTALL)]
+    assert len(bodies) == 3 and sorted(bodies[0]) == ["description", "name", "slug"]
+    load_seed_corpus()
+    client = factories.api_client(curator)
+    topic = client.post("/api/v1/topics/", bodies[0], format="json")
+    assert topic.status_code == 201, topic.content
+    excerpt = client.post("/api/v1/excerpts/", bodies[1], format="json")
+    assert excerpt.status_code == 201, excerpt.content
+    created = excerpt.json()
+    # Source 4 is what the README says it is.
+    assert created["source"]["title"] == "Selected Works of Mao Tse-Tung, Vol. 5"
+    assert [topic["slug"] for topic in created["topics"]] == ["hundred-flowers"]
+    published = client.patch(f"/api/v1/excerpts/{created['id']}/", bodies[2], format="json")
+    assert published.status_code == 200 and published.json()["status"] == "published"
+    history = client.get(f"/api/v1/excerpts/{created['id']}/history/")
+    assert history.status_code == 200 and len(history.json()) == 2
