@@ -412,6 +412,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every query parameter says (and its schema enforces) that an empty value is a 400, as the API answers.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "excerpts.api.openapi.refuse_empty_query_values",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SpeakerKindEnum": "excerpts.models.Speaker.Kind",
         "SourceKindEnum": "excerpts.models.Source.Kind",

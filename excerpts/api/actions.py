@@ -10,7 +10,7 @@ composes them.
 import functools
 import secrets
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -91,10 +91,10 @@ class RandomMixin:
         are sampled exactly; from more, the draw is made from five stretches of 200 consecutive matches
         (by id) at seeded random points, so a draw costs the same at any size.
         """
+        queryset = self.matching_rows(ordered=False)  # every parameter known and none empty (filters.py), count too
         params = RandomQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         seed = params.validated_data.get("seed", secrets.randbelow(2**31))
-        queryset = self.matching_rows(ordered=False)
         ids = sampling.random_ids(queryset, params.validated_data["count"], seed)
         # The ids are matches already: fetch them without searching again.
         found = self.get_queryset().order_by().filter(id__in=ids).in_bulk()
@@ -161,14 +161,6 @@ class ExportMixin:
         if self.action == "list":
             return [renderer() for renderer in renderers.LIST_RENDERERS]
         return super().get_renderers()
-
-    def perform_content_negotiation(self, request, force=False):
-        try:
-            return super().perform_content_negotiation(request, force)
-        except Http404:
-            # DRF answers an unknown ?format= with 404, as if the resource were missing: it is a bad parameter.
-            formats = ", ".join(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
-            raise ValidationError({"format": [f"Unknown format. Use one of: {formats}."]}) from None
 
     def finalize_response(self, request, response, *args, **kwargs):
         if isinstance(response, Response) and isinstance(

@@ -2,7 +2,9 @@
 Query-parameter filters for the list endpoints.
 
 Every list refuses parameters it does not know (a typo such as ``speakr=`` must not quietly return
-every row) and every value it cannot use, with a 400 problem detail naming the parameter.
+every row) and every value it cannot use, with a 400 problem detail naming the parameter. An empty value
+(``date_before=``, ``q=``, or only spaces) is one it cannot use, for every parameter alike: it is never read as
+"not given", which a client that meant a value would not notice (EMPTY_VALUE).
 """
 
 import copy
@@ -27,6 +29,8 @@ from .permissions import is_curator
 MAX_BIGINT = 2**63 - 1
 LANGUAGE_TAG = re.compile(LANGUAGE_TAG_PATTERN)
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
+# The one rule for an empty value, said to the client of every parameter (and in the schema: api/openapi.py).
+EMPTY_VALUE = "An empty value is not allowed: leave the parameter out to not use it."
 
 
 def literal_error(message, code="invalid"):
@@ -85,6 +89,9 @@ class StrictFilterBackend(DjangoFilterBackend):
                     for name in unknown
                 }
             )
+        empty = sorted(name for name, values in request.query_params.lists() if not all(map(str.strip, values)))
+        if empty:
+            raise ValidationError({name: [EMPTY_VALUE] for name in empty})
         return super().filter_queryset(request, queryset, view)
 
     def get_filterset(self, request, queryset, view):
@@ -310,7 +317,13 @@ FILTERED_QUERYSETS_MAX = 512
 
 class SearchQueryFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.CharFilter):
     field_class = SearchQueryField
-    value_schema = {"type": "string", "maxLength": limits.MAX_Q_LENGTH, "example": 'commune -"people\'s daily"'}
+    value_schema = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": limits.MAX_Q_LENGTH,
+        "pattern": r"\S",
+        "example": 'commune -"people\'s daily"',
+    }
 
 
 class SlugMultipleFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.ModelMultipleChoiceFilter):
@@ -339,7 +352,7 @@ class SlugMultipleFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters
 class SearchTextFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.CharFilter):
     """Free text, capped so a runaway query string cannot become a runaway database query."""
 
-    value_schema = {"type": "string", "maxLength": limits.MAX_Q_LENGTH}
+    value_schema = {"type": "string", "minLength": 1, "maxLength": limits.MAX_Q_LENGTH, "pattern": r"\S"}
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", limits.MAX_Q_LENGTH)

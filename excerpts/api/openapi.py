@@ -16,6 +16,7 @@ from rest_framework.settings import api_settings
 
 from ..db import failures
 from ..research import citations, limits
+from .filters import EMPTY_VALUE
 from .problems import DATABASE_FAILURES, PROBLEM_CONTENT_TYPE, problem
 from .serializers import ExcerptSerializer
 
@@ -61,6 +62,25 @@ class ExcerptsAutoSchema(AutoSchema):
         if anonymous_reads and self.method in permissions.SAFE_METHODS and {} not in auths:
             auths.append({})
         return auths
+
+
+def refuse_empty_query_values(result, generator, request, public):
+    """
+    Say in every query parameter of the schema that an empty value is a 400 (api/filters.py, EMPTY_VALUE), and let its
+    schema refuse one: a string without an enum or a pattern of its own gets ``minLength: 1``. A drf-spectacular
+    postprocessing hook (SPECTACULAR_SETTINGS), so that no parameter is left out.
+    """
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "query":
+                    continue
+                parameter["description"] = f"{parameter.get('description', '').rstrip()}\n\n{EMPTY_VALUE}".strip()
+                schema = parameter["schema"]
+                schema = schema.get("items", schema) if schema.get("type") == "array" else schema
+                if schema.get("type") == "string" and not {"enum", "pattern", "minLength"} & set(schema):
+                    schema["minLength"] = 1
+    return result
 
 
 class TokenScheme(OpenApiAuthenticationExtension):

@@ -8,7 +8,9 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from ..models import Event, Excerpt, Source, Speaker, Topic
 from ..research import caching, search
@@ -16,6 +18,7 @@ from . import representations
 from .actions import CitationsMixin, ExportMixin, FacetsMixin, HistoryMixin, RandomMixin
 from .conditional import ConditionalGetMixin
 from .filters import (
+    EMPTY_VALUE,
     EventFilterSet,
     ExcerptFilterSet,
     SourceFilterSet,
@@ -67,6 +70,18 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if self.action in ("create", "update", "partial_update"):
             return self.write_serializer_class
         return super().get_serializer_class()
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            # DRF answers an unknown ?format= with 404, as if the resource were missing: it is a bad parameter.
+            if not request.query_params.get(api_settings.URL_FORMAT_OVERRIDE, "").strip():
+                raise ValidationError({api_settings.URL_FORMAT_OVERRIDE: [EMPTY_VALUE]}) from None
+            formats = ", ".join(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
+            raise ValidationError(
+                {api_settings.URL_FORMAT_OVERRIDE: [f"Unknown format. Use one of: {formats}."]}
+            ) from None
 
     # partial_update calls update, so PATCH is covered too.
     @transaction.atomic
