@@ -93,3 +93,19 @@ def test_an_empty_value_is_refused_beside_good_ones_and_a_repeated_parameter_wit
     # Not given at all, the same filters answer.
     response = client.get(reverse("excerpt-list"), {"speaker": "nikita-khrushchev", "q": "cult"})
     assert [excerpt["id"] for excerpt in response.json()["results"]] == [corpus["published"].pk]
+
+
+def test_no_parameter_carries_an_example_that_swagger_ui_would_fill_in_as_its_value(document):
+    # Swagger UI's "Try it out" starts a parameter at its example: a date_before or q example filtered every request
+    # sent from the page. Examples are given in the descriptions' prose instead.
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            for parameter in operation.get("parameters", []):
+                where = f"{parameter['name']} of {method} {path}"
+                schema = parameter.get("schema", {})
+                assert not {"example", "examples"} & set(parameter), where
+                assert "example" not in schema and "example" not in schema.get("items", {}), where
+    excerpt_list = document["paths"][reverse("excerpt-list")]["get"]["parameters"]
+    described = {parameter["name"]: parameter["description"] for parameter in excerpt_list}
+    assert "1958-07" in described["date_before"]
+    assert "commune" in described["q"]

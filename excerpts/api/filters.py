@@ -252,7 +252,9 @@ class LanguageFilter(DocumentedSchemaMixin, MultipleValueFilter):
 
 class PartialDateFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.Filter):
     field_class = PartialDateField
-    value_schema = {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", "example": "1958-07"}
+    # No "example": Swagger UI's "Try it out" fills a parameter's example in as its value, and every request sent from
+    # the page would be filtered by it unseen. The labels give examples in prose.
+    value_schema = {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"}
 
 
 class SlugListField(django_filters.fields.ModelMultipleChoiceField):
@@ -322,7 +324,6 @@ class SearchQueryFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.
         "minLength": 1,
         "maxLength": limits.MAX_Q_LENGTH,
         "pattern": r"\S",
-        "example": 'commune -"people\'s daily"',
     }
 
 
@@ -438,9 +439,9 @@ class ExcerptFilterSet(PreparedFilterSet):
         lookup_expr="gte",
         method="filter_date_after",
         label=(
-            "Excerpts that may date from this day or later: YYYY, YYYY-MM or YYYY-MM-DD, a partial date meaning "
-            "its first day. Matches when the excerpt's possible range overlaps, so an excerpt dated only 1958 is "
-            "found by date_after=1958-07-01."
+            "Excerpts that may date from this day or later: YYYY, YYYY-MM or YYYY-MM-DD (1958, 1958-07, "
+            "1958-07-31), a partial date meaning its first day. Matches when the excerpt's possible range overlaps, "
+            "so an excerpt dated only 1958 is found by date_after=1958-07-01."
         ),
     )
     date_before = PartialDateFilter(
@@ -448,8 +449,8 @@ class ExcerptFilterSet(PreparedFilterSet):
         lookup_expr="lte",
         method="filter_date_before",
         label=(
-            "Excerpts that may date from this day or earlier: YYYY, YYYY-MM or YYYY-MM-DD, a partial date meaning "
-            "its last day (date_before=1958 means up to 1958-12-31)."
+            "Excerpts that may date from this day or earlier: YYYY, YYYY-MM or YYYY-MM-DD (1958, 1958-07, "
+            "1958-07-31), a partial date meaning its last day (date_before=1958 means up to 1958-12-31)."
         ),
     )
     q = SearchQueryFilter(
@@ -460,7 +461,7 @@ class ExcerptFilterSet(PreparedFilterSet):
             'source title. Words are stemmed (communes finds commune) and all must match; "a quoted phrase" '
             'matches as a phrase; -word or -"a phrase" excludes. Results are then ordered by relevance unless '
             f"ordering says otherwise, and each carries a highlight. At most {limits.MAX_Q_LENGTH} characters and "
-            f"{limits.MAX_TERMS} words or phrases."
+            f'{limits.MAX_TERMS} words or phrases. For example: `commune -"people\'s daily"`.'
         ),
     )
     ordering = OrderingChoiceFilter(
