@@ -411,6 +411,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI's validator badge would send the schema's address to validator.swagger.io: the docs stay local.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
     # Every query parameter says (and its schema enforces) that an empty value is a 400, as the API answers.
     "POSTPROCESSING_HOOKS": [

@@ -29,6 +29,8 @@ def page():
         page = browser.new_page()
         page.add_init_script(RECORD_VIOLATIONS)
         page.console_violations = []
+        page.requested = []
+        page.on("request", lambda request: page.requested.append(request.url))
         page.on(
             "console",
             lambda message: "Content Security Policy" in message.text and page.console_violations.append(message.text),
@@ -41,6 +43,11 @@ def violations(page):
     return page.evaluate("window.cspViolations") + page.console_violations
 
 
+def loaded_from_elsewhere(page, server):
+    """Every URL the page asked for that is not the server's own (nor inline: data: and blob: URLs)."""
+    return [url for url in page.requested if not url.startswith((server.url + "/", "data:", "blob:"))]
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_swagger_ui_renders_every_operation_under_the_policy(live_server, page):
     response = page.goto(live_server.url + reverse("swagger-ui"))
@@ -50,7 +57,11 @@ def test_swagger_ui_renders_every_operation_under_the_policy(live_server, page):
     paths = page.locator(".opblock .opblock-summary-path").all_inner_texts()
     assert "/api/v1/excerpts/" in {path.replace("\u200b", "") for path in paths}
     assert page.locator(".opblock").count() > 20
+    # Grouped by resource, not all under "v1".
+    tags = page.locator(".opblock-tag").evaluate_all("tags => tags.map(tag => tag.dataset.tag)")
+    assert tags == ["excerpts", "speakers", "sources", "topics", "events", "dumps"]  # as SPECTACULAR_SETTINGS["TAGS"]
     assert violations(page) == []
+    assert page.requested and loaded_from_elsewhere(page, live_server) == []
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -65,7 +76,11 @@ def test_redoc_renders_the_api_under_its_policy(live_server, page):
     results = page.locator("[data-role='search:results']")
     results.wait_for(timeout=30_000)
     assert "GET" in results.inner_text()
+    # The sidebar's "API docs by Redocly" shows no logo: the one image ReDoc would load from Redocly's CDN.
+    page.get_by_text("API docs by Redocly").wait_for(timeout=30_000)
+    assert page.locator("img[alt='redocly logo']").count() == 0
     assert violations(page) == []
+    assert page.requested and loaded_from_elsewhere(page, live_server) == []
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

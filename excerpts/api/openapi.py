@@ -20,6 +20,8 @@ from .filters import EMPTY_VALUE
 from .problems import DATABASE_FAILURES, PROBLEM_CONTENT_TYPE, problem
 from .serializers import ExcerptSerializer
 
+API_PREFIX = "/api/v1/"
+
 
 class ExcerptsAutoSchema(AutoSchema):
     """
@@ -27,6 +29,13 @@ class ExcerptsAutoSchema(AutoSchema):
     conditional (an ETag, If-None-Match, a 304: api/conditional.py), and the rate limits (a 429 and the
     RateLimit-* headers) of every operation a throttle counts (api/throttling.py).
     """
+
+    def get_tags(self):
+        # drf-spectacular tags an operation by its path's first segment after the common prefix, /api/: every
+        # operation went under "v1". Tag by the resource instead, the segment after the version (excerpts,
+        # speakers, ...), as SPECTACULAR_SETTINGS["TAGS"] describes them. An extend_schema(tags=...) still wins.
+        segments = self.path.removeprefix(API_PREFIX).split("/")
+        return [segments[0]] if self.path.startswith(API_PREFIX) and segments[0] else super().get_tags()
 
     def rate_limited(self):
         """Whether a throttle with a rate counts this operation's requests."""
@@ -367,6 +376,7 @@ def curated_schema(name, plural, serializer, write_serializer, written=None, loo
     """
     written = written or serializer
     path = [path_parameter(name, lookup)]
+    a_name = f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
     def write(summary, status=200, responses=CHANGE_RESPONSES, parameters=path):
         return extend_schema(
@@ -383,11 +393,11 @@ def curated_schema(name, plural, serializer, write_serializer, written=None, loo
         "retrieve": extend_schema(
             summary=f"Retrieve one {name}", parameters=path, responses={(200, JSON): serializer, **DETAIL_RESPONSES}
         ),
-        "create": write(f"Create a {name} (curators)", status=201, responses=WRITE_RESPONSES, parameters=None),
-        "update": write(f"Replace a {name} (curators)"),
-        "partial_update": write(f"Change some fields of a {name} (curators)"),
+        "create": write(f"Create {a_name} (curators)", status=201, responses=WRITE_RESPONSES, parameters=None),
+        "update": write(f"Replace {a_name} (curators)"),
+        "partial_update": write(f"Change some fields of {a_name} (curators)"),
         "destroy": extend_schema(
-            summary=f"Delete a {name} (admins)", parameters=path, responses={204: None, **DELETE_RESPONSES}
+            summary=f"Delete {a_name} (admins)", parameters=path, responses={204: None, **DELETE_RESPONSES}
         ),
     }
     return extend_schema_view(
