@@ -22,6 +22,7 @@ from ..models import Excerpt
 from ..research import caching, citations, facets, limits, sampling
 from . import renderers
 from .caching import request_parts
+from .filters import CACHE_BUSTER
 from .openapi import (
     CITATION_RESPONSES,
     CURATOR_DETAIL_RESPONSES,
@@ -44,7 +45,7 @@ class FacetsMixin:
     @staticmethod
     def facets_of_the_whole_corpus(request):
         """Whether no filter narrows the facets asked for, so the trigger-kept summary table answers."""
-        return set(request.query_params) <= {"format", "status"}
+        return set(request.query_params) <= {"format", "status", CACHE_BUSTER}
 
     @extend_schema(
         summary="Count the matching excerpts per speaker, topic, kind, attribution, language, event, year, decade",
@@ -69,7 +70,8 @@ class FacetsMixin:
             statuses = [status for status in visible if status in asked]
             return Response(facets.summary_counts(statuses))
         # A filtered set is counted in one pass over at most SCAN_LIMIT matches, cached until the data changes.
-        counts = caching.cached("facets", request_parts(request), lambda: facets.facet_counts(queryset))
+        parts = request_parts(request, ignore={CACHE_BUSTER})
+        counts = caching.cached("facets", parts, lambda: facets.facet_counts(queryset))
         return Response(counts)
 
 

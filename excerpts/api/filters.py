@@ -29,6 +29,11 @@ from .permissions import is_curator
 MAX_BIGINT = 2**63 - 1
 LANGUAGE_TAG = re.compile(LANGUAGE_TAG_PATTERN)
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
+# A parameter every read takes and ignores: the cache-buster some clients add with a fresh value to each request
+# (jQuery's ``cache: false`` sends ``_=<milliseconds>``), which would otherwise be refused as unknown. It is part of
+# what identifies an answer (its ETag, the answers kept: the links in the body carry it) but not of what is computed
+# for the filters (the filtered querysets, counts and facets kept per data version).
+CACHE_BUSTER = "_"
 # The one rule for an empty value, said to the client of every parameter (and in the schema: api/openapi.py).
 EMPTY_VALUE = "An empty value is not allowed: leave the parameter out to not use it."
 
@@ -46,7 +51,7 @@ def literal_error(message, code="invalid"):
 class StrictFilterBackend(DjangoFilterBackend):
     """DjangoFilterBackend that answers 400 to query parameters the endpoint does not define."""
 
-    always_allowed = frozenset({"format"})
+    always_allowed = frozenset({"format", CACHE_BUSTER})
 
     def filter_queryset(self, request, queryset, view):
         if not request.query_params:
@@ -103,9 +108,16 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 def request_filters(request, view):
-    """The request's query parameters that filter, in a fixed order: all but the paginator's position and size."""
+    """
+    The request's query parameters that filter, in a fixed order: all but the paginator's position and size, and the
+    cache-buster.
+    """
     paginator = getattr(view, "paginator", None)
-    position = {getattr(paginator, "cursor_query_param", None), getattr(paginator, "page_size_query_param", None)}
+    position = {
+        getattr(paginator, "cursor_query_param", None),
+        getattr(paginator, "page_size_query_param", None),
+        CACHE_BUSTER,
+    }
     params = request.query_params.lists()
     return tuple(sorted((name, tuple(values)) for name, values in params if name not in position))
 

@@ -16,7 +16,8 @@ from rest_framework.settings import api_settings
 
 from ..db import failures
 from ..research import citations, limits
-from .filters import EMPTY_VALUE
+from .filters import CACHE_BUSTER, EMPTY_VALUE, StrictFilterBackend
+from .pagination import KeysetPagination
 from .problems import DATABASE_FAILURES, PROBLEM_CONTENT_TYPE, problem
 from .serializers import ExcerptSerializer
 
@@ -45,8 +46,23 @@ class ExcerptsAutoSchema(AutoSchema):
         """Whether this is a read that answers If-None-Match with a 304 (every GET, unless its view says not)."""
         return self.method == "GET" and getattr(self.view, "conditional", True)
 
+    def paginated(self):
+        """Whether this is a list answered a page at a time (api/pagination.py), with next and previous links."""
+        return getattr(self.view, "action", None) == "list" and isinstance(
+            getattr(self.view, "paginator", None), KeysetPagination
+        )
+
+    def takes_cache_buster(self):
+        """Whether this read's view checks its query parameters (filters.StrictFilterBackend), taking ``_`` too."""
+        backends = getattr(self.view, "filter_backends", ())
+        return self.method == "GET" and any(issubclass(backend, StrictFilterBackend) for backend in backends)
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
+        if self.takes_cache_buster():
+            parameters = [*parameters, CACHE_BUSTER_PARAMETER]
+        if self.paginated():
+            parameters = [*parameters, LINK_HEADER]
         if self.conditional():
             parameters = [*parameters, *CONDITIONAL_GET_HEADERS]
         return [*parameters, *RATE_LIMIT_HEADERS] if self.rate_limited() else parameters
@@ -136,6 +152,27 @@ CONDITIONAL_GET_HEADERS = [
         ),
     ),
 ]
+# Every read that checks its parameters takes a cache-buster; every page links to the next and previous ones.
+
+CACHE_BUSTER_PARAMETER = OpenApiParameter(
+    CACHE_BUSTER,
+    str,
+    description=(
+        "Ignored: a cache-buster some clients add with a fresh value to each request (jQuery's `cache: false` "
+        "sends `_=<milliseconds>`). It changes nothing in the answer but its own links, which keep it."
+    ),
+)
+LINK_HEADER = OpenApiParameter(
+    "Link",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description=(
+        'The next and previous pages as RFC 8288 links, `<url>; rel="next", <url>; rel="prev"`: the same absolute '
+        "URLs as the body's `next` and `previous`, each given when that one is not null (no header when both are). "
+        "Browsers on other origins may read it (CORS). None on an export (format=csv or jsonl)."
+    ),
+)
 NOT_MODIFIED = OpenApiResponse(
     description="The copy named in If-None-Match is current: no body. ETag and Cache-Control are as a 200's."
 )
@@ -388,7 +425,9 @@ def curated_schema(name, plural, serializer, write_serializer, written=None, loo
 
     operations = {
         "list": extend_schema(
-            summary=f"List {plural}", responses={(200, JSON): serializer(many=True), **LIST_RESPONSES}
+            summary=f"List {plural}",
+            parameters=[REFERENCE_FORMAT_PARAMETER],
+            responses={(200, JSON): serializer(many=True), **LIST_RESPONSES},
         ),
         "retrieve": extend_schema(
             summary=f"Retrieve one {name}", parameters=path, responses={(200, JSON): serializer, **DETAIL_RESPONSES}
@@ -415,6 +454,15 @@ FORMAT_PARAMETER = OpenApiParameter(
         "json (default): one page. csv or jsonl: the whole filtered list as a file, streamed (cursor and page_size "
         "are ignored). The same as Accept: text/csv, application/jsonl or application/x-ndjson. CSV flattens the "
         "nested objects (speaker_slug, speaker_name, ...) and joins topic slugs with ';'."
+    ),
+)
+REFERENCE_FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    str,
+    enum=["json"],
+    description=(
+        "json, this list's only format (the default; the same as Accept: application/json). Any other value is a "
+        "400 naming the formats there are, as on the excerpt list."
     ),
 )
 EXPORT_DESCRIPTION = (
