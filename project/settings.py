@@ -382,6 +382,7 @@ CORS_EXPOSE_HEADERS = [
     "Retry-After",
     "ETag",
     "Content-Disposition",
+    "Link",
 ]
 
 # Admin login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords from one IP address, or for one
@@ -404,14 +405,23 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": (
         "Primary-source historical excerpts (speeches, editorials, letters, declarations, quotations) with "
         "their speaker, EDTF date, source, page, topics and occasion. Errors are RFC 9457 problem details "
-        "(`application/problem+json`)."
+        "(`application/problem+json`). An empty value of any query parameter is a 400, like an unknown parameter: "
+        "leave a parameter out to not use it. A GET or HEAD of a path without its trailing slash is redirected "
+        "(301) to the path with it."
     ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    # Swagger UI's validator badge would send the schema's address to validator.swagger.io: the docs stay local.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every query parameter says (and its schema enforces) that an empty value is a 400, as the API answers.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "excerpts.api.openapi.refuse_empty_query_values",
+    ],
     "ENUM_NAME_OVERRIDES": {
         "SpeakerKindEnum": "excerpts.models.Speaker.Kind",
         "SourceKindEnum": "excerpts.models.Source.Kind",

@@ -8,6 +8,7 @@ Skipped, like tests/test_browser.py, when chromium is not installed (and failing
 import pytest
 from django.urls import reverse
 
+from excerpts.research import limits
 from tests import factories
 from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, sync_api
 
@@ -28,6 +29,8 @@ def page():
         page = browser.new_page()
         page.add_init_script(RECORD_VIOLATIONS)
         page.console_violations = []
+        page.requested = []
+        page.on("request", lambda request: page.requested.append(request.url))
         page.on(
             "console",
             lambda message: "Content Security Policy" in message.text and page.console_violations.append(message.text),
@@ -40,6 +43,11 @@ def violations(page):
     return page.evaluate("window.cspViolations") + page.console_violations
 
 
+def loaded_from_elsewhere(page, server):
+    """Every URL the page asked for that is not the server's own (nor inline: data: and blob: URLs)."""
+    return [url for url in page.requested if not url.startswith((server.url + "/", "data:", "blob:"))]
+
+
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_swagger_ui_renders_every_operation_under_the_policy(live_server, page):
     response = page.goto(live_server.url + reverse("swagger-ui"))
@@ -49,7 +57,11 @@ def test_swagger_ui_renders_every_operation_under_the_policy(live_server, page):
     paths = page.locator(".opblock .opblock-summary-path").all_inner_texts()
     assert "/api/v1/excerpts/" in {path.replace("\u200b", "") for path in paths}
     assert page.locator(".opblock").count() > 20
+    # Grouped by resource, not all under "v1".
+    tags = page.locator(".opblock-tag").evaluate_all("tags => tags.map(tag => tag.dataset.tag)")
+    assert tags == ["excerpts", "speakers", "sources", "topics", "events", "dumps"]  # as SPECTACULAR_SETTINGS["TAGS"]
     assert violations(page) == []
+    assert page.requested and loaded_from_elsewhere(page, live_server) == []
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -64,7 +76,11 @@ def test_redoc_renders_the_api_under_its_policy(live_server, page):
     results = page.locator("[data-role='search:results']")
     results.wait_for(timeout=30_000)
     assert "GET" in results.inner_text()
+    # The sidebar's "API docs by Redocly" shows no logo: the one image ReDoc would load from Redocly's CDN.
+    page.get_by_text("API docs by Redocly").wait_for(timeout=30_000)
+    assert page.locator("img[alt='redocly logo']").count() == 0
     assert violations(page) == []
+    assert page.requested and loaded_from_elsewhere(page, live_server) == []
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)
@@ -96,4 +112,35 @@ def test_the_admin_renders_and_works_under_the_policy(live_server, page, corpus)
     assert fields.evaluate_all("boxes => boxes.filter(box => !box.checked).length") == 0
     page.uncheck("input[name=select-all-toggle]")
     assert fields.evaluate_all("boxes => boxes.filter(box => box.checked).length") == 0
+    assert violations(page) == []
+
+
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_try_it_out_on_the_excerpt_list_starts_with_every_parameter_empty(live_server, page):
+    page.goto(live_server.url + reverse("swagger-ui"))
+    page.wait_for_selector(".opblock", timeout=30_000)
+    path = reverse("excerpt-list")
+    operation = page.locator(".opblock-get").filter(
+        has=page.locator(".opblock-summary-path", has_text=path.replace("/", "\u200b/").lstrip("\u200b"))
+    )
+    operation = operation.filter(has_not_text=f"{path}facets").filter(has_not_text=f"{path}random").first
+    operation.locator(".opblock-summary").click()
+    operation.locator(".try-out__btn").click()
+    operation.locator(".execute").wait_for(timeout=30_000)
+
+    rows = operation.locator("tr[data-param-name]")
+    names = rows.evaluate_all("rows => rows.map(row => row.dataset.paramName)")
+    assert {"date_before", "date_after", "q", "speaker"} <= set(names)
+    values = rows.evaluate_all(
+        """rows => Object.fromEntries(rows.map(row => [
+            row.dataset.paramName,
+            [...row.querySelectorAll("input:not([type=checkbox]), select, textarea")]
+                .map(input => input.multiple ? [...input.selectedOptions].map(o => o.value).join(",") : input.value)
+                .join(""),
+        ]))"""
+    )
+    # Nothing is filled in for the user but a documented default (page_size's 20), which changes no answer: the
+    # request sent is the one they build. (The schema gave date_before and q examples, which became values.)
+    filled = {name: value for name, value in values.items() if value not in ("", "--")}
+    assert filled == {"page_size": str(limits.PAGE_SIZE)}
     assert violations(page) == []

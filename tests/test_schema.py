@@ -2,6 +2,7 @@
 
 import io
 import os
+import re
 
 import pytest
 import schemathesis
@@ -97,6 +98,36 @@ def test_the_schema_validates_without_warnings_and_documents_every_operation():
                 assert parameter.get("description"), f"{parameter['name']} of {method} {path} has no description"
 
 
+def test_operations_are_grouped_by_resource_under_the_tags_the_schema_describes():
+    document = generated_schema()
+    described = [tag["name"] for tag in document["tags"]]
+    tagged = {}
+    for path, operations in document["paths"].items():
+        for method, operation in operations.items():
+            assert len(operation["tags"]) == 1, f"{method} {path}"
+            tagged.setdefault(operation["tags"][0], set()).add(path)
+    assert sorted(tagged) == sorted(described)  # no tag without operations, no operation under an undescribed tag
+    assert reverse("excerpt-facets") in tagged["excerpts"]
+    assert reverse("excerpt-cite", args=[9]).replace("/9/", "/{id}/") in tagged["excerpts"]
+    assert tagged["speakers"] == {
+        reverse("speaker-list"),
+        reverse("speaker-detail", args=["x"]).replace("/x/", "/{slug}/"),
+    }
+    assert reverse("dump-list") in tagged["dumps"]
+
+
+def test_summaries_say_an_before_a_vowel():
+    summaries = {
+        operation["operationId"]: operation["summary"]
+        for operations in generated_schema()["paths"].values()
+        for operation in operations.values()
+    }
+    assert summaries["v1_excerpts_create"] == "Create an excerpt (curators)"
+    assert summaries["v1_events_partial_update"] == "Change some fields of an event (curators)"
+    assert summaries["v1_speakers_destroy"] == "Delete a speaker (admins)"
+    assert [summary for summary in summaries.values() if re.search(r"\ba [aeiou]", summary)] == []
+
+
 def test_the_excerpt_list_documents_its_filters_with_types():
     parameters = {
         parameter["name"]: parameter
@@ -104,6 +135,7 @@ def test_the_excerpt_list_documents_its_filters_with_types():
     }
     assert set(parameters) == {
         "If-None-Match",  # every GET's (test_http_caching.py)
+        "_",  # the cache-buster, ignored (test_links_and_redirects.py)
         "attribution",
         "cursor",
         "date_after",
@@ -148,4 +180,6 @@ def test_schema_is_served_as_yaml_and_json_and_the_docs_pages_load_their_assets_
         html = client.get(reverse(page)).content.decode()
         assert static("drf_spectacular_sidecar/") in html
         assert "cdn.jsdelivr" not in html
+        assert re.findall(r'(?:src|href)="(?:[a-z]+:)?//', html) == []  # nothing from another host, fonts included
+        assert "fonts.googleapis" not in html
     assert client.get(static("drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js")).status_code == 200

@@ -10,7 +10,7 @@ composes them.
 import functools
 import secrets
 
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
@@ -22,6 +22,7 @@ from ..models import Excerpt
 from ..research import caching, citations, facets, limits, sampling
 from . import renderers
 from .caching import request_parts
+from .filters import CACHE_BUSTER
 from .openapi import (
     CITATION_RESPONSES,
     CURATOR_DETAIL_RESPONSES,
@@ -44,7 +45,7 @@ class FacetsMixin:
     @staticmethod
     def facets_of_the_whole_corpus(request):
         """Whether no filter narrows the facets asked for, so the trigger-kept summary table answers."""
-        return set(request.query_params) <= {"format", "status"}
+        return set(request.query_params) <= {"format", "status", CACHE_BUSTER}
 
     @extend_schema(
         summary="Count the matching excerpts per speaker, topic, kind, attribution, language, event, year, decade",
@@ -69,7 +70,8 @@ class FacetsMixin:
             statuses = [status for status in visible if status in asked]
             return Response(facets.summary_counts(statuses))
         # A filtered set is counted in one pass over at most SCAN_LIMIT matches, cached until the data changes.
-        counts = caching.cached("facets", request_parts(request), lambda: facets.facet_counts(queryset))
+        parts = request_parts(request, ignore={CACHE_BUSTER})
+        counts = caching.cached("facets", parts, lambda: facets.facet_counts(queryset))
         return Response(counts)
 
 
@@ -91,10 +93,10 @@ class RandomMixin:
         are sampled exactly; from more, the draw is made from five stretches of 200 consecutive matches
         (by id) at seeded random points, so a draw costs the same at any size.
         """
+        queryset = self.matching_rows(ordered=False)  # every parameter known and none empty (filters.py), count too
         params = RandomQuerySerializer(data=request.query_params)
         params.is_valid(raise_exception=True)
         seed = params.validated_data.get("seed", secrets.randbelow(2**31))
-        queryset = self.matching_rows(ordered=False)
         ids = sampling.random_ids(queryset, params.validated_data["count"], seed)
         # The ids are matches already: fetch them without searching again.
         found = self.get_queryset().order_by().filter(id__in=ids).in_bulk()
@@ -161,14 +163,6 @@ class ExportMixin:
         if self.action == "list":
             return [renderer() for renderer in renderers.LIST_RENDERERS]
         return super().get_renderers()
-
-    def perform_content_negotiation(self, request, force=False):
-        try:
-            return super().perform_content_negotiation(request, force)
-        except Http404:
-            # DRF answers an unknown ?format= with 404, as if the resource were missing: it is a bad parameter.
-            formats = ", ".join(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
-            raise ValidationError({"format": [f"Unknown format. Use one of: {formats}."]}) from None
 
     def finalize_response(self, request, response, *args, **kwargs):
         if isinstance(response, Response) and isinstance(

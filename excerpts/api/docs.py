@@ -11,8 +11,12 @@ URL rather than with 'unsafe-inline':
 - the bundle inserts perfect-scrollbar's stylesheet as the text of a <style> element (its hash, for the bundle of
   the drf-spectacular-sidecar version requirements.txt pins; tests/test_docs_browser.py names the new hash if an
   upgrade changes the text);
-- the search index is built in a worker made from a blob: URL;
-- the sidebar shows Redocly's logo from its CDN (that one image; blocked, it would be a reported violation).
+- the search index is built in a worker made from a blob: URL.
+
+Nothing is loaded from elsewhere: the bundles are drf-spectacular-sidecar's static files, neither page links a web
+font, Swagger UI's online validator is off (SWAGGER_UI_SETTINGS), and the Redocly logo ReDoc's sidebar would load
+from Redocly's CDN is replaced before it is asked for (static/excerpts/docs/redoc-offline.js), so images stay
+those of the site's policy.
 """
 
 from csp.constants import SELF
@@ -24,12 +28,10 @@ from excerpts.csp import source_hash
 
 EMPTY_STYLE_ELEMENT = source_hash("")
 SCROLLBAR_STYLESHEET = "'sha256-QMIg+bpjm3JdElJ388KYke01izlUW0UoNOeKjpMxdgc='"
-REDOCLY_LOGO = "https://cdn.redoc.ly/redoc/logo-mini.svg"
 
 REDOC_POLICY = {
     "style-src": [SELF, EMPTY_STYLE_ELEMENT, SCROLLBAR_STYLESHEET],
     "worker-src": [SELF, "blob:"],
-    "img-src": [SELF, "data:", REDOCLY_LOGO],
 }
 
 

@@ -2,7 +2,9 @@
 Query-parameter filters for the list endpoints.
 
 Every list refuses parameters it does not know (a typo such as ``speakr=`` must not quietly return
-every row) and every value it cannot use, with a 400 problem detail naming the parameter.
+every row) and every value it cannot use, with a 400 problem detail naming the parameter. An empty value
+(``date_before=``, ``q=``, or only spaces) is one it cannot use, for every parameter alike: it is never read as
+"not given", which a client that meant a value would not notice (EMPTY_VALUE).
 """
 
 import copy
@@ -27,6 +29,13 @@ from .permissions import is_curator
 MAX_BIGINT = 2**63 - 1
 LANGUAGE_TAG = re.compile(LANGUAGE_TAG_PATTERN)
 SLUG = re.compile(r"^[-a-zA-Z0-9_]{1,100}$")
+# A parameter every read takes and ignores: the cache-buster some clients add with a fresh value to each request
+# (jQuery's ``cache: false`` sends ``_=<milliseconds>``), which would otherwise be refused as unknown. It is part of
+# what identifies an answer (its ETag, the answers kept: the links in the body carry it) but not of what is computed
+# for the filters (the filtered querysets, counts and facets kept per data version).
+CACHE_BUSTER = "_"
+# The one rule for an empty value, said to the client of every parameter (and in the schema: api/openapi.py).
+EMPTY_VALUE = "An empty value is not allowed: leave the parameter out to not use it."
 
 
 def literal_error(message, code="invalid"):
@@ -42,7 +51,7 @@ def literal_error(message, code="invalid"):
 class StrictFilterBackend(DjangoFilterBackend):
     """DjangoFilterBackend that answers 400 to query parameters the endpoint does not define."""
 
-    always_allowed = frozenset({"format"})
+    always_allowed = frozenset({"format", CACHE_BUSTER})
 
     def filter_queryset(self, request, queryset, view):
         if not request.query_params:
@@ -85,6 +94,9 @@ class StrictFilterBackend(DjangoFilterBackend):
                     for name in unknown
                 }
             )
+        empty = sorted(name for name, values in request.query_params.lists() if not all(map(str.strip, values)))
+        if empty:
+            raise ValidationError({name: [EMPTY_VALUE] for name in empty})
         return super().filter_queryset(request, queryset, view)
 
     def get_filterset(self, request, queryset, view):
@@ -96,9 +108,16 @@ class StrictFilterBackend(DjangoFilterBackend):
 
 
 def request_filters(request, view):
-    """The request's query parameters that filter, in a fixed order: all but the paginator's position and size."""
+    """
+    The request's query parameters that filter, in a fixed order: all but the paginator's position and size, and the
+    cache-buster.
+    """
     paginator = getattr(view, "paginator", None)
-    position = {getattr(paginator, "cursor_query_param", None), getattr(paginator, "page_size_query_param", None)}
+    position = {
+        getattr(paginator, "cursor_query_param", None),
+        getattr(paginator, "page_size_query_param", None),
+        CACHE_BUSTER,
+    }
     params = request.query_params.lists()
     return tuple(sorted((name, tuple(values)) for name, values in params if name not in position))
 
@@ -245,7 +264,9 @@ class LanguageFilter(DocumentedSchemaMixin, MultipleValueFilter):
 
 class PartialDateFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.Filter):
     field_class = PartialDateField
-    value_schema = {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$", "example": "1958-07"}
+    # No "example": Swagger UI's "Try it out" fills a parameter's example in as its value, and every request sent from
+    # the page would be filtered by it unseen. The labels give examples in prose.
+    value_schema = {"type": "string", "pattern": r"^[0-9]{4}(-[0-9]{2}(-[0-9]{2})?)?$"}
 
 
 class SlugListField(django_filters.fields.ModelMultipleChoiceField):
@@ -310,7 +331,12 @@ FILTERED_QUERYSETS_MAX = 512
 
 class SearchQueryFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.CharFilter):
     field_class = SearchQueryField
-    value_schema = {"type": "string", "maxLength": limits.MAX_Q_LENGTH, "example": 'commune -"people\'s daily"'}
+    value_schema = {
+        "type": "string",
+        "minLength": 1,
+        "maxLength": limits.MAX_Q_LENGTH,
+        "pattern": r"\S",
+    }
 
 
 class SlugMultipleFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.ModelMultipleChoiceFilter):
@@ -339,7 +365,7 @@ class SlugMultipleFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters
 class SearchTextFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.CharFilter):
     """Free text, capped so a runaway query string cannot become a runaway database query."""
 
-    value_schema = {"type": "string", "maxLength": limits.MAX_Q_LENGTH}
+    value_schema = {"type": "string", "minLength": 1, "maxLength": limits.MAX_Q_LENGTH, "pattern": r"\S"}
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", limits.MAX_Q_LENGTH)
@@ -425,9 +451,9 @@ class ExcerptFilterSet(PreparedFilterSet):
         lookup_expr="gte",
         method="filter_date_after",
         label=(
-            "Excerpts that may date from this day or later: YYYY, YYYY-MM or YYYY-MM-DD, a partial date meaning "
-            "its first day. Matches when the excerpt's possible range overlaps, so an excerpt dated only 1958 is "
-            "found by date_after=1958-07-01."
+            "Excerpts that may date from this day or later: YYYY, YYYY-MM or YYYY-MM-DD (1958, 1958-07, "
+            "1958-07-31), a partial date meaning its first day. Matches when the excerpt's possible range overlaps, "
+            "so an excerpt dated only 1958 is found by date_after=1958-07-01."
         ),
     )
     date_before = PartialDateFilter(
@@ -435,8 +461,8 @@ class ExcerptFilterSet(PreparedFilterSet):
         lookup_expr="lte",
         method="filter_date_before",
         label=(
-            "Excerpts that may date from this day or earlier: YYYY, YYYY-MM or YYYY-MM-DD, a partial date meaning "
-            "its last day (date_before=1958 means up to 1958-12-31)."
+            "Excerpts that may date from this day or earlier: YYYY, YYYY-MM or YYYY-MM-DD (1958, 1958-07, "
+            "1958-07-31), a partial date meaning its last day (date_before=1958 means up to 1958-12-31)."
         ),
     )
     q = SearchQueryFilter(
@@ -447,7 +473,7 @@ class ExcerptFilterSet(PreparedFilterSet):
             'source title. Words are stemmed (communes finds commune) and all must match; "a quoted phrase" '
             'matches as a phrase; -word or -"a phrase" excludes. Results are then ordered by relevance unless '
             f"ordering says otherwise, and each carries a highlight. At most {limits.MAX_Q_LENGTH} characters and "
-            f"{limits.MAX_TERMS} words or phrases."
+            f'{limits.MAX_TERMS} words or phrases. For example: `commune -"people\'s daily"`.'
         ),
     )
     ordering = OrderingChoiceFilter(

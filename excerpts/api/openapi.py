@@ -16,8 +16,12 @@ from rest_framework.settings import api_settings
 
 from ..db import failures
 from ..research import citations, limits
+from .filters import CACHE_BUSTER, EMPTY_VALUE, StrictFilterBackend
+from .pagination import KeysetPagination
 from .problems import DATABASE_FAILURES, PROBLEM_CONTENT_TYPE, problem
 from .serializers import ExcerptSerializer
+
+API_PREFIX = "/api/v1/"
 
 
 class ExcerptsAutoSchema(AutoSchema):
@@ -27,6 +31,13 @@ class ExcerptsAutoSchema(AutoSchema):
     RateLimit-* headers) of every operation a throttle counts (api/throttling.py).
     """
 
+    def get_tags(self):
+        # drf-spectacular tags an operation by its path's first segment after the common prefix, /api/: every
+        # operation went under "v1". Tag by the resource instead, the segment after the version (excerpts,
+        # speakers, ...), as SPECTACULAR_SETTINGS["TAGS"] describes them. An extend_schema(tags=...) still wins.
+        segments = self.path.removeprefix(API_PREFIX).split("/")
+        return [segments[0]] if self.path.startswith(API_PREFIX) and segments[0] else super().get_tags()
+
     def rate_limited(self):
         """Whether a throttle with a rate counts this operation's requests."""
         return any(getattr(throttle, "rate", None) for throttle in self.view.get_throttles())
@@ -35,8 +46,23 @@ class ExcerptsAutoSchema(AutoSchema):
         """Whether this is a read that answers If-None-Match with a 304 (every GET, unless its view says not)."""
         return self.method == "GET" and getattr(self.view, "conditional", True)
 
+    def paginated(self):
+        """Whether this is a list answered a page at a time (api/pagination.py), with next and previous links."""
+        return getattr(self.view, "action", None) == "list" and isinstance(
+            getattr(self.view, "paginator", None), KeysetPagination
+        )
+
+    def takes_cache_buster(self):
+        """Whether this read's view checks its query parameters (filters.StrictFilterBackend), taking ``_`` too."""
+        backends = getattr(self.view, "filter_backends", ())
+        return self.method == "GET" and any(issubclass(backend, StrictFilterBackend) for backend in backends)
+
     def get_override_parameters(self):
         parameters = super().get_override_parameters()
+        if self.takes_cache_buster():
+            parameters = [*parameters, CACHE_BUSTER_PARAMETER]
+        if self.paginated():
+            parameters = [*parameters, LINK_HEADER]
         if self.conditional():
             parameters = [*parameters, *CONDITIONAL_GET_HEADERS]
         return [*parameters, *RATE_LIMIT_HEADERS] if self.rate_limited() else parameters
@@ -61,6 +87,25 @@ class ExcerptsAutoSchema(AutoSchema):
         if anonymous_reads and self.method in permissions.SAFE_METHODS and {} not in auths:
             auths.append({})
         return auths
+
+
+def refuse_empty_query_values(result, generator, request, public):
+    """
+    Say in every query parameter of the schema that an empty value is a 400 (api/filters.py, EMPTY_VALUE), and let its
+    schema refuse one: a string without an enum or a pattern of its own gets ``minLength: 1``. A drf-spectacular
+    postprocessing hook (SPECTACULAR_SETTINGS), so that no parameter is left out.
+    """
+    for operations in result.get("paths", {}).values():
+        for operation in operations.values():
+            for parameter in operation.get("parameters", []):
+                if parameter["in"] != "query":
+                    continue
+                parameter["description"] = f"{parameter.get('description', '').rstrip()}\n\n{EMPTY_VALUE}".strip()
+                schema = parameter["schema"]
+                schema = schema.get("items", schema) if schema.get("type") == "array" else schema
+                if schema.get("type") == "string" and not {"enum", "pattern", "minLength"} & set(schema):
+                    schema["minLength"] = 1
+    return result
 
 
 class TokenScheme(OpenApiAuthenticationExtension):
@@ -107,6 +152,27 @@ CONDITIONAL_GET_HEADERS = [
         ),
     ),
 ]
+# Every read that checks its parameters takes a cache-buster; every page links to the next and previous ones.
+
+CACHE_BUSTER_PARAMETER = OpenApiParameter(
+    CACHE_BUSTER,
+    str,
+    description=(
+        "Ignored: a cache-buster some clients add with a fresh value to each request (jQuery's `cache: false` "
+        "sends `_=<milliseconds>`). It changes nothing in the answer but its own links, which keep it."
+    ),
+)
+LINK_HEADER = OpenApiParameter(
+    "Link",
+    str,
+    OpenApiParameter.HEADER,
+    response=[200],
+    description=(
+        'The next and previous pages as RFC 8288 links, `<url>; rel="next", <url>; rel="prev"`: the same absolute '
+        "URLs as the body's `next` and `previous`, each given when that one is not null (no header when both are). "
+        "Browsers on other origins may read it (CORS). None on an export (format=csv or jsonl)."
+    ),
+)
 NOT_MODIFIED = OpenApiResponse(
     description="The copy named in If-None-Match is current: no body. ETag and Cache-Control are as a 200's."
 )
@@ -347,6 +413,7 @@ def curated_schema(name, plural, serializer, write_serializer, written=None, loo
     """
     written = written or serializer
     path = [path_parameter(name, lookup)]
+    a_name = f"{'an' if name[0] in 'aeiou' else 'a'} {name}"
 
     def write(summary, status=200, responses=CHANGE_RESPONSES, parameters=path):
         return extend_schema(
@@ -358,16 +425,18 @@ def curated_schema(name, plural, serializer, write_serializer, written=None, loo
 
     operations = {
         "list": extend_schema(
-            summary=f"List {plural}", responses={(200, JSON): serializer(many=True), **LIST_RESPONSES}
+            summary=f"List {plural}",
+            parameters=[REFERENCE_FORMAT_PARAMETER],
+            responses={(200, JSON): serializer(many=True), **LIST_RESPONSES},
         ),
         "retrieve": extend_schema(
             summary=f"Retrieve one {name}", parameters=path, responses={(200, JSON): serializer, **DETAIL_RESPONSES}
         ),
-        "create": write(f"Create a {name} (curators)", status=201, responses=WRITE_RESPONSES, parameters=None),
-        "update": write(f"Replace a {name} (curators)"),
-        "partial_update": write(f"Change some fields of a {name} (curators)"),
+        "create": write(f"Create {a_name} (curators)", status=201, responses=WRITE_RESPONSES, parameters=None),
+        "update": write(f"Replace {a_name} (curators)"),
+        "partial_update": write(f"Change some fields of {a_name} (curators)"),
         "destroy": extend_schema(
-            summary=f"Delete a {name} (admins)", parameters=path, responses={204: None, **DELETE_RESPONSES}
+            summary=f"Delete {a_name} (admins)", parameters=path, responses={204: None, **DELETE_RESPONSES}
         ),
     }
     return extend_schema_view(
@@ -385,6 +454,15 @@ FORMAT_PARAMETER = OpenApiParameter(
         "json (default): one page. csv or jsonl: the whole filtered list as a file, streamed (cursor and page_size "
         "are ignored). The same as Accept: text/csv, application/jsonl or application/x-ndjson. CSV flattens the "
         "nested objects (speaker_slug, speaker_name, ...) and joins topic slugs with ';'."
+    ),
+)
+REFERENCE_FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    str,
+    enum=["json"],
+    description=(
+        "json, this list's only format (the default; the same as Accept: application/json). Any other value is a "
+        "400 naming the formats there are, as on the excerpt list."
     ),
 )
 EXPORT_DESCRIPTION = (

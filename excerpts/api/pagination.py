@@ -38,6 +38,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from ..research import caching, limits
 from .caching import request_parts
+from .filters import CACHE_BUSTER
 
 
 def _value_of(obj, path):
@@ -265,7 +266,7 @@ class KeysetPagination(BasePagination):
         How many rows the queryset has, counted up to ``count_limit + 1`` only (an exact count of a million
         matches costs more than the page), and cached per data version: every page of a list repeats it.
         """
-        parts = request_parts(self.request, ignore={self.cursor_query_param, self.page_size_query_param})
+        parts = request_parts(self.request, ignore={self.cursor_query_param, self.page_size_query_param, CACHE_BUSTER})
         return caching.cached("count", parts, lambda: queryset.order_by().values("pk")[: self.count_limit + 1].count())
 
     def paginate_queryset(
@@ -351,7 +352,7 @@ class KeysetPagination(BasePagination):
         return list(page[: self.page_size_value + 1])
 
     def get_paginated_response(self, data):
-        return Response(
+        response = Response(
             {
                 "count": self.count,
                 "count_exact": self.count_exact,
@@ -360,6 +361,11 @@ class KeysetPagination(BasePagination):
                 "results": data,
             }
         )
+        links = [f'<{url}>; rel="{rel}"' for url, rel in ((self.next_url, "next"), (self.previous_url, "prev")) if url]
+        if links:
+            # RFC 8288: the same links as the body's, for clients that follow pages by headers (GitHub's API style).
+            response["Link"] = ", ".join(links)
+        return response
 
     def get_paginated_response_schema(self, schema):
         return {

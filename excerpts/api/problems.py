@@ -15,7 +15,8 @@ database). Any other database error is a bug, and a 500. Outside the API the sam
 import sys
 
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpResponse, JsonResponse
+from django.http import Http404, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
+from django.urls import Resolver404, resolve
 from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -154,7 +155,19 @@ def problem_exception_handler(exc, context):
 
 @csrf_exempt
 def api_not_found(request, exception=None):
-    """404 for any path under /api/ that matches no endpoint, whatever the method (no CSRF 403 first)."""
+    """
+    404 for any path under /api/ that matches no endpoint, whatever the method (no CSRF 403 first); but a GET or HEAD
+    of an endpoint's path without its trailing slash is redirected to it (301), as APPEND_SLASH does elsewhere.
+    CommonMiddleware redirects only a path that matches no URL pattern, and this view's pattern matches every path
+    under /api/, so it never did here.
+    """
+    if request.method in ("GET", "HEAD") and not request.path_info.endswith("/"):
+        try:
+            endpoint = resolve(request.path_info + "/", getattr(request, "urlconf", None))
+        except Resolver404:
+            endpoint = None
+        if endpoint is not None and endpoint.func is not api_not_found:
+            return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
     return JsonResponse(
         problem(404, f"No API endpoint at {request.path}. See /api/docs/ for the endpoints.", instance=request.path),
         status=404,

@@ -39,8 +39,9 @@ from . import conditional, throttling
 
 logger = logging.getLogger(__name__)
 
-# What a view sets on its answer itself; ETag, Cache-Control, Vary and Allow are set again on every answer.
-STORED_HEADERS = ("Content-Type", "Content-Disposition")
+# What a view sets on its answer itself; ETag, Cache-Control, Vary and Allow are set again on every answer. A page's
+# Link header holds the request's own URLs, as its body does: the ETag that keys it names the scheme, host and query.
+STORED_HEADERS = ("Content-Type", "Content-Disposition", "Link")
 
 
 def _key(etag):

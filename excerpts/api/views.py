@@ -8,14 +8,18 @@ from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from drf_spectacular.views import SpectacularAPIView
 from rest_framework import viewsets
+from rest_framework.exceptions import ValidationError
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from ..models import Event, Excerpt, Source, Speaker, Topic
 from ..research import caching, search
-from . import representations
+from . import renderers, representations
 from .actions import CitationsMixin, ExportMixin, FacetsMixin, HistoryMixin, RandomMixin
 from .conditional import ConditionalGetMixin
 from .filters import (
+    CACHE_BUSTER,
+    EMPTY_VALUE,
     EventFilterSet,
     ExcerptFilterSet,
     SourceFilterSet,
@@ -43,8 +47,9 @@ from .serializers import (
 )
 
 SLUG_PATTERN = r"[-a-zA-Z0-9_]+"
-# The list's parameters that change nothing in its query but the order and the position (api/pagination.py).
-ORDER_AND_POSITION = frozenset({"ordering", "cursor", "page_size"})
+# The list's parameters that change nothing in its query but the order and the position (api/pagination.py), and the
+# cache-buster, which changes nothing.
+ORDER_AND_POSITION = frozenset({"ordering", "cursor", "page_size", CACHE_BUSTER})
 ID_PATTERN = r"[0-9]{1,18}"
 
 
@@ -67,6 +72,26 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         if self.action in ("create", "update", "partial_update"):
             return self.write_serializer_class
         return super().get_serializer_class()
+
+    def get_serializer_context(self):
+        context = super().get_serializer_context()
+        if api_settings.URL_FORMAT_OVERRIDE in self.request.query_params:
+            # DRF's reverse() keeps a request's ?format= in every link it builds: the links stay the API's plain ones,
+            # as the excerpts' are (representations.py), whatever format was asked for.
+            context["request"] = renderers.without_format(self.request)
+        return context
+
+    def perform_content_negotiation(self, request, force=False):
+        try:
+            return super().perform_content_negotiation(request, force)
+        except Http404:
+            # DRF answers an unknown ?format= with 404, as if the resource were missing: it is a bad parameter.
+            if not request.query_params.get(api_settings.URL_FORMAT_OVERRIDE, "").strip():
+                raise ValidationError({api_settings.URL_FORMAT_OVERRIDE: [EMPTY_VALUE]}) from None
+            formats = ", ".join(dict.fromkeys(renderer.format for renderer in self.get_renderers()))
+            raise ValidationError(
+                {api_settings.URL_FORMAT_OVERRIDE: [f"Unknown format. Use one of: {formats}."]}
+            ) from None
 
     # partial_update calls update, so PATCH is covered too.
     @transaction.atomic
