@@ -105,6 +105,7 @@ def test_the_excerpt_list_documents_its_filters_with_types():
     assert set(parameters) == {
         "If-None-Match",  # every GET's (test_http_caching.py)
         "attribution",
+        "bom",
         "cursor",
         "date_after",
         "date_before",
@@ -126,6 +127,7 @@ def test_the_excerpt_list_documents_its_filters_with_types():
     assert parameters["ordering"]["schema"]["enum"] == ["-date", "-speaker", "date", "relevance", "speaker"]
     assert parameters["q"]["schema"]["maxLength"] == 200
     assert parameters["format"]["schema"]["enum"] == ["csv", "json", "jsonl"]
+    assert parameters["bom"]["schema"] == {"type": "boolean", "default": False}
 
 
 def test_errors_are_documented_as_problem_details_and_enums_are_named():

@@ -387,10 +387,23 @@ FORMAT_PARAMETER = OpenApiParameter(
         "nested objects (speaker_slug, speaker_name, ...) and joins topic slugs with ';'."
     ),
 )
+BOM_PARAMETER = OpenApiParameter(
+    "bom",
+    bool,
+    default=False,
+    description=(
+        "true: the CSV export (format=csv) starts with a UTF-8 byte-order mark, so that Excel opens Chinese, Russian "
+        "and other non-Latin text correctly (without one it reads the file in the computer's legacy code page). "
+        "Leave it out (false) for programs, which may not expect the mark. true with any other format is a 400."
+    ),
+)
 EXPORT_DESCRIPTION = (
     "Every matching excerpt, one row or line each, streamed: {}. The Excerpt-Count header, counted in the same "
     "snapshot as the rows, is the number of rows (CSV records after the header, lines) a complete body has: fewer "
-    "means the transfer was cut off. A HEAD gets the headers without Excerpt-Count and runs no query."
+    "means the transfer was cut off. A HEAD gets the headers without Excerpt-Count and runs no query. "
+    "Content-Disposition names the file after what was exported: excerpts, each filter as name-value, and the day "
+    "(UTC), as in excerpts_speaker-mao-zedong_date_after-1958_2026-12-04.csv; filename* (RFC 8187) carries the "
+    "name in UTF-8, filename an ASCII form of it."
 )
 EXPORT_RESPONSES = {
     (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("CSV")),

@@ -23,7 +23,7 @@ from .filters import (
     TopicFilterSet,
     request_filters,
 )
-from .openapi import EXPORT_RESPONSES, FORMAT_PARAMETER, JSON, LIST_RESPONSES, curated_schema
+from .openapi import BOM_PARAMETER, EXPORT_RESPONSES, FORMAT_PARAMETER, JSON, LIST_RESPONSES, curated_schema
 from .ordering import SORT_FIELDS, ExcerptOrdering
 from .pagination import CompiledPages
 from .permissions import ModelPermissionsOrReadOnly, is_curator
@@ -142,7 +142,6 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
     filterset_class = ExcerptFilterSet
     ordering_backend = ExcerptOrdering
     lookup_value_regex = ID_PATTERN
-    extra_query_params = ()  # per action: the query parameters it takes besides the filters
     # get_queryset() depends on the action and the caller's role alone, so the filter backend may keep the filtered
     # queryset per parameters and data version (filters.StrictFilterBackend).
     keeps_filtered_querysets = True
@@ -189,7 +188,7 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
 
     @extend_schema(
         summary="List excerpts, or export them all as CSV or JSON Lines",
-        parameters=[FORMAT_PARAMETER],
+        parameters=[FORMAT_PARAMETER, BOM_PARAMETER],
         responses={
             (200, JSON): ExcerptSerializer(many=True),
             **EXPORT_RESPONSES,
@@ -204,8 +203,9 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
         curator = is_curator(request.user)
         plan = self.search_plan(queryset)
         rows = plan.rows(queryset)  # searched and sorted
+        byte_order_mark = self.byte_order_mark(request)  # checked for a page too: bom=true there is a 400
         if self.exporting(request):
-            return self.export(rows, plan.counted(queryset))  # every row as a file (ExportMixin)
+            return self.export(rows, plan.counted(queryset), byte_order_mark)  # every row as a file (ExportMixin)
         page = self.paginator.paginate_queryset(
             rows,
             request,
