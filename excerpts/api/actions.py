@@ -21,7 +21,7 @@ from rest_framework.response import Response
 from ..history import history_entries
 from ..models import Excerpt
 from ..research import caching, citations, facets, limits, sampling
-from . import filenames, renderers
+from . import filenames, linked_data, renderers
 from .caching import request_parts
 from .openapi import (
     CITATION_RESPONSES,
@@ -244,6 +244,26 @@ class ExportMixin:
             head=head,
             disposition=filenames.content_disposition(name),
         )
+
+
+class LinkedDataMixin:
+    """
+    One excerpt as JSON-LD, a schema.org Quotation (``Accept: application/ld+json`` or ``?format=jsonld`` on the
+    detail; api/linked_data.py). The list has no JSON-LD: it is a page of excerpts, or an export.
+    """
+
+    def get_renderers(self):
+        if self.action == "retrieve":
+            return [renderer() for renderer in renderers.DETAIL_RENDERERS]
+        return super().get_renderers()
+
+    def describing_linked_data(self, request):
+        """Whether the request asks for JSON-LD rather than the API's JSON."""
+        return isinstance(request.accepted_renderer, renderers.JSONLDRenderer)
+
+    def linked_data(self, excerpt):
+        """The JSON-LD document of one excerpt as the API shows it."""
+        return linked_data.quotation(excerpt, linked_data.details(excerpt["id"]), self.request.build_absolute_uri)
 
 
 class HistoryMixin:

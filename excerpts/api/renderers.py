@@ -52,6 +52,13 @@ class FastJSONRenderer(JSONRenderer):
         return body.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
 
 
+class JSONLDRenderer(FastJSONRenderer):
+    """An excerpt as JSON-LD (api/linked_data.py), encoded as every JSON answer is."""
+
+    media_type = "application/ld+json"
+    format = "jsonld"
+
+
 class ExportRenderer(BaseRenderer):
     """
     A format the whole excerpt list is exported in. ``render()`` takes an iterable of excerpts as the API shows
@@ -129,6 +136,7 @@ class NDJSONRenderer(JSONLinesRenderer):
 
 EXPORT_RENDERERS = [CSVRenderer, JSONLinesRenderer, NDJSONRenderer]
 LIST_RENDERERS = [FastJSONRenderer, *EXPORT_RENDERERS]
+DETAIL_RENDERERS = [FastJSONRenderer, JSONLDRenderer]
 
 
 def json_line(item):

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from ..models import Event, Excerpt, Source, Speaker, Topic
 from ..research import caching, search
 from . import representations
-from .actions import CitationsMixin, ExportMixin, FacetsMixin, HistoryMixin, RandomMixin
+from .actions import CitationsMixin, ExportMixin, FacetsMixin, HistoryMixin, LinkedDataMixin, RandomMixin
 from .conditional import ConditionalGetMixin
 from .filters import (
     EventFilterSet,
@@ -23,7 +23,19 @@ from .filters import (
     TopicFilterSet,
     request_filters,
 )
-from .openapi import BOM_PARAMETER, EXPORT_RESPONSES, FORMAT_PARAMETER, JSON, LIST_RESPONSES, curated_schema
+from .linked_data import MEDIA_TYPE as LINKED_DATA_MEDIA_TYPE
+from .openapi import (
+    BOM_PARAMETER,
+    DETAIL_FORMAT_PARAMETER,
+    DETAIL_RESPONSES,
+    EXCERPT_ID,
+    EXPORT_RESPONSES,
+    FORMAT_PARAMETER,
+    JSON,
+    LINKED_DATA_RESPONSE,
+    LIST_RESPONSES,
+    curated_schema,
+)
 from .ordering import SORT_FIELDS, ExcerptOrdering
 from .pagination import CompiledPages
 from .permissions import ModelPermissionsOrReadOnly, is_curator
@@ -115,9 +127,11 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     ExcerptWriteSerializer,
     CuratorExcerptSerializer,
     lookup="id",
-    skip=["list"],
+    skip=["list", "retrieve"],
 )
-class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, HistoryMixin, CuratedViewSet):
+class ExcerptViewSet(
+    FacetsMixin, RandomMixin, CitationsMixin, LinkedDataMixin, ExportMixin, HistoryMixin, CuratedViewSet
+):
     """
     Published excerpts: the quoted words with their speaker, EDTF date, source, page and topics.
 
@@ -233,14 +247,27 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
             return None
         return CompiledPages(("filtered excerpts", request_filters(request, self), version), queryset)
 
+    @extend_schema(
+        summary="Retrieve one excerpt, as JSON or as JSON-LD",
+        parameters=[EXCERPT_ID, DETAIL_FORMAT_PARAMETER],
+        responses={
+            (200, JSON): ExcerptSerializer,
+            (200, LINKED_DATA_MEDIA_TYPE): LINKED_DATA_RESPONSE,
+            **DETAIL_RESPONSES,
+        },
+    )
     def retrieve(self, request, *args, **kwargs):
         if is_curator(request.user) or request.query_params:
-            return Response(self.represent([self.get_object()])[0])
-        # The public's excerpt needs no model instance: the representation's own queries find it if it is published.
-        found = representations.excerpts([int(kwargs["pk"])], self.links(request), published=True)
-        if not found:
-            raise Http404
-        return Response(found[0])
+            excerpt = self.represent([self.get_object()])[0]
+        else:
+            # The public's excerpt needs no model instance: the representation's queries find it if it is published.
+            found = representations.excerpts([int(kwargs["pk"])], self.links(request), published=True)
+            if not found:
+                raise Http404
+            excerpt = found[0]
+        if self.describing_linked_data(request):
+            return Response(self.linked_data(excerpt))  # a schema.org Quotation (LinkedDataMixin)
+        return Response(excerpt)
 
     def represent(self, excerpts, highlights=None, request=None):
         """
