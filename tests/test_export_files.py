@@ -4,9 +4,11 @@ import csv
 import datetime
 import gzip
 import io
+import re
 from urllib.parse import unquote
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from excerpts.api import dumps, filenames
@@ -187,3 +189,60 @@ def test_the_header_gives_filename_star_only_when_the_ascii_name_differs():
     assert filenames.content_disposition("excerpts_q-a b.csv") == (
         "attachment; filename=\"excerpts_q-a_b.csv\"; filename*=UTF-8''excerpts_q-a%20b.csv"
     )
+
+
+# The admin's export, for curators.
+
+ADMIN_FIELDS = ("id", "text", "speaker", "language", "original_text")
+
+
+def admin_export(client, format_label):
+    url = reverse("admin:excerpts_excerpt_export")
+    page = client.get(url).content.decode()
+    options = {label: value for value, label in re.findall(r'<option value="(\d*)"[^>]*>([^<]*)</option>', page)}
+    data = {"format": options[format_label], "resource": "0"}
+    data.update({f"excerptresource_{name}": "on" for name in ADMIN_FIELDS})
+    response = client.post(url, data)
+    assert response.status_code == 200
+    return response
+
+
+def test_the_admin_exports_a_csv_for_excel_with_the_mark_and_its_plain_csv_without(client, two_languages):
+    client.force_login(factories.admin())
+    excel = admin_export(client, "csv for Excel (UTF-8 with a byte-order mark)")
+    assert excel["Content-Type"].startswith("text/csv")
+    assert excel.content.startswith(BOM + b"id,text,speaker,language,original_text")
+    rows = list(csv.DictReader(io.StringIO(excel.content.decode("utf-8-sig"))))
+    assert sorted(row["original_text"] for row in rows) == sorted([CHINESE, RUSSIAN])
+    plain = admin_export(client, "csv")
+    assert plain.content.startswith(b"id,text,speaker")
+    assert plain.content == excel.content[len(BOM) :]
+
+
+def test_the_excel_csv_is_not_offered_for_import(client, two_languages):
+    client.force_login(factories.admin())
+    page = client.get(reverse("admin:excerpts_excerpt_import")).content.decode()
+    assert ">csv<" in page
+    assert "csv for Excel" not in page
+
+
+# export_excerpts, for curators at the shell.
+
+
+def test_export_excerpts_with_bom_writes_the_mark_once_to_a_file_and_to_stdout(two_languages, tmp_path):
+    path = tmp_path / "excerpts.csv"
+    call_command("export_excerpts", "--bom", "--output", str(path), stderr=io.StringIO())
+    content = path.read_bytes()
+    assert content.startswith(BOM + b"id,text,") and content.count(BOM) == 1
+    assert CHINESE in content.decode("utf-8-sig")
+    out = io.StringIO()
+    call_command("export_excerpts", "--bom", stdout=out)
+    assert out.getvalue().encode() == content
+
+
+def test_export_excerpts_writes_no_mark_by_default_and_refuses_bom_for_json(two_languages):
+    out = io.StringIO()
+    call_command("export_excerpts", stdout=out)
+    assert out.getvalue().startswith("id,text,")
+    with pytest.raises(CommandError, match="--bom is for a CSV"):
+        call_command("export_excerpts", "--format", "json", "--bom", stdout=io.StringIO())

@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from ..db.snapshot import ReadSnapshot
 from ..excerpt_fields import CSV_COLUMNS, CSV_FIELDS, FLATTENED, TOPIC_SEPARATOR
 from ..research import limits
-from ..spreadsheets import neutralise
+from ..spreadsheets import BYTE_ORDER_MARK, neutralise
 
 
 class FastJSONRenderer(JSONRenderer):
@@ -78,10 +78,6 @@ class ExportRenderer(BaseRenderer):
     @property
     def content_type(self):
         return self.media_type + (f"; charset={self.charset}" if self.charset else "")
-
-
-# U+FEFF at the start of a text file: its encoding in UTF-8 (EF BB BF) marks the file as UTF-8.
-BYTE_ORDER_MARK = "\ufeff"
 
 
 class _Line:
