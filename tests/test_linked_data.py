@@ -205,3 +205,8 @@ def test_a_curator_gets_json_ld_of_a_draft(curator_client, seed):
 def test_plain_dates_pass_and_others_are_typed():
     assert linked_data.date_created("1958-07") == "1958-07"
     assert linked_data.date_created("1958-07~") == {"@type": EDTF, "@value": "1958-07~"}
+
+
+def test_a_curator_and_the_public_get_the_same_json_ld_of_a_published_excerpt(client, curator_client, seed):
+    for pk in (1, 8, 16):
+        assert curator_client.get(detail(pk), HTTP_ACCEPT=LD).json() == fetch(client, pk)
