@@ -15,7 +15,7 @@ from simple_history.models import to_historic
 from .excerpt_fields import DATE_BOUNDS
 from .history import one_version, record_versions
 from .models import Event, Excerpt, Source, Speaker, Topic
-from .resources import ExcerptResource, SpreadsheetSafeCSV
+from .resources import ExcelCSV, ExcerptResource, SpreadsheetSafeCSV
 
 
 class DecadeFilter(admin.SimpleListFilter):
@@ -93,7 +93,7 @@ class ExcerptAdmin(ImportExportModelAdmin, SimpleHistoryAdmin):
     ]
     actions = ["publish", "unpublish"]
     resource_classes = [ExcerptResource]
-    formats = [SpreadsheetSafeCSV, JSON]
+    formats = [SpreadsheetSafeCSV, JSON, ExcelCSV]  # a new format last: the others keep their numbers
 
     def get_queryset(self, request):
         return (

@@ -27,7 +27,7 @@ from .imports import (
     check_columns,
 )
 from .models import Excerpt, Speaker, Topic
-from .spreadsheets import neutralise, restore
+from .spreadsheets import BYTE_ORDER_MARK, neutralise, restore
 
 
 class TopicsField(fields.Field):
@@ -164,6 +164,23 @@ class SpreadsheetSafeCSV(CSV):
         for index in range(len(dataset)):
             dataset[index] = [restore(cell) for cell in dataset[index]]
         return dataset
+
+
+class ExcelCSV(SpreadsheetSafeCSV):
+    """
+    The admin's CSV for Excel: the same file after a UTF-8 byte-order mark, without which Excel reads it in the
+    computer's legacy code page and garbles Chinese and Russian text. Export only: the import reads either CSV.
+    """
+
+    def get_title(self):
+        return "csv for Excel (UTF-8 with a byte-order mark)"  # the admin's label; tablib knows the format as csv
+
+    def export_data(self, dataset, **kwargs):
+        dataset.add_formatter(None, neutralise)
+        return BYTE_ORDER_MARK + dataset.export("csv", **kwargs)
+
+    def can_import(self):
+        return False
 
 
 def write_excerpts(format, out):

@@ -15,6 +15,8 @@ given one more on the way out, and loses one on the way in.
 
 import re
 
+# U+FEFF first in a file: in UTF-8 (EF BB BF) it tells Excel that a CSV is UTF-8, which it does not assume otherwise.
+BYTE_ORDER_MARK = "\ufeff"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PLAIN_NEGATIVE_NUMBER = re.compile(r"-[0-9]+(?:\.[0-9]+)?")
 QUOTE = "'"

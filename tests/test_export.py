@@ -1,6 +1,7 @@
 """Bulk export of the whole filtered excerpt list as CSV and JSON Lines."""
 
 import csv
+import datetime
 import io
 import json
 
@@ -49,7 +50,8 @@ def test_csv_export_streams_every_match_not_one_page(client, twenty_five_excerpt
     assert response.status_code == 200
     assert response.streaming
     assert response["Content-Type"] == "text/csv; charset=utf-8"
-    assert response["Content-Disposition"] == 'attachment; filename="excerpts.csv"'
+    today = datetime.datetime.now(datetime.UTC).date().isoformat()
+    assert response["Content-Disposition"] == f'attachment; filename="excerpts_{today}.csv"'
     rows = list(csv.DictReader(io.StringIO(body(response))))
     assert [int(row["id"]) for row in rows] == [
         e.pk for e in sorted(twenty_five_excerpts, key=lambda e: (e.date_start, e.pk))

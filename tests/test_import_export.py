@@ -232,10 +232,10 @@ def extra_excerpt(corpus):
     )
 
 
-def api_csv(curator, tmp_path, name="api.csv"):
+def api_csv(curator, tmp_path, name="api.csv", **params):
     """The excerpt list as the API exports it to a curator (drafts included), saved to a file."""
     client = factories.api_client(curator)
-    response = client.get(reverse("excerpt-list"), {"format": "csv"})
+    response = client.get(reverse("excerpt-list"), {"format": "csv", **params})
     assert response.status_code == 200
     path = tmp_path / name
     path.write_bytes(b"".join(response.streaming_content))
@@ -252,6 +252,18 @@ def test_a_csv_exported_by_the_api_imports_back_unchanged(corpus, curator, tmp_p
     assert output.strip() == f"Imported {path}: 0 new, 0 updated, 3 unchanged."
     assert snapshot() == before
     assert HistoricalExcerpt.objects.count() == history
+
+
+def test_a_csv_exported_for_excel_with_a_byte_order_mark_imports_back_unchanged(corpus, curator, tmp_path):
+    extra_excerpt(corpus)
+    before = snapshot()
+    path = api_csv(curator, tmp_path, bom="true")
+    assert path.read_bytes().startswith(b"\xef\xbb\xbfid,")
+
+    output = run("import_excerpts", str(path))
+
+    assert output.strip() == f"Imported {path}: 0 new, 0 updated, 3 unchanged."
+    assert snapshot() == before
 
 
 def test_edits_to_an_api_csv_are_read_from_its_slug_and_id_columns(corpus, curator, tmp_path):

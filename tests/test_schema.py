@@ -137,6 +137,7 @@ def test_the_excerpt_list_documents_its_filters_with_types():
         "If-None-Match",  # every GET's (test_http_caching.py)
         "_",  # the cache-buster, ignored (test_links_and_redirects.py)
         "attribution",
+        "bom",
         "cursor",
         "date_after",
         "date_before",
@@ -158,6 +159,7 @@ def test_the_excerpt_list_documents_its_filters_with_types():
     assert parameters["ordering"]["schema"]["enum"] == ["-date", "-speaker", "date", "relevance", "speaker"]
     assert parameters["q"]["schema"]["maxLength"] == 200
     assert parameters["format"]["schema"]["enum"] == ["csv", "json", "jsonl"]
+    assert parameters["bom"]["schema"] == {"type": "boolean", "default": False}
 
 
 def test_errors_are_documented_as_problem_details_and_enums_are_named():

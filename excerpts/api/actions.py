@@ -14,13 +14,14 @@ from django.http import HttpResponse
 from drf_spectacular.utils import extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
+from rest_framework.fields import BooleanField
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from ..history import history_entries
 from ..models import Excerpt
 from ..research import caching, citations, facets, limits, sampling
-from . import renderers
+from . import filenames, linked_data, renderers
 from .caching import request_parts
 from .filters import CACHE_BUSTER
 from .openapi import (
@@ -37,6 +38,9 @@ from .openapi import (
 from .permissions import IsCurator, is_curator
 from .serializers import HistoryEntrySerializer, RandomQuerySerializer
 from .statement_budget import lift_statement_budget
+
+# The list's parameter asking for a CSV export that starts with a UTF-8 byte-order mark (ExportMixin).
+BOM = "bom"
 
 
 class FacetsMixin:
@@ -156,8 +160,22 @@ class CitationsMixin:
 class ExportMixin:
     """
     The list as a streamed CSV or JSON Lines file (``?format=csv``, ``?format=jsonl`` or their Accept
-    types), every match at once; errors about it stay JSON problem details.
+    types), every match at once; errors about it stay JSON problem details. ``bom=true`` starts a CSV with a UTF-8
+    byte-order mark, for Excel. The file is named after what was exported (api/filenames.py).
     """
+
+    @property
+    def extra_query_params(self):
+        """
+        The query parameters the action takes besides the filters and the page's (filters.StrictFilterBackend): an
+        @action's own, and ``bom`` on the list alone (``list`` is no @action to declare it).
+        """
+        return self.__dict__.get("_extra_query_params", (BOM,) if self.action == "list" else ())
+
+    @extra_query_params.setter
+    def extra_query_params(self, value):
+        # DRF sets an @action's ``extra_query_params=`` on the view it makes for that action.
+        self._extra_query_params = value
 
     def get_renderers(self):
         if self.action == "list":
@@ -176,23 +194,70 @@ class ExportMixin:
         """Whether the request asks for the whole list as a file rather than a page."""
         return isinstance(request.accepted_renderer, renderers.ExportRenderer)
 
-    def export(self, rows, counted=None):
+    def byte_order_mark(self, request):
         """
-        Stream every row of the searched, ordered list in the accepted format, with their number (``counted``: the
-        same rows, cheapest to count); a HEAD gets the headers alone, without running the export.
+        Whether the CSV export asked for starts with a byte-order mark (``bom``, false by default). A value that is
+        not a boolean, a repeated ``bom``, or ``bom=true`` on anything but a CSV export is a 400.
+        """
+        values = request.query_params.getlist(BOM)
+        if not values:
+            return False
+        if len(values) > 1:
+            raise ValidationError({BOM: ["Give bom once, true or false."]})
+        try:
+            wanted = BooleanField().to_internal_value(values[0])
+        except ValidationError:
+            raise ValidationError({BOM: [f"Must be true or false, not {values[0]!r}."]}) from None
+        if wanted and not isinstance(request.accepted_renderer, renderers.CSVRenderer):
+            raise ValidationError(
+                {BOM: ["Only a CSV export has a byte-order mark: use it with format=csv (or Accept: text/csv)."]}
+            )
+        return wanted
+
+    def export(self, rows, counted=None, byte_order_mark=False):
+        """
+        Stream every row of the searched, ordered list in the accepted format (a CSV with a byte-order mark if asked),
+        with their number (``counted``: the same rows, cheapest to count); a HEAD gets the headers alone, without
+        running the export.
         """
         head = self.request.method == "HEAD"
         # An export may read for minutes, a cheap step at a time, and its count is one statement over every match:
         # the public reads' time budget is for pages, not for this.
         lift_statement_budget(self.request)
         plain = renderers.without_format(self.request)  # the exported links are the API's plain links
+        renderer = self.request.accepted_renderer
+        if byte_order_mark:
+            renderer = renderers.CSVRenderer(byte_order_mark=True)
+        asked = [(name, value) for name, values in self.request.query_params.lists() for value in values]
+        name = filenames.export_name("excerpts", asked, renderer.extension)
         return renderers.stream_export(
             rows,
-            self.request.accepted_renderer,
+            renderer,
             functools.partial(self.represent, request=plain),
             counted=counted,
             head=head,
+            disposition=filenames.content_disposition(name),
         )
+
+
+class LinkedDataMixin:
+    """
+    One excerpt as JSON-LD, a schema.org Quotation (``Accept: application/ld+json`` or ``?format=jsonld`` on the
+    detail; api/linked_data.py). The list has no JSON-LD: it is a page of excerpts, or an export.
+    """
+
+    def get_renderers(self):
+        if self.action == "retrieve":
+            return [renderer() for renderer in renderers.DETAIL_RENDERERS]
+        return super().get_renderers()
+
+    def describing_linked_data(self, request):
+        """Whether the request asks for JSON-LD rather than the API's JSON."""
+        return isinstance(request.accepted_renderer, renderers.JSONLDRenderer)
+
+    def linked_data(self, excerpt):
+        """The JSON-LD document of one excerpt as the API shows it."""
+        return linked_data.quotation(excerpt, linked_data.details(excerpt["id"]), self.request.build_absolute_uri)
 
 
 class HistoryMixin:

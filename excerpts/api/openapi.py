@@ -465,10 +465,23 @@ REFERENCE_FORMAT_PARAMETER = OpenApiParameter(
         "400 naming the formats there are, as on the excerpt list."
     ),
 )
+BOM_PARAMETER = OpenApiParameter(
+    "bom",
+    bool,
+    default=False,
+    description=(
+        "true: the CSV export (format=csv) starts with a UTF-8 byte-order mark, so that Excel opens Chinese, Russian "
+        "and other non-Latin text correctly (without one it reads the file in the computer's legacy code page). "
+        "Leave it out (false) for programs, which may not expect the mark. true with any other format is a 400."
+    ),
+)
 EXPORT_DESCRIPTION = (
     "Every matching excerpt, one row or line each, streamed: {}. The Excerpt-Count header, counted in the same "
     "snapshot as the rows, is the number of rows (CSV records after the header, lines) a complete body has: fewer "
-    "means the transfer was cut off. A HEAD gets the headers without Excerpt-Count and runs no query."
+    "means the transfer was cut off. A HEAD gets the headers without Excerpt-Count and runs no query. "
+    "Content-Disposition names the file after what was exported: excerpts, each filter as name-value, and the day "
+    "(UTC), as in excerpts_speaker-mao-zedong_date_after-1958_2026-12-04.csv; filename* (RFC 8187) carries the "
+    "name in UTF-8, filename an ASCII form of it."
 )
 EXPORT_RESPONSES = {
     (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("CSV")),
@@ -479,6 +492,101 @@ EXPORT_RESPONSES = {
         OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("the same as application/jsonl")
     ),
 }
+
+# One excerpt as JSON-LD (api/linked_data.py).
+
+DETAIL_FORMAT_PARAMETER = OpenApiParameter(
+    "format",
+    str,
+    enum=["json", "jsonld"],
+    description=(
+        "json (default): the excerpt as the API shows it. jsonld: a schema.org Quotation in JSON-LD, the same as "
+        "Accept: application/ld+json."
+    ),
+)
+
+
+def _node(description, **properties):
+    return {"type": "object", "description": description, "properties": properties}
+
+
+_STRING = {"type": "string"}
+_URI = {"type": "string", "format": "uri"}
+_EDTF_LITERAL = {
+    "type": "object",
+    "description": "A date that is not a plain day, month or year, as entered (EDTF), typed as EDTF.",
+    "properties": {
+        "@type": {"type": "string", "enum": ["http://id.loc.gov/datatypes/edtf/EDTF"]},
+        "@value": {"type": "string", "example": "1953-03/1956-02"},
+    },
+    "required": ["@type", "@value"],
+}
+_DATE = {"oneOf": [{"type": "string", "description": "ISO 8601: a day, a month or a year."}, _EDTF_LITERAL]}
+_WORK = _node(
+    "A source: Book, PublicationIssue (a newspaper), ArchiveComponent, Article, WebPage or CreativeWork, identified "
+    "by its URL in the API.",
+    **{"@type": _STRING, "@id": _URI, "name": _STRING, "author": _STRING, "datePublished": _DATE, "url": _URI},
+    publisher=_node("The publisher.", **{"@type": _STRING, "name": _STRING}),
+)
+QUOTATION_SCHEMA = {
+    "type": "object",
+    "description": (
+        "The excerpt as a schema.org Quotation in JSON-LD: creator is the speaker, isBasedOn the work the words are "
+        "printed in, isPartOf the work that quotes them (the same work when nothing else does), about the topics, "
+        "recordedAt the occasion. text is English (inLanguage en); translationOfWork is the original in its language. "
+        "dateCreated is the EDTF date itself when it is a plain day, month or year (ISO 8601), and otherwise the EDTF "
+        "date as a literal typed http://id.loc.gov/datatypes/edtf/EDTF. genre gives the kind and the attribution: a "
+        "paraphrase's text states the speaker's position in other words."
+    ),
+    "properties": {
+        "@context": {"type": "string", "enum": ["https://schema.org"]},
+        "@type": {"type": "string", "enum": ["Quotation"]},
+        "@id": _URI,
+        "url": _URI,
+        "identifier": {"type": "integer"},
+        "text": _STRING,
+        "inLanguage": {"type": "string", "enum": ["en"]},
+        "creator": _node(
+            "The speaker: a Person or an Organization.",
+            **{"@type": {"type": "string", "enum": ["Person", "Organization"]}, "@id": _URI, "name": _STRING},
+            alternateName={"type": "array", "items": _STRING},
+        ),
+        "dateCreated": _DATE,
+        "genre": {"type": "array", "items": _STRING, "description": "The kind of words and their attribution."},
+        "isBasedOn": _WORK,
+        "isPartOf": _WORK,
+        "about": {
+            "type": "array",
+            "items": _node(
+                "A topic, a DefinedTerm.", **{"@type": _STRING, "@id": _URI, "name": _STRING, "termCode": _STRING}
+            ),
+        },
+        "citation": _STRING,
+        "translationOfWork": _node(
+            "The words in the language first spoken or written, with their text when known.",
+            **{"@type": _STRING, "inLanguage": _STRING, "text": _STRING},
+        ),
+        "translator": _STRING,
+        "recordedAt": _node("The occasion, an Event.", **{"@type": _STRING, "@id": _URI, "name": _STRING}),
+    },
+    "required": [
+        "@context",
+        "@type",
+        "@id",
+        "url",
+        "identifier",
+        "text",
+        "inLanguage",
+        "creator",
+        "dateCreated",
+        "genre",
+        "isBasedOn",
+        "isPartOf",
+        "about",
+        "citation",
+    ],
+}
+LINKED_DATA_RESPONSE = OpenApiResponse(QUOTATION_SCHEMA, description="The excerpt as a schema.org Quotation.")
 
 # The bulk dumps (api/downloads.py).
 

@@ -27,7 +27,7 @@ from rest_framework.request import Request
 from ..db.snapshot import ReadSnapshot
 from ..excerpt_fields import CSV_COLUMNS, CSV_FIELDS, FLATTENED, TOPIC_SEPARATOR
 from ..research import limits
-from ..spreadsheets import neutralise
+from ..spreadsheets import BYTE_ORDER_MARK, neutralise
 
 
 class FastJSONRenderer(JSONRenderer):
@@ -50,6 +50,13 @@ class FastJSONRenderer(JSONRenderer):
         except orjson.JSONEncodeError:
             return super().render(data, accepted_media_type, renderer_context)
         return body.replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
+
+
+class JSONLDRenderer(FastJSONRenderer):
+    """An excerpt as JSON-LD (api/linked_data.py), encoded as every JSON answer is."""
+
+    media_type = "application/ld+json"
+    format = "jsonld"
 
 
 class ExportRenderer(BaseRenderer):
@@ -81,15 +88,24 @@ class _Line:
 
 
 class CSVRenderer(ExportRenderer):
-    """A header of CSV_COLUMNS, then a row for each excerpt, flattened."""
+    """
+    A header of CSV_COLUMNS, then a row for each excerpt, flattened. With ``byte_order_mark`` the file starts with a
+    UTF-8 byte-order mark, by which Excel knows a CSV is UTF-8 (without one it reads it in the machine's legacy code
+    page, and Chinese or Russian text comes out as mojibake); programs other than spreadsheets may not expect it.
+    """
 
     media_type = "text/csv"
     format = "csv"
     charset = "utf-8"
     extension = "csv"
 
+    def __init__(self, byte_order_mark=False):
+        self.byte_order_mark = byte_order_mark
+
     def lines(self, items):
         writer = csv.writer(_Line())
+        if self.byte_order_mark:
+            yield BYTE_ORDER_MARK
         yield writer.writerow(CSV_COLUMNS)
         for item in items:
             yield writer.writerow(csv_row(item))
@@ -116,6 +132,7 @@ class NDJSONRenderer(JSONLinesRenderer):
 
 EXPORT_RENDERERS = [CSVRenderer, JSONLinesRenderer, NDJSONRenderer]
 LIST_RENDERERS = [FastJSONRenderer, *EXPORT_RENDERERS]
+DETAIL_RENDERERS = [FastJSONRenderer, JSONLDRenderer]
 
 
 def json_line(item):
@@ -213,11 +230,12 @@ class SnapshotLines:
             self.snapshot.end()
 
 
-def stream_export(queryset, renderer, represent, counted=None, head=False):
+def stream_export(queryset, renderer, represent, counted=None, head=False, disposition=None):
     """
     A streaming response with every excerpt of ``queryset`` as ``represent`` shows a list of them, in the renderer's
     format, and the number of them (``counted``, the same rows in the form cheapest to count) in COUNT_HEADER. A
-    HEAD (``head``) has the same headers but that count, and reads nothing.
+    HEAD (``head``) has the same headers but that count, and reads nothing. ``disposition`` is its
+    Content-Disposition (api/filenames.py); by default the file is ``excerpts.<extension>``.
     """
     content, count = (), None
     if not head:
@@ -229,7 +247,7 @@ def stream_export(queryset, renderer, represent, counted=None, head=False):
             raise
         content = SnapshotLines(blocks(renderer.render(export_items(queryset, represent))), snapshot)
     response = StreamingHttpResponse(content, content_type=renderer.content_type)
-    response["Content-Disposition"] = f'attachment; filename="excerpts.{renderer.extension}"'
+    response["Content-Disposition"] = disposition or f'attachment; filename="excerpts.{renderer.extension}"'
     if count is not None:
         response[COUNT_HEADER] = str(count)
     return response

@@ -15,7 +15,7 @@ from rest_framework.settings import api_settings
 from ..models import Event, Excerpt, Source, Speaker, Topic
 from ..research import caching, search
 from . import renderers, representations
-from .actions import CitationsMixin, ExportMixin, FacetsMixin, HistoryMixin, RandomMixin
+from .actions import CitationsMixin, ExportMixin, FacetsMixin, HistoryMixin, LinkedDataMixin, RandomMixin
 from .conditional import ConditionalGetMixin
 from .filters import (
     CACHE_BUSTER,
@@ -27,7 +27,19 @@ from .filters import (
     TopicFilterSet,
     request_filters,
 )
-from .openapi import EXPORT_RESPONSES, FORMAT_PARAMETER, JSON, LIST_RESPONSES, curated_schema
+from .linked_data import MEDIA_TYPE as LINKED_DATA_MEDIA_TYPE
+from .openapi import (
+    BOM_PARAMETER,
+    DETAIL_FORMAT_PARAMETER,
+    DETAIL_RESPONSES,
+    EXCERPT_ID,
+    EXPORT_RESPONSES,
+    FORMAT_PARAMETER,
+    JSON,
+    LINKED_DATA_RESPONSE,
+    LIST_RESPONSES,
+    curated_schema,
+)
 from .ordering import SORT_FIELDS, ExcerptOrdering
 from .pagination import CompiledPages
 from .permissions import ModelPermissionsOrReadOnly, is_curator
@@ -140,9 +152,11 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
     ExcerptWriteSerializer,
     CuratorExcerptSerializer,
     lookup="id",
-    skip=["list"],
+    skip=["list", "retrieve"],
 )
-class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, HistoryMixin, CuratedViewSet):
+class ExcerptViewSet(
+    FacetsMixin, RandomMixin, CitationsMixin, LinkedDataMixin, ExportMixin, HistoryMixin, CuratedViewSet
+):
     """
     Published excerpts: the quoted words with their speaker, EDTF date, source, page and topics.
 
@@ -167,7 +181,6 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
     filterset_class = ExcerptFilterSet
     ordering_backend = ExcerptOrdering
     lookup_value_regex = ID_PATTERN
-    extra_query_params = ()  # per action: the query parameters it takes besides the filters
     # get_queryset() depends on the action and the caller's role alone, so the filter backend may keep the filtered
     # queryset per parameters and data version (filters.StrictFilterBackend).
     keeps_filtered_querysets = True
@@ -214,7 +227,7 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
 
     @extend_schema(
         summary="List excerpts, or export them all as CSV or JSON Lines",
-        parameters=[FORMAT_PARAMETER],
+        parameters=[FORMAT_PARAMETER, BOM_PARAMETER],
         responses={
             (200, JSON): ExcerptSerializer(many=True),
             **EXPORT_RESPONSES,
@@ -229,8 +242,9 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
         curator = is_curator(request.user)
         plan = self.search_plan(queryset)
         rows = plan.rows(queryset)  # searched and sorted
+        byte_order_mark = self.byte_order_mark(request)  # checked for a page too: bom=true there is a 400
         if self.exporting(request):
-            return self.export(rows, plan.counted(queryset))  # every row as a file (ExportMixin)
+            return self.export(rows, plan.counted(queryset), byte_order_mark)  # every row as a file (ExportMixin)
         page = self.paginator.paginate_queryset(
             rows,
             request,
@@ -258,14 +272,27 @@ class ExcerptViewSet(FacetsMixin, RandomMixin, CitationsMixin, ExportMixin, Hist
             return None
         return CompiledPages(("filtered excerpts", request_filters(request, self), version), queryset)
 
+    @extend_schema(
+        summary="Retrieve one excerpt, as JSON or as JSON-LD",
+        parameters=[EXCERPT_ID, DETAIL_FORMAT_PARAMETER],
+        responses={
+            (200, JSON): ExcerptSerializer,
+            (200, LINKED_DATA_MEDIA_TYPE): LINKED_DATA_RESPONSE,
+            **DETAIL_RESPONSES,
+        },
+    )
     def retrieve(self, request, *args, **kwargs):
         if is_curator(request.user) or request.query_params:
-            return Response(self.represent([self.get_object()])[0])
-        # The public's excerpt needs no model instance: the representation's own queries find it if it is published.
-        found = representations.excerpts([int(kwargs["pk"])], self.links(request), published=True)
-        if not found:
-            raise Http404
-        return Response(found[0])
+            excerpt = self.represent([self.get_object()])[0]
+        else:
+            # The public's excerpt needs no model instance: the representation's queries find it if it is published.
+            found = representations.excerpts([int(kwargs["pk"])], self.links(request), published=True)
+            if not found:
+                raise Http404
+            excerpt = found[0]
+        if self.describing_linked_data(request):
+            return Response(self.linked_data(excerpt))  # a schema.org Quotation (LinkedDataMixin)
+        return Response(excerpt)
 
     def represent(self, excerpts, highlights=None, request=None):
         """
