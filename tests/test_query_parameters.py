@@ -11,7 +11,7 @@ import yaml
 from django.core.management import call_command
 from django.urls import reverse
 
-from excerpts.api.filters import EMPTY_VALUE
+from excerpts.api.filters import EMPTY_VALUE, REPEATED_VALUE
 from tests import factories
 
 
@@ -109,3 +109,36 @@ def test_no_parameter_carries_an_example_that_swagger_ui_would_fill_in_as_its_va
     described = {parameter["name"]: parameter["description"] for parameter in excerpt_list}
     assert "1958-07" in described["date_before"]
     assert "commune" in described["q"]
+
+
+def test_a_parameter_of_one_value_given_twice_is_a_400_naming_it_and_a_list_parameter_takes_several(
+    document, corpus, generous_rate_limits
+):
+    # A QueryDict reads the last of repeated values: page_size=[]&page_size=1 answered 200, its first value unchecked.
+    client = factories.api_client()
+    several = 0
+    for path, parameter in query_parameters(document):
+        name = parameter["name"]
+        url = fill(path, corpus) + f"?{name}=x&{name}=y"
+        response = client.get(url)
+        assert response.status_code == 400, f"{url}: {response.status_code}"
+        reasons = {error["name"]: error["reason"] for error in response.json()["errors"]}
+        if parameter["schema"].get("type") == "array":
+            several += 1  # a list: the values are checked one by one, and "x" is none of them
+            assert reasons.get(name) != REPEATED_VALUE, url
+        else:
+            assert reasons == {name: REPEATED_VALUE}, url
+    assert several >= 5
+    both = client.get(reverse("excerpt-list"), {"speaker": ["nikita-khrushchev", "mao-zedong"]})
+    assert both.status_code == 200 and both.json()["count"] >= 1
+
+
+def test_a_repeated_page_size_or_cursor_is_refused_even_where_the_filters_were_checked_before(corpus):
+    # The excerpt list keeps its filtered queryset per filters (position and size aside), so a second request with the
+    # same filters skips the filter backend's checks: the paginator checks its own parameters.
+    client = factories.api_client()
+    assert client.get(reverse("excerpt-list"), {"page_size": 5}).status_code == 200
+    for name in ("page_size", "cursor"):
+        response = client.get(reverse("excerpt-list") + f"?{name}=1&{name}=2")
+        assert response.status_code == 400
+        assert response.json()["errors"] == [{"name": name, "reason": REPEATED_VALUE}]

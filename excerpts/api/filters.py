@@ -48,6 +48,14 @@ def literal_error(message, code="invalid"):
     return forms.ValidationError("%(message)s", code=code, params={"message": message})
 
 
+REPEATED_VALUE = "Give this parameter once: it takes one value."
+
+
+def takes_many(filter):
+    """Whether a filter reads every value of its parameter (speaker=a&speaker=b), not one."""
+    return isinstance(filter, django_filters.MultipleChoiceFilter | django_filters.ModelMultipleChoiceFilter)
+
+
 class StrictFilterBackend(DjangoFilterBackend):
     """DjangoFilterBackend that answers 400 to query parameters the endpoint does not define."""
 
@@ -97,6 +105,17 @@ class StrictFilterBackend(DjangoFilterBackend):
         empty = sorted(name for name, values in request.query_params.lists() if not all(map(str.strip, values)))
         if empty:
             raise ValidationError({name: [EMPTY_VALUE] for name in empty})
+        # A parameter of one value given twice: Django's QueryDict would read the last and drop the rest unchecked.
+        several = {
+            name
+            for name, filter in (filterset_class.base_filters if filterset_class else {}).items()
+            if takes_many(filter)
+        }
+        repeated = sorted(
+            name for name, values in request.query_params.lists() if len(values) > 1 and name not in several
+        )
+        if repeated:
+            raise ValidationError({name: [REPEATED_VALUE] for name in repeated})
         return super().filter_queryset(request, queryset, view)
 
     def get_filterset(self, request, queryset, view):

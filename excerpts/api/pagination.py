@@ -38,7 +38,7 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from ..research import caching, limits
 from .caching import request_parts
-from .filters import CACHE_BUSTER
+from .filters import CACHE_BUSTER, REPEATED_VALUE
 
 
 def _value_of(obj, path):
@@ -215,7 +215,7 @@ class KeysetPagination(BasePagination):
         return limits.COUNT_LIMIT
 
     def get_page_size(self, request):
-        raw = request.query_params.get(self.page_size_query_param)
+        raw = self._one(request, self.page_size_query_param)
         if raw is None:
             return self.page_size
         if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= self.max_page_size:
@@ -224,8 +224,16 @@ class KeysetPagination(BasePagination):
             )
         return int(raw)
 
+    @staticmethod
+    def _one(request, name):
+        """The parameter's value, None if absent; a 400 if it is given more than once (the filter backend's rule)."""
+        values = request.query_params.getlist(name)
+        if len(values) > 1:
+            raise ValidationError({name: [REPEATED_VALUE]})
+        return values[0] if values else None
+
     def decode_cursor(self, request, keys):
-        raw = request.query_params.get(self.cursor_query_param)
+        raw = self._one(request, self.cursor_query_param)
         if raw is None:
             return None
         error = ValidationError(

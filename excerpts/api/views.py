@@ -20,6 +20,7 @@ from .conditional import ConditionalGetMixin
 from .filters import (
     CACHE_BUSTER,
     EMPTY_VALUE,
+    REPEATED_VALUE,
     EventFilterSet,
     ExcerptFilterSet,
     SourceFilterSet,
@@ -94,6 +95,8 @@ class CuratedViewSet(ConditionalGetMixin, viewsets.ModelViewSet):
         return context
 
     def perform_content_negotiation(self, request, force=False):
+        if len(request.query_params.getlist(api_settings.URL_FORMAT_OVERRIDE)) > 1:
+            raise ValidationError({api_settings.URL_FORMAT_OVERRIDE: [REPEATED_VALUE]})  # DRF would read the first
         try:
             return super().perform_content_negotiation(request, force)
         except Http404:
