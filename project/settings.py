@@ -406,7 +406,8 @@ SPECTACULAR_SETTINGS = {
         "Primary-source historical excerpts (speeches, editorials, letters, declarations, quotations) with "
         "their speaker, EDTF date, source, page, topics and occasion. Errors are RFC 9457 problem details "
         "(`application/problem+json`). An empty value of any query parameter is a 400, like an unknown parameter: "
-        "leave a parameter out to not use it. A GET or HEAD of a path without its trailing slash is redirected "
+        "leave a parameter out to not use it. So is a parameter that takes one value given twice (a list parameter, "
+        "such as speaker, takes several). A GET or HEAD of a path without its trailing slash is redirected "
         "(301) to the path with it."
     ),
     "VERSION": "1.0.0",
