@@ -139,8 +139,8 @@ def test_try_it_out_on_the_excerpt_list_starts_with_every_parameter_empty(live_s
                 .join(""),
         ]))"""
     )
-    # Nothing is filled in for the user but a documented default (page_size's 20), which changes no answer: the
-    # request sent is the one they build. (The schema gave date_before and q examples, which became values.)
+    # Nothing is filled in for the user but documented defaults (page_size's 20, bom's false), which change no
+    # answer: the request sent is the one they build. (Examples of date_before and q became values.)
     filled = {name: value for name, value in values.items() if value not in ("", "--")}
-    assert filled == {"page_size": str(limits.PAGE_SIZE)}
+    assert filled == {"page_size": str(limits.PAGE_SIZE), "bom": "false"}
     assert violations(page) == []

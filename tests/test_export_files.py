@@ -12,6 +12,7 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from excerpts.api import dumps, filenames
+from excerpts.api.filters import EMPTY_VALUE, REPEATED_VALUE
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -80,8 +81,8 @@ def test_a_head_of_a_csv_with_bom_has_the_headers_and_no_body(client, two_langua
     ("params", "reason"),
     [
         ({"format": "csv", "bom": "maybe"}, "Must be true or false, not 'maybe'."),
-        ({"format": "csv", "bom": ""}, "Must be true or false, not ''."),
-        ({"format": "csv", "bom": ["true", "false"]}, "Give bom once, true or false."),
+        ({"format": "csv", "bom": ""}, EMPTY_VALUE),  # the rule of every parameter
+        ({"format": "csv", "bom": ["true", "false"]}, REPEATED_VALUE),
         ({"format": "jsonl", "bom": "true"}, "Only a CSV export has a byte-order mark"),
         ({"bom": "true"}, "Only a CSV export has a byte-order mark"),
     ],
