@@ -4,12 +4,12 @@ Reads of the API that carry no cookie skip the browser session.
 A session lives in a cookie: a request without one has none to load, and a read (GET, HEAD, OPTIONS) must not
 start one. Yet Django's session, authentication and messages middleware build a session store, a lazy user and
 a message store for every request, and DRF's session authentication then consults the empty session, which
-together costs about a tenth of an anonymous read of the API. These subclasses of the three stand in their
-places in settings.MIDDLEWARE (the admin's checks find them there) and let such a read through untouched: the
-user is the anonymous one the empty session would give, and once that user has been consulted the answer varies
-on Cookie, as Django's session middleware makes it vary when the session was read. So a sessionless read is
-answered with the same status, headers and body as before; everything else (a cookie, a write, the admin, the
-site's pages) goes through the three as Django wrote them.
+together cost about 7% of an anonymous read of one excerpt (0.64-0.67 ms in-process before, 0.60-0.63 after).
+These subclasses of the three stand in their places in settings.MIDDLEWARE (the admin's checks find them there)
+and let such a read through untouched: the user is the anonymous one the empty session would give, and once that
+user has been consulted the answer varies on Cookie, as Django's session middleware makes it vary when the
+session was read. So a sessionless read is answered with the same status, headers and body as before; everything
+else (a cookie, a write, the admin, the site's pages) goes through the three as Django wrote them.
 """
 
 from django.contrib.auth import middleware as auth
