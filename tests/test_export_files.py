@@ -133,7 +133,7 @@ def disposition(header):
 
 def test_the_export_is_named_after_its_filters_and_the_day(client, two_languages):
     response = client.get(
-        reverse(LIST), {"speaker": "mao-zedong", "date_after": "1958", "format": "csv", "page_size": 5}
+        reverse(LIST), {"speaker": "mao-zedong", "date_after": "1958", "format": "csv", "page_size": 5, "_": "1764"}
     )
     assert response["Content-Disposition"] == (
         f'attachment; filename="excerpts_speaker-mao-zedong_date_after-1958_{today()}.csv"'
