@@ -115,7 +115,8 @@ class CitationsMixin:
         style = self.request.query_params.get("style", citations.DEFAULT_STYLE)
         if style not in citations.STYLES:
             raise ValidationError({"style": [f"Unknown citation style. Use one of: {', '.join(citations.STYLES)}."]})
-        response = HttpResponse(citations.render(excerpts, style), content_type=citations.STYLES[style])
+        cited = [citations.of_excerpt(excerpt) for excerpt in excerpts]
+        response = HttpResponse(citations.render(cited, style), content_type=citations.STYLES[style])
         response["Content-Disposition"] = f'inline; filename="citations.{style.replace("csl-", "")}"'
         return response
 

@@ -24,6 +24,8 @@ from rest_framework.reverse import reverse
 from ..models import Excerpt
 from ..research import citations
 
+# A source's columns, in the order of SourceRow's fields.
+SOURCE_COLUMNS = ("id", "title", "author", "date", "url", "place", "publisher", "kind", "archive")
 # The columns read for each excerpt, in the order ``_representation`` unpacks them.
 COLUMNS = (
     "id",
@@ -45,8 +47,8 @@ COLUMNS = (
     "original_text",
     "translator",
     "context",
-    *(f"source__{name}" for name in ("id", "title", "author", "date", "url", "place", "publisher")),
-    *(f"quoted_in__{name}" for name in ("id", "title", "author", "date", "url", "place", "publisher")),
+    *(f"source__{name}" for name in SOURCE_COLUMNS),
+    *(f"quoted_in__{name}" for name in SOURCE_COLUMNS),
 )
 KIND_LABELS = {value: str(label) for value, label in Excerpt.Kind.choices}
 # Sentinels that fit the URL patterns' lookups (api/views.py), replaced by each row's own id or slug.
@@ -55,7 +57,7 @@ SLUG_SENTINEL = "slug-sentinel-5e1d"
 
 
 class SourceRow(NamedTuple):
-    """A source as the rows give it: its summary's fields, and what its citation reads (citations.Publication)."""
+    """A source as the rows give it: its summary's fields, and what its citation reads."""
 
     id: int
     title: str
@@ -64,6 +66,21 @@ class SourceRow(NamedTuple):
     url: str
     place: str
     publisher: str
+    kind: str
+    archive: str
+
+    def work(self) -> citations.Work:
+        return citations.Work(
+            key=self.id,
+            title=self.title,
+            author=self.author,
+            kind=self.kind,
+            publisher=self.publisher,
+            place=self.place,
+            date=self.date,
+            url=self.url,
+            archive=self.archive,
+        )
 
     def summary(self) -> dict[str, Any]:
         # As SourceSummarySerializer: a source without a URL has null, not "".
@@ -183,17 +200,22 @@ def _representation(row, topics, links, highlight):
         translator,
         context,
     ) = row[:19]
-    source = SourceRow(*row[19:26])
-    quoted_in = SourceRow(*row[26:33]) if row[26] is not None else None
-    citation = citations.note(
+    width = len(SOURCE_COLUMNS)
+    source = SourceRow(*row[19 : 19 + width])
+    quoted_in = SourceRow(*row[19 + width :]) if row[19 + width] is not None else None
+    citation = citations.Citation(
+        id=pk,
         speaker=speaker_name,
-        kind=KIND_LABELS.get(kind, kind),
-        date=date_display,
+        kind=kind,
+        kind_label=KIND_LABELS.get(kind, kind),
+        paraphrase=attribution == Excerpt.Attribution.PARAPHRASE,
+        date_display=date_display,
         event=event_name if event_slug is not None else None,
-        source=source,
-        locator=locator,
-        quoted_in=quoted_in,
-        quoted_in_locator=quoted_in_locator,
+        translator=translator,
+        work=source.work(),
+        pages=citations.pages(locator),
+        quoted_in=None if quoted_in is None else quoted_in.work(),
+        quoted_in_pages=citations.pages(quoted_in_locator),
     )
     return {
         "id": pk,
@@ -218,6 +240,6 @@ def _representation(row, topics, links, highlight):
         "original_text": original_text,
         "translator": translator,
         "context": context,
-        "citation": citation,
+        "citation": citations.chicago_note(citation),
         "highlight": highlight,
     }

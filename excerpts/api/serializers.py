@@ -90,8 +90,8 @@ EXCERPT_EXAMPLE = {
     "original_text": "",
     "translator": "",
     "context": "Closed session of the congress, the speech later known as the Secret Speech.",
-    "citation": "Nikita Khrushchev, speech, 25 February 1956, Twentieth Congress of the CPSU, in On the Cult of "
-    "Personality and Its Consequences (1956).",
+    "citation": "Nikita Khrushchev, speech, 25 February 1956, Twentieth Congress of the CPSU, in “On the Cult "
+    "of Personality and Its Consequences”, 1956.",
     "highlight": None,
 }
 
@@ -104,7 +104,11 @@ class ExcerptSerializer(serializers.ModelSerializer):
     source = SourceSummarySerializer()
     quoted_in = SourceSummarySerializer(allow_null=True)
     topics = TopicSummarySerializer(many=True)
-    citation = serializers.SerializerMethodField(help_text="A Chicago-style note citing the excerpt.")
+    citation = serializers.SerializerMethodField(
+        help_text="A Chicago note citing the excerpt: who, what kind of words, when and at what occasion, in the work "
+        "that prints them (rendered by citeproc-py in the CSL style chicago-notes-bibliography-16th-edition) with "
+        "the pages, then the work that quotes them. A paraphrase cites the work that states the position."
+    )
     highlight = serializers.SerializerMethodField()
 
     class Meta:
@@ -112,7 +116,7 @@ class ExcerptSerializer(serializers.ModelSerializer):
         fields = PUBLIC_FIELDS
 
     def get_citation(self, excerpt) -> str:
-        return citations.chicago_note(excerpt)
+        return citations.chicago_note(citations.of_excerpt(excerpt))
 
     @extend_schema_field(
         {

