@@ -82,6 +82,10 @@ def test_the_schema_documents_the_link_header_of_every_paginated_list(document):
     assert "Link" not in document["paths"][reverse("excerpt-facets")]["get"]["responses"]["200"].get("headers", {})
 
 
+def body(response):
+    return b"".join(response.streaming_content) if response.streaming else response.content
+
+
 def test_every_read_that_checks_its_parameters_takes_a_cache_buster_and_answers_as_without_it(
     document, three_excerpts
 ):
@@ -103,7 +107,7 @@ def test_every_read_that_checks_its_parameters_takes_a_cache_buster_and_answers_
         asked = {"seed": 1} if path == reverse("excerpt-random") else {}
         plain, busted = client.get(url, asked), client.get(url, {**asked, "_": "1733300000000"})
         assert busted.status_code == plain.status_code == 200, path
-        if plain["Content-Type"].startswith("application/json"):
+        if plain["Content-Type"].startswith("application/json") and not plain.streaming:
             without_links = [
                 {key: value for key, value in answer.json().items() if key not in ("next", "previous")}
                 if isinstance(answer.json(), dict)
@@ -112,7 +116,7 @@ def test_every_read_that_checks_its_parameters_takes_a_cache_buster_and_answers_
             ]
             assert without_links[0] == without_links[1], path
         else:
-            assert plain.content == busted.content, path
+            assert body(plain) == body(busted), path
         walked += 1
     assert walked >= 12
     # Nothing in the operations without the strict filter backend: the dumps and an excerpt's history.

@@ -11,7 +11,8 @@ import functools
 import secrets
 
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework.decorators import action
 from rest_framework.exceptions import ValidationError
 from rest_framework.fields import BooleanField
@@ -25,11 +26,14 @@ from . import filenames, linked_data, renderers
 from .caching import request_parts
 from .filters import CACHE_BUSTER
 from .openapi import (
+    BOM_PARAMETER,
     CITATION_RESPONSES,
     CURATOR_DETAIL_RESPONSES,
     DETAIL_RESPONSES,
     EXCERPT_ID,
+    EXPORT_DESCRIPTION,
     JSON,
+    LINKED_DATA_RESPONSE,
     LIST_RESPONSES,
     STYLE_PARAMETER,
     FacetsSerializer,
@@ -41,6 +45,13 @@ from .statement_budget import lift_statement_budget
 
 # The list's parameter asking for a CSV export that starts with a UTF-8 byte-order mark (ExportMixin).
 BOM = "bom"
+# Every text format has an operation of its own too, at a URL that names the format (api/urls.py): its one 200
+# declares that one media type, so that a client generator types the answer (a string, or JSON), where the list's
+# and cite/'s answers depend on a parameter. The file extension of each citation style's URL:
+CITATION_EXTENSIONS = {"csl-json": "json", "bibtex": "bib", "ris": "ris", "chicago": "txt"}
+# The actions that answer with every match at once (the heavier rate limit applies, api/views.py).
+EXPORTS = ("export_csv", "export_jsonl")
+BIBLIOGRAPHIES = ("cite_list", *(f"cite_list_{style.replace('-', '_')}" for style in citations.STYLES))
 
 
 class FacetsMixin:
@@ -108,17 +119,65 @@ class RandomMixin:
         return Response({"seed": seed, "results": self.get_serializer(excerpts, many=True).data})
 
 
-class CitationsMixin:
-    """``cite/``: one excerpt's citation, or a bibliography of the filtered list, in a reference manager's format."""
+def _citation_operation(style, *, many):
+    """The operation citing one excerpt (or, if ``many``, every match) in ``style`` alone: cite.bib and the like."""
+    media_type = citations.STYLES[style].split(";")[0]
+    extension = CITATION_EXTENSIONS[style]
+    body = {"type": "array", "items": {"type": "object"}} if style == "csl-json" else OpenApiTypes.STR
 
-    def citation_response(self, excerpts):
-        style = self.request.query_params.get("style", citations.DEFAULT_STYLE)
+    def operation(self, request, pk=None):
+        return self.citation_response(self.bibliography() if many else [self.get_object()], style)
+
+    operation.__doc__ = (
+        f"Citations of every excerpt the filters match, as {style}, in list order: cite/?style={style} with this "
+        f"one media type. At most 1000 (MAX_BIBLIOGRAPHY); a larger set is a 400."
+        if many
+        else f"The excerpt's citation as {style}: cite/?style={style} with this one media type."
+    )
+    return extend_schema(
+        summary=f"Cite every matching excerpt as {style} (cite.{extension})"
+        if many
+        else f"Cite one excerpt as {style} (cite.{extension})",
+        operation_id=f"v1_excerpts_cite_{'list_' if many else ''}{style.replace('-', '_')}",
+        parameters=None if many else [EXCERPT_ID],
+        filters=many,
+        responses={
+            (200, media_type): OpenApiResponse(body, description=f"The citation{'s' if many else ''} as {style}."),
+            **(LIST_RESPONSES if many else DETAIL_RESPONSES),
+        },
+    )(operation)
+
+
+class CitationsMixin:
+    """
+    ``cite/``: one excerpt's citation, or a bibliography of the filtered list, in a reference manager's format
+    (``style``); and the same at URLs that name the format, one operation each (``cite.bib``, ...).
+    """
+
+    def citation_response(self, excerpts, style=None):
+        if style is None:
+            style = self.request.query_params.get("style", citations.DEFAULT_STYLE)
         if style not in citations.STYLES:
             raise ValidationError({"style": [f"Unknown citation style. Use one of: {', '.join(citations.STYLES)}."]})
         cited = [citations.of_excerpt(excerpt) for excerpt in excerpts]
         response = HttpResponse(citations.render(cited, style), content_type=citations.STYLES[style])
-        response["Content-Disposition"] = f'inline; filename="citations.{style.replace("csl-", "")}"'
+        response["Content-Disposition"] = f'inline; filename="citations.{CITATION_EXTENSIONS[style]}"'
         return response
+
+    def bibliography(self):
+        """Every excerpt the filters match, in list order, if they are at most MAX_BIBLIOGRAPHY; else a 400."""
+        bound = limits.MAX_BIBLIOGRAPHY
+        excerpts = list(self.matching_rows()[: bound + 1])
+        if len(excerpts) > bound:
+            raise ValidationError(
+                {
+                    "request": [
+                        f"More than {bound} excerpts match; a bibliography holds at most {bound}. "
+                        "Narrow the filters, or export the list with format=csv or format=jsonl."
+                    ]
+                }
+            )
+        return excerpts
 
     @extend_schema(
         summary="Cite one excerpt",
@@ -128,7 +187,10 @@ class CitationsMixin:
     )
     @action(detail=True, pagination_class=None, extra_query_params=("style",))
     def cite(self, request, pk=None):
-        """The excerpt's citation in the format a reference manager imports."""
+        """
+        The excerpt's citation in the format a reference manager imports. Each format also has an operation of its
+        own, whose schema declares its one media type: cite.json, cite.bib, cite.ris and cite.txt.
+        """
         return self.citation_response([self.get_object()])
 
     @extend_schema(
@@ -142,20 +204,19 @@ class CitationsMixin:
     def cite_list(self, request):
         """
         Citations of every excerpt the filters match, in list order: at most 1000 (MAX_BIBLIOGRAPHY); narrow
-        the filters for more (a larger set is a 400).
+        the filters for more (a larger set is a 400). Each format also has an operation of its own, whose schema
+        declares its one media type: cite.json, cite.bib, cite.ris and cite.txt.
         """
-        bound = limits.MAX_BIBLIOGRAPHY
-        excerpts = list(self.matching_rows()[: bound + 1])
-        if len(excerpts) > bound:
-            raise ValidationError(
-                {
-                    "request": [
-                        f"More than {bound} excerpts match; a bibliography holds at most {bound}. "
-                        "Narrow the filters, or export the list with format=csv or format=jsonl."
-                    ]
-                }
-            )
-        return self.citation_response(excerpts)
+        return self.citation_response(self.bibliography())
+
+    cite_csl_json = _citation_operation("csl-json", many=False)
+    cite_bibtex = _citation_operation("bibtex", many=False)
+    cite_ris = _citation_operation("ris", many=False)
+    cite_chicago = _citation_operation("chicago", many=False)
+    cite_list_csl_json = _citation_operation("csl-json", many=True)
+    cite_list_bibtex = _citation_operation("bibtex", many=True)
+    cite_list_ris = _citation_operation("ris", many=True)
+    cite_list_chicago = _citation_operation("chicago", many=True)
 
 
 class ExportMixin:
@@ -171,7 +232,7 @@ class ExportMixin:
         The query parameters the action takes besides the filters and the page's (filters.StrictFilterBackend): an
         @action's own, and ``bom`` on the list alone (``list`` is no @action to declare it).
         """
-        return self.__dict__.get("_extra_query_params", (BOM,) if self.action == "list" else ())
+        return self.__dict__.get("_extra_query_params", (BOM,) if self.action in ("list", "export_csv") else ())
 
     @extra_query_params.setter
     def extra_query_params(self, value):
@@ -181,7 +242,47 @@ class ExportMixin:
     def get_renderers(self):
         if self.action == "list":
             return [renderer() for renderer in renderers.LIST_RENDERERS]
+        if self.action == "export_csv":
+            return [renderers.CSVRenderer()]
+        if self.action == "export_jsonl":
+            return [renderers.JSONLinesRenderer(), renderers.NDJSONRenderer()]
         return super().get_renderers()
+
+    @extend_schema(
+        summary="Export every matching excerpt as CSV (export.csv)",
+        operation_id="v1_excerpts_export_csv",
+        parameters=[BOM_PARAMETER],
+        filters=True,
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("CSV")),
+            **LIST_RESPONSES,
+        },
+    )
+    def export_csv(self, request):
+        """The whole filtered list as a CSV file, streamed: the list's format=csv, with this one media type."""
+        return self.export_matches(request)
+
+    @extend_schema(
+        summary="Export every matching excerpt as JSON Lines (export.jsonl)",
+        operation_id="v1_excerpts_export_jsonl",
+        filters=True,
+        responses={
+            (200, "application/jsonl"): OpenApiResponse(
+                OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("JSON Lines, one excerpt as JSON a line")
+            ),
+            **LIST_RESPONSES,
+        },
+    )
+    def export_jsonl(self, request):
+        """The whole filtered list as a JSON Lines file, streamed: the list's format=jsonl, with one media type."""
+        return self.export_matches(request)
+
+    def export_matches(self, request):
+        """Every excerpt the filters and the search match, in list order, as the accepted export format."""
+        queryset = self.filter_queryset(self.get_queryset())
+        plan = self.search_plan(queryset)
+        byte_order_mark = self.byte_order_mark(request)
+        return self.export(plan.rows(queryset), plan.counted(queryset), byte_order_mark)
 
     def finalize_response(self, request, response, *args, **kwargs):
         if isinstance(response, Response) and isinstance(
@@ -250,7 +351,19 @@ class LinkedDataMixin:
     def get_renderers(self):
         if self.action == "retrieve":
             return [renderer() for renderer in renderers.DETAIL_RENDERERS]
+        if self.action == "retrieve_linked_data":
+            return [renderers.JSONLDRenderer()]
         return super().get_renderers()
+
+    @extend_schema(
+        summary="Retrieve one excerpt as JSON-LD ({id}.jsonld)",
+        operation_id="v1_excerpts_retrieve_linked_data",
+        parameters=[EXCERPT_ID],
+        responses={(200, renderers.JSONLDRenderer.media_type): LINKED_DATA_RESPONSE, **DETAIL_RESPONSES},
+    )
+    def retrieve_linked_data(self, request, pk=None):
+        """The excerpt as a schema.org Quotation in JSON-LD: the detail's format=jsonld, with this one media type."""
+        return self.retrieve(request, pk=pk)
 
     def describing_linked_data(self, request):
         """Whether the request asks for JSON-LD rather than the API's JSON."""

@@ -449,11 +449,12 @@ def curated_schema(name, plural, serializer, write_serializer, written=None, loo
 FORMAT_PARAMETER = OpenApiParameter(
     "format",
     str,
-    enum=["json", "csv", "jsonl"],
+    enum=["json"],
     description=(
-        "json (default): one page. csv or jsonl: the whole filtered list as a file, streamed (cursor and page_size "
-        "are ignored). The same as Accept: text/csv, application/jsonl or application/x-ndjson. CSV flattens the "
-        "nested objects (speaker_slug, speaker_name, ...) and joins topic slugs with ';'."
+        "json (default): one page, this operation's one format. The whole filtered list as a file has operations of "
+        "its own, export.csv and export.jsonl, whose schema declares the file (format=csv and format=jsonl here, "
+        "or Accept: text/csv, application/jsonl or application/x-ndjson, still answer with the same files for "
+        "clients written before them)."
     ),
 )
 REFERENCE_FORMAT_PARAMETER = OpenApiParameter(
@@ -470,8 +471,9 @@ BOM_PARAMETER = OpenApiParameter(
     bool,
     default=False,
     description=(
-        "true: the CSV export (format=csv) starts with a UTF-8 byte-order mark, so that Excel opens Chinese, Russian "
-        "and other non-Latin text correctly (without one it reads the file in the computer's legacy code page). "
+        "true: the CSV export (export.csv, or format=csv on the list) starts with a UTF-8 byte-order mark, so that "
+        "Excel opens Chinese, Russian and other non-Latin text correctly (without one it reads the file in the "
+        "computer's legacy code page). "
         "Leave it out (false) for programs, which may not expect the mark. true with any other format is a 400."
     ),
 )
@@ -483,25 +485,16 @@ EXPORT_DESCRIPTION = (
     "(UTC), as in excerpts_speaker-mao-zedong_date_after-1958_2026-12-04.csv; filename* (RFC 8187) carries the "
     "name in UTF-8, filename an ASCII form of it."
 )
-EXPORT_RESPONSES = {
-    (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("CSV")),
-    (200, "application/jsonl"): OpenApiResponse(
-        OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("JSON Lines, one excerpt as JSON a line")
-    ),
-    (200, "application/x-ndjson"): OpenApiResponse(
-        OpenApiTypes.STR, description=EXPORT_DESCRIPTION.format("the same as application/jsonl")
-    ),
-}
-
 # One excerpt as JSON-LD (api/linked_data.py).
 
 DETAIL_FORMAT_PARAMETER = OpenApiParameter(
     "format",
     str,
-    enum=["json", "jsonld"],
+    enum=["json"],
     description=(
-        "json (default): the excerpt as the API shows it. jsonld: a schema.org Quotation in JSON-LD, the same as "
-        "Accept: application/ld+json."
+        "json (default): the excerpt as the API shows it, this operation's one format. The excerpt as a schema.org "
+        "Quotation in JSON-LD has an operation of its own, {id}.jsonld (format=jsonld or Accept: "
+        "application/ld+json here still answer with it, for clients written before it)."
     ),
 )
 
@@ -671,18 +664,17 @@ DUMP_LATEST_RESPONSES = {
 STYLE_PARAMETER = OpenApiParameter(
     "style",
     str,
-    enum=list(citations.STYLES),
+    enum=[citations.DEFAULT_STYLE],
     default=citations.DEFAULT_STYLE,
     description=(
-        "csl-json (an array of CSL-JSON items, for Zotero, Mendeley and citeproc), bibtex (biblatex fields), ris, "
-        "or chicago (plain-text notes, one a line)."
+        "csl-json (default): an array of CSL-JSON items, for Zotero, Mendeley and citeproc; this operation's one "
+        "documented format. Each format has an operation of its own whose schema declares its media type: "
+        "cite.json (CSL-JSON), cite.bib (BibTeX, biblatex fields), cite.ris (RIS) and cite.txt (Chicago notes, one "
+        "a line). style=bibtex, ris and chicago here still answer with them, for clients written before them."
     ),
 )
 CITATION_RESPONSES = {
-    (200, media_type.split(";")[0]): OpenApiResponse(
-        # CSL-JSON is an array of items; the other styles are text.
-        {"type": "array", "items": {"type": "object"}} if style == "csl-json" else OpenApiTypes.STR,
-        description=f"The citation as {style}.",
-    )
-    for style, media_type in citations.STYLES.items()
+    (200, citations.STYLES[citations.DEFAULT_STYLE]): OpenApiResponse(
+        {"type": "array", "items": {"type": "object"}}, description="The citation as CSL-JSON: an array of items."
+    ),
 }

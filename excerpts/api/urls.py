@@ -4,6 +4,7 @@ from django.urls import include, path, re_path
 from rest_framework.routers import DefaultRouter
 
 from . import docs, downloads, dumps, views
+from .actions import CITATION_EXTENSIONS
 from .problems import api_not_found
 
 router = DefaultRouter()
@@ -13,7 +14,36 @@ router.register("topics", views.TopicViewSet, basename="topic")
 router.register("sources", views.SourceViewSet, basename="source")
 router.register("events", views.EventViewSet, basename="event")
 
+
+def excerpt_operation(pattern, method, name):
+    """A route to one method of the excerpt viewset (the router routes the rest, each with a trailing slash)."""
+    return re_path(rf"^v1/excerpts/{pattern}$", views.ExcerptViewSet.as_view({"get": method}), name=name)
+
+
+# Each text format's own operation (api/actions.py), ahead of the router, whose format-suffix routes would take
+# cite.bib for cite/ with format=bib.
+FORMATTED = [
+    excerpt_operation(r"export\.csv", "export_csv", "excerpt-export-csv"),
+    excerpt_operation(r"export\.jsonl", "export_jsonl", "excerpt-export-jsonl"),
+    excerpt_operation(rf"(?P<pk>{views.ID_PATTERN})\.jsonld", "retrieve_linked_data", "excerpt-linked-data"),
+    *(
+        route
+        for style, extension in CITATION_EXTENSIONS.items()
+        for route in (
+            excerpt_operation(
+                rf"cite\.{extension}", f"cite_list_{style.replace('-', '_')}", f"excerpt-cite-list-{extension}"
+            ),
+            excerpt_operation(
+                rf"(?P<pk>{views.ID_PATTERN})/cite\.{extension}",
+                f"cite_{style.replace('-', '_')}",
+                f"excerpt-cite-{extension}",
+            ),
+        )
+    ),
+]
+
 urlpatterns = [
+    *FORMATTED,
     path("v1/", include(router.urls)),
     path("v1/dumps/", downloads.DumpListView.as_view(), name="dump-list"),
     re_path(r"^v1/dumps/latest\.(?P<format>csv|jsonl)\.gz$", downloads.DumpLatestView.as_view(), name="dump-latest"),

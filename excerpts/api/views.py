@@ -15,7 +15,16 @@ from rest_framework.settings import api_settings
 from ..models import Event, Excerpt, Source, Speaker, Topic
 from ..research import caching, search
 from . import renderers, representations
-from .actions import CitationsMixin, ExportMixin, FacetsMixin, HistoryMixin, LinkedDataMixin, RandomMixin
+from .actions import (
+    BIBLIOGRAPHIES,
+    EXPORTS,
+    CitationsMixin,
+    ExportMixin,
+    FacetsMixin,
+    HistoryMixin,
+    LinkedDataMixin,
+    RandomMixin,
+)
 from .conditional import ConditionalGetMixin
 from .filters import (
     CACHE_BUSTER,
@@ -28,16 +37,13 @@ from .filters import (
     TopicFilterSet,
     request_filters,
 )
-from .linked_data import MEDIA_TYPE as LINKED_DATA_MEDIA_TYPE
 from .openapi import (
     BOM_PARAMETER,
     DETAIL_FORMAT_PARAMETER,
     DETAIL_RESPONSES,
     EXCERPT_ID,
-    EXPORT_RESPONSES,
     FORMAT_PARAMETER,
     JSON,
-    LINKED_DATA_RESPONSE,
     LIST_RESPONSES,
     curated_schema,
 )
@@ -172,7 +178,9 @@ class ExcerptViewSet(
     results are ordered by relevance unless `ordering` says otherwise, and each carries a
     `highlight`: its best matching passage with the hits in `<mark>` elements.
 
-    `format=csv` or `format=jsonl` exports the whole filtered list as a streamed file.
+    `export.csv` and `export.jsonl` export the whole filtered list as a streamed file (as `format=csv` and
+    `format=jsonl` on the list do); `{id}.jsonld` is an excerpt in JSON-LD, and `cite.json`, `cite.bib`, `cite.ris`
+    and `cite.txt` its citation (or, on the list, a bibliography) in each format.
 
     Curators (token or admin session) also see drafts, with each excerpt's `status`, `created` and
     `updated`, and may filter by `status`. They write speakers, events and topics by slug and sources
@@ -191,7 +199,7 @@ class ExcerptViewSet(
     def get_queryset(self):
         if is_curator(self.request.user):
             return Excerpt.objects.with_related()
-        if self.action in ("list", "retrieve"):
+        if self.action in ("list", "retrieve", "retrieve_linked_data", *EXPORTS):
             # Rows are read for their ids and sort keys alone; represent() reads what the public sees of them.
             return Excerpt.objects.published().only(*SORT_FIELDS)
         return Excerpt.objects.with_related().published()
@@ -210,7 +218,7 @@ class ExcerptViewSet(
             return self.exporting(request)
         if self.action == "facets":
             return not self.facets_of_the_whole_corpus(request)
-        return self.action == "cite_list"
+        return self.action in EXPORTS or self.action in BIBLIOGRAPHIES
 
     def search_plan(self, queryset, ordered=True):
         """
@@ -228,15 +236,11 @@ class ExcerptViewSet(
         queryset = self.filter_queryset(self.get_queryset())
         return self.search_plan(queryset, ordered).rows(queryset)
 
+    # One media type a 200, so that client generators type the page; export.csv and export.jsonl are the files.
     @extend_schema(
-        summary="List excerpts, or export them all as CSV or JSON Lines",
+        summary="List excerpts",
         parameters=[FORMAT_PARAMETER, BOM_PARAMETER],
-        responses={
-            (200, JSON): ExcerptSerializer(many=True),
-            **EXPORT_RESPONSES,
-            # Errors are JSON problem details whatever the format asked for.
-            **LIST_RESPONSES,
-        },
+        responses={(200, JSON): ExcerptSerializer(many=True), **LIST_RESPONSES},
     )
     def list(self, request, *args, **kwargs):
         # A page of excerpts: filters, search plan, keyset page, representation, renderer, in that order. (A comment,
@@ -276,13 +280,9 @@ class ExcerptViewSet(
         return CompiledPages(("filtered excerpts", request_filters(request, self), version), queryset)
 
     @extend_schema(
-        summary="Retrieve one excerpt, as JSON or as JSON-LD",
+        summary="Retrieve one excerpt",
         parameters=[EXCERPT_ID, DETAIL_FORMAT_PARAMETER],
-        responses={
-            (200, JSON): ExcerptSerializer,
-            (200, LINKED_DATA_MEDIA_TYPE): LINKED_DATA_RESPONSE,
-            **DETAIL_RESPONSES,
-        },
+        responses={(200, JSON): ExcerptSerializer, **DETAIL_RESPONSES},
     )
     def retrieve(self, request, *args, **kwargs):
         if is_curator(request.user) or request.query_params:
