@@ -326,3 +326,23 @@ def test_a_setting_that_cannot_be_used_stops_the_start_with_a_message_naming_it(
     assert result.returncode != 0
     assert "ImproperlyConfigured" in result.stderr
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("name", "light"),
+    [
+        ("excerpt-export-csv", False),
+        ("excerpt-export-jsonl", False),
+        ("excerpt-cite-list-bib", False),
+        ("excerpt-cite-txt", True),  # one excerpt's citation is a light read
+    ],
+)
+def test_the_format_operations_count_against_the_heavy_limit_as_their_older_forms_do(
+    published, clock, rates, name, light
+):
+    rates(anon="100/minute", heavy="1/minute")
+    client = APIClient()
+    url = reverse(name, kwargs={"pk": published.pk} if light else {})
+    answers = [client.get(url) for _ in range(2)]
+    assert [answer.status_code for answer in answers] == ([200, 200] if light else [200, 429])
+    assert answers[1]["Content-Type"] == ("text/plain; charset=utf-8" if light else "application/problem+json")
