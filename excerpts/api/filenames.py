@@ -14,9 +14,11 @@ import re
 import unicodedata
 from urllib.parse import quote
 
+from .filters import CACHE_BUSTER
+
 # The parameters that say how, not what: the format, a CSV's byte-order mark, the list's page position and size, and
-# the cache-buster ("_", api/filters.py's CACHE_BUSTER), which changes nothing.
-NOT_IN_NAME = frozenset({"format", "bom", "cursor", "page_size", "_"})
+# the cache-buster (api/filters.py), which changes nothing.
+NOT_IN_NAME = frozenset({"format", "bom", "cursor", "page_size", CACHE_BUSTER})
 # Most file systems take 255 bytes a name; a long query is cut short (the date and the extension are always kept).
 MAX_NAME_BYTES = 200
 UNSAFE = re.compile(r"[\x00-\x1f\x7f/\\]+")  # control characters and path separators: never in a name
