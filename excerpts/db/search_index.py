@@ -23,6 +23,8 @@ How it is queried lives in ``excerpts.research.search``.
 from .objects import DatabaseObject
 
 FTS_TABLE = "excerpts_excerpt_search"
+# The prefix lengths FTS5 keeps an index of: a longer prefix is looked up by merging the words it begins.
+PREFIX_INDEXES = (2, 3)
 GIN_INDEX = DatabaseObject(
     "index",
     "excerpt_search_vector",
@@ -139,7 +141,7 @@ OBJECTS = {
                 # Private-use characters (category Co, a word character by default) separate words, as on PostgreSQL.
                 "tokenize = 'unicode61 remove_diacritics 0 categories ''L* N*''', "
                 # Every query word is a prefix: the first two and three characters of each word get an index.
-                "prefix = '2 3')"
+                f"prefix = '{' '.join(map(str, PREFIX_INDEXES))}')"
             ),
         ),
         *(

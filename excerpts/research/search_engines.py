@@ -34,7 +34,7 @@ from django.db.models import (
 from django.db.models.lookups import In
 
 from ..db.routers import read_database
-from ..db.search_index import FTS_TABLE
+from ..db.search_index import FTS_TABLE, PREFIX_INDEXES
 from ..models import Excerpt, SearchEntry
 from . import limits
 from .search import ELSEWHERE, IN_THE_WORDS, Engine, SearchQuery, Term
@@ -136,7 +136,15 @@ class SQLiteSearch(Engine):
 
         if filters_on_id(queryset):
             return self.matching(queryset)
+        if self.merges_prefixes():
+            # Each test would merge the words the prefix begins afresh (a common word sorted by date at 200,000
+            # excerpts: 147 ms, 20 ms as a list): the list of matches, built once, is tested instead.
+            return self.listed(queryset)
         return queryset.filter(Exists(self.entries().filter(pk=OuterRef("pk"))))
+
+    def merges_prefixes(self) -> bool:
+        """Whether a term ends in a prefix longer than FTS5's prefix indexes, which a lookup merges word by word."""
+        return any(term.prefix and len(term.words[-1]) > max(PREFIX_INDEXES) for term in self.query.terms)
 
     def window_start(self) -> int | None:
         # The newest matches, walked down the index's rowids: 0.2 ms, against 0.9 ms to build the same as a queryset.
