@@ -489,10 +489,15 @@ class ExcerptFilterSet(PreparedFilterSet):
         lookup_expr="search",
         label=(
             "Full-text search in the words, original text and context, the speaker's name and aliases, and the "
-            'source title. Words are stemmed (communes finds commune) and all must match; "a quoted phrase" '
-            'matches as a phrase; -word or -"a phrase" excludes. Results are then ordered by relevance unless '
-            f"ordering says otherwise, and each carries a highlight. At most {limits.MAX_Q_LENGTH} characters and "
-            f'{limits.MAX_TERMS} words or phrases. For example: `commune -"people\'s daily"`.'
+            "source title. Every word must match, in any case; a word of two or more characters also matches longer "
+            "words it begins (commune finds communes, communi finds communism), nothing is stemmed, accents count "
+            '(Zhōu is not Zhou) and no word is ignored. "A quoted phrase" matches its words whole and in order; '
+            'punctuation inside a word makes a phrase of its parts (Tse-tung). -word or -"a phrase" excludes. Each '
+            "Chinese or Japanese character is a word: 东风 finds the two characters together inside 东风压倒西风. "
+            "Results are then ordered by relevance unless ordering says otherwise (excerpts whose own text or "
+            "original text holds every word first, the newest first among equals), and each carries a highlight. "
+            f"At most {limits.MAX_Q_LENGTH} characters and {limits.MAX_TERMS} words or phrases. For example: "
+            '`commune -"people\'s daily"`.'
         ),
     )
     ordering = OrderingChoiceFilter(
@@ -502,7 +507,9 @@ class ExcerptFilterSet(PreparedFilterSet):
         empty_label=None,
         label=(
             "Sort order: date (default), -date, speaker or -speaker (by name, then date), or relevance (the "
-            "default with q, and only with q; the newest matches first among equals). Ties are broken by id."
+            "default with q, and only with q: excerpts whose own text or original text holds every word of q "
+            "before those matched through their context, speaker or source; the newest matches first among "
+            "equals). Ties are broken by id."
         ),
     )
 

@@ -124,7 +124,7 @@ class ExcerptSerializer(serializers.ModelSerializer):
             "nullable": True,
             "description": "With q: the best matching passage, HTML-escaped, with the hits in <mark> elements. "
             "Otherwise null.",
-            "example": "the <mark>people's</mark> <mark>communes</mark> are",
+            "example": "the <mark>people</mark>'s <mark>communes</mark> are",
         }
     )
     def get_highlight(self, excerpt):

@@ -2,12 +2,20 @@
 The full-text search index, kept current by triggers on every write path.
 
 What is indexed: the excerpt's text, original text and context, the speaker's name and aliases, and the
-source's title, stemmed. Triggers on the speaker and source tables refresh the excerpts that show a
-changed name, alias list or title.
+source's title. Triggers on the speaker and source tables refresh the excerpts that show a changed name,
+alias list or title.
 
-- SQLite: an FTS5 table ``excerpts_excerpt_search`` (porter stemmer) whose rowid is the excerpt id.
-- PostgreSQL: a ``search_vector`` tsvector column on ``excerpts_excerpt``, filled by a trigger, with a
-  GIN index. It is not a model field: Django never reads or writes it.
+Both engines cut the fields into the same words: runs of letters and digits, lowercased, nothing stemmed,
+no stop word, accents kept (``Zhōu`` is not ``Zhou``); and every Chinese or Japanese character (``CJK``) is a
+word of its own, so that a query of two characters finds them inside a sentence written without spaces.
+
+- SQLite: an FTS5 table ``excerpts_excerpt_search`` whose rowid is the excerpt id, tokenized by ``unicode61``
+  with no diacritic folding and only letters and digits as word characters (as PostgreSQL's parser has them).
+  SQLite has no regular expressions: a recursive query spaces out the CJK characters of a field that has any.
+- PostgreSQL: a ``search_vector`` tsvector column on ``excerpts_excerpt``, filled by a trigger, with a GIN
+  index: the ``simple`` configuration over each field with its CJK characters spaced out and everything but
+  letters and digits made a space, so that the parser's own tokens (hyphenated words, host names, e-mail
+  addresses) fall apart into words as on SQLite. It is not a model field: Django never reads or writes it.
 
 How it is queried lives in ``excerpts.research.search``.
 """
@@ -15,12 +23,29 @@ How it is queried lives in ``excerpts.research.search``.
 from .objects import DatabaseObject
 
 FTS_TABLE = "excerpts_excerpt_search"
+# The prefix lengths FTS5 keeps an index of: a longer prefix is looked up by merging the words it begins.
+PREFIX_INDEXES = (2, 3)
 GIN_INDEX = DatabaseObject(
     "index",
     "excerpt_search_vector",
     "CREATE INDEX excerpt_search_vector ON excerpts_excerpt USING gin (search_vector)",
     table="excerpts_excerpt",
 )
+
+# The characters each of which is a word: kana and the CJK ideographs (extension A, unified, compatibility). The same
+# class in SQLite's GLOB, PostgreSQL's regular expressions and the query parser (excerpts.research.search).
+CJK = "[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]"
+
+
+def _sqlite_words(value: str) -> str:
+    """``value`` with a space either side of each CJK character: walked a character at a time while any is left."""
+    head = "substr(rest, 1, 1)"
+    return (
+        f"(WITH RECURSIVE cut(rest, done) AS (SELECT {value}, '' UNION ALL SELECT substr(rest, 2), done || "
+        f"CASE WHEN {head} GLOB '{CJK}' THEN ' ' || {head} || ' ' ELSE {head} END "
+        f"FROM cut WHERE rest GLOB '*{CJK}*') SELECT done || rest FROM cut WHERE rest NOT GLOB '*{CJK}*')"
+    )
+
 
 SQLITE_SPEAKER_DOCUMENT = (
     "(SELECT sp.name || ' ' || coalesce((SELECT group_concat(value, ' ') FROM json_each(sp.aliases)), '') "
@@ -30,20 +55,25 @@ SQLITE_SOURCE_DOCUMENT = "(SELECT so.title FROM excerpts_source so WHERE so.id =
 
 
 def _sqlite_insert(prefix: str, where: str = "") -> str:
+    fields = [
+        f"{prefix}text",
+        f"{prefix}original_text",
+        f"{prefix}context",
+        SQLITE_SPEAKER_DOCUMENT.format(speaker_id=prefix + "speaker_id"),
+        SQLITE_SOURCE_DOCUMENT.format(source_id=prefix + "source_id"),
+    ]
     return (
         f"INSERT INTO {FTS_TABLE}(rowid, text, original_text, context, speaker, source_title) "
-        f"SELECT {prefix}id, {prefix}text, {prefix}original_text, {prefix}context, "
-        f"{SQLITE_SPEAKER_DOCUMENT.format(speaker_id=prefix + 'speaker_id')}, "
-        f"{SQLITE_SOURCE_DOCUMENT.format(source_id=prefix + 'source_id')}{where}"
+        f"SELECT {prefix}id, {', '.join(_sqlite_words(field) for field in fields)}{where}"
     )
 
 
 SQLITE_SPEAKER_REFRESH = (
-    f"UPDATE {FTS_TABLE} SET speaker = {SQLITE_SPEAKER_DOCUMENT.format(speaker_id='NEW.id')} "
+    f"UPDATE {FTS_TABLE} SET speaker = {_sqlite_words(SQLITE_SPEAKER_DOCUMENT.format(speaker_id='NEW.id'))} "
     f"WHERE rowid IN (SELECT id FROM excerpts_excerpt WHERE speaker_id = NEW.id)"
 )
 SQLITE_SOURCE_REFRESH = (
-    f"UPDATE {FTS_TABLE} SET source_title = NEW.title "
+    f"UPDATE {FTS_TABLE} SET source_title = {_sqlite_words('NEW.title')} "
     f"WHERE rowid IN (SELECT id FROM excerpts_excerpt WHERE source_id = NEW.id)"
 )
 SQLITE_TRIGGERS = {
@@ -108,9 +138,10 @@ OBJECTS = {
             FTS_TABLE,
             (
                 f"CREATE VIRTUAL TABLE {FTS_TABLE} USING fts5(text, original_text, context, speaker, source_title, "
-                "tokenize = 'porter unicode61 remove_diacritics 2')",
-                # BM25 column weights: the words themselves count most, then who said them and where.
-                f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rank) VALUES ('rank', 'bm25(4.0, 1.0, 1.0, 2.0, 2.0)')",
+                # Private-use characters (category Co, a word character by default) separate words, as on PostgreSQL.
+                "tokenize = 'unicode61 remove_diacritics 0 categories ''L* N*''', "
+                # Every query word is a prefix: the first two and three characters of each word get an index.
+                f"prefix = '{' '.join(map(str, PREFIX_INDEXES))}')"
             ),
         ),
         *(
@@ -125,7 +156,20 @@ OBJECTS = {
             "ALTER TABLE excerpts_excerpt ADD COLUMN search_vector tsvector",
             table="excerpts_excerpt",
         ),
-        # Weights: the words themselves (A), who said them and where (B), the curator's note (C), the original (D).
+        DatabaseObject(
+            "function",
+            "excerpts_search_words",
+            f"""
+    CREATE FUNCTION excerpts_search_words(field text) RETURNS tsvector LANGUAGE sql IMMUTABLE AS $$
+        SELECT to_tsvector('simple', regexp_replace(
+            regexp_replace(coalesce(field, ''), '({CJK})', ' \\1 ', 'g'), '[^[:alnum:]]+', ' ', 'g'))
+    $$
+    """,
+            signature="excerpts_search_words(text)",
+        ),
+        # Weights: the words themselves, translated or original (A), who said them and where (B), the curator's note
+        # (C): a search ranks first the excerpts whose own words hold every term. Between two fields a lexeme no query
+        # can hold (a space) keeps a phrase from running from the end of one into the next, as on SQLite.
         DatabaseObject(
             "function",
             "excerpts_search_document",
@@ -133,15 +177,17 @@ OBJECTS = {
     CREATE FUNCTION excerpts_search_document(
         body text, original text, note text, speaker bigint, source bigint
     ) RETURNS tsvector LANGUAGE sql STABLE AS $$
-        SELECT setweight(to_tsvector('english', coalesce(body, '')), 'A')
-            || setweight(coalesce((
-                SELECT to_tsvector('english', sp.name) || to_tsvector('english', sp.aliases)
-                FROM excerpts_speaker sp WHERE sp.id = speaker), ''::tsvector), 'B')
-            || setweight(coalesce((
-                SELECT to_tsvector('english', so.title) FROM excerpts_source so WHERE so.id = source
-            ), ''::tsvector), 'B')
-            || setweight(to_tsvector('english', coalesce(note, '')), 'C')
-            || setweight(to_tsvector('english', coalesce(original, '')), 'D')
+        SELECT setweight(excerpts_search_words(body), 'A')
+            || ''' '':1'::tsvector || setweight(excerpts_search_words(original), 'A')
+            || ''' '':1'::tsvector || setweight(excerpts_search_words((
+                SELECT sp.name || ' ' || coalesce((
+                    SELECT string_agg(alias, ' ' ORDER BY position)
+                    FROM jsonb_array_elements_text(sp.aliases) WITH ORDINALITY AS listed(alias, position)
+                ), '')
+                FROM excerpts_speaker sp WHERE sp.id = speaker)), 'B')
+            || ''' '':1'::tsvector || setweight(excerpts_search_words((
+                SELECT so.title FROM excerpts_source so WHERE so.id = source)), 'B')
+            || ''' '':1'::tsvector || setweight(excerpts_search_words(note), 'C')
     $$
     """,
             signature="excerpts_search_document(text, text, text, bigint, bigint)",

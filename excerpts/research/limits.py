@@ -40,7 +40,7 @@ MAX_TERMS: int = 12
 # Only the newest RANK_WINDOW matches of a query are ranked by relevance (older ones follow, newest first),
 # so a term found in half the corpus costs the ranking work of a rare one.
 RANK_WINDOW: int = 2000
-# Words in a result's highlighted passage (SQLite's snippet() takes at most 64).
+# Words in a result's highlighted passage (each Chinese or Japanese character a word), computed in Python.
 HIGHLIGHT_WORDS: int = 32
 # On PostgreSQL a phrase found in fewer than 1 in RARE_PHRASE of the newest PHRASE_SAMPLE excerpts is looked
 # up first, as a list of ids: the planner takes a phrase of two common words for fifty times as common as it is.

@@ -2,16 +2,20 @@
 Full-text search over excerpts: the query language, and a plan that answers one request's search.
 
 What is searched: the excerpt's text, original text and context, the speaker's name and aliases, and
-the source's title, stemmed (``communes`` finds ``commune``). The index lives in the database and
-triggers keep it current on every write path (``excerpts.db.search_index``): an FTS5 table on SQLite
-(read through the unmanaged ``SearchEntry`` model), a tsvector column with a GIN index on PostgreSQL
-(read through ``django.contrib.postgres.search``).
+the source's title. The index lives in the database and triggers keep it current on every write path
+(``excerpts.db.search_index``): an FTS5 table on SQLite (read through the unmanaged ``SearchEntry`` model),
+a tsvector column with a GIN index on PostgreSQL (read through ``django.contrib.postgres.search``).
 
-The query language is small and safe: words are ANDed, ``"a quoted phrase"`` matches as a phrase,
-``-word`` or ``-"a phrase"`` excludes. ``parse_query`` turns what a user typed into a ``SearchQuery``
-of plain words, and each engine gets an expression built from those words only, never the user's raw
-syntax: FTS5 MATCH receives double-quoted strings of word characters, PostgreSQL receives the words as
-parameters of ``plainto_tsquery``/``phraseto_tsquery``.
+One rule on both engines. The text is cut into words: runs of letters and digits (any script), lowercased,
+accents kept; each Chinese or Japanese character is a word of its own. Nothing is stemmed and no word is a
+stop word. The query language is small and safe: words are ANDed; a word of two or more characters also
+matches longer words it begins (``commune`` finds ``communes``, ``communi`` finds ``communism``); a
+``"quoted phrase"`` matches its words whole and in order; ``-word`` or ``-"a phrase"`` excludes. Punctuation
+inside a word makes a phrase of its parts (``Tse-tung``); so does a run of CJK characters (``东风`` is the
+phrase of 东 and 风, found inside ``东风压倒西风``). ``parse_query`` turns what a user typed into a
+``SearchQuery`` of plain words, and each engine gets an expression built from those words only, never the
+user's raw syntax: FTS5 MATCH receives double-quoted strings of word characters, PostgreSQL's ``to_tsquery``
+quoted lexemes.
 
 A ``SearchPlan`` is built once per request from the parsed query and the order the rows are read in.
 Every question the database must answer before the page's query (is this term common, where does the
@@ -19,22 +23,31 @@ ranking window start) is asked while the plan is built, so the querysets it retu
 nothing runs while Django compiles them. The plan gives the matching rows in the form cheapest for the
 order, the same set in the form cheapest to count, the ranked head of a relevance order, and highlights.
 
-Ranking is bounded: only the ``RANK_WINDOW`` most recently added matches of a query are ranked by
-relevance (BM25 on SQLite, ``ts_rank`` on PostgreSQL); older matches of a very common query follow
-them, newest first. A rare term is ranked in full; a term found in half the corpus costs the same
-ranking work as one found in ``RANK_WINDOW`` excerpts.
+Relevance is one both engines compute alike, so that a search lists the same excerpts in the same order on
+either: 2 for an excerpt whose own words (its text or original text) hold every term, 1 for one matched
+through its context, speaker or source; newest first among equals. (BM25 and ``ts_rank`` score differently,
+and neither engine can compute the other's.) Ranking is bounded: only the ``RANK_WINDOW`` most recently added
+matches of a query are ranked; older matches of a very common query follow them, newest first. A rare term
+is ranked in full; a term found in half the corpus costs the same ranking work as one found in
+``RANK_WINDOW`` excerpts.
+
+Highlights are computed here, in Python, from the excerpt's stored fields and the parsed query, the same on
+both engines (``passage``).
 """
 
 from __future__ import annotations
 
 import html
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, NamedTuple
 
 from django.db import connection as default_connection
 from django.db.models import Case, Expression, FloatField, Value, When
 
+from ..db.routers import read_database
+from ..db.search_index import CJK
 from . import limits
 
 if TYPE_CHECKING:
@@ -42,10 +55,17 @@ if TYPE_CHECKING:
 
     from django.db.models import QuerySet
 
-HIGHLIGHT_START, HIGHLIGHT_END = "\ue000", "\ue001"  # private-use marks, HTML-escaped around, then <mark>
 RELEVANCE_ORDER = ("-relevance", "-id")
+# The relevance of a match whose own words hold every term, and of any other match (research/search_engines.py).
+IN_THE_WORDS, ELSEWHERE = 2.0, 1.0
+# Words shorter than this match only themselves: a prefix of one letter would read the index of most words.
+PREFIX_LENGTH = 2
+# Before the first hit of a highlighted passage, this many words of what precedes it.
+LEAD_WORDS = 4
 
-WORD = re.compile(r"[^\W_]+")  # letters and digits: punctuation and "_" separate words, as in both indexes
+# A CJK character alone, or a run of other letters and digits: punctuation, "_" and private-use characters
+# separate words, as in both indexes.
+WORD = re.compile(rf"{CJK}|(?:(?!{CJK})[^\W_])+")
 TOKEN = re.compile(r'\s*(-?)(?:"([^"]*)"|([^\s"]+))')
 
 
@@ -55,14 +75,35 @@ class QueryError(ValueError):
 
 @dataclass(frozen=True)
 class Term:
-    """One or more words that must appear together, in order (a phrase when more than one)."""
+    """
+    One or more words that must appear together, in order (a phrase when more than one); unless ``whole``, the last
+    one also as the beginning of a longer word, when it has PREFIX_LENGTH characters or more.
+    """
 
     words: tuple[str, ...]
     excluded: bool = False
+    whole: bool = False
 
     @property
     def is_phrase(self) -> bool:
         return len(self.words) > 1
+
+    @property
+    def prefix(self) -> bool:
+        """Whether the last word also matches longer words that begin with it."""
+        return not self.whole and len(self.words[-1]) >= PREFIX_LENGTH
+
+    def matches_at(self, words: Sequence[str], position: int) -> bool:
+        """Whether the term is found in ``words`` (lowercased) from ``position`` on."""
+        found = words[position : position + len(self.words)]
+        if len(found) < len(self.words) or list(found[:-1]) != list(self.words[:-1]):
+            return False
+        return found[-1].startswith(self.words[-1]) if self.prefix else found[-1] == self.words[-1]
+
+
+def words_of(text: str) -> list[re.Match[str]]:
+    """The words of ``text`` as both indexes cut it (each match's group is the word as written)."""
+    return list(WORD.finditer(text))
 
 
 @dataclass(frozen=True)
@@ -82,7 +123,7 @@ class SearchQuery:
 
 def parse_query(text: str) -> SearchQuery:
     """Parse what a user typed into a SearchQuery; raise QueryError when nothing searchable is left."""
-    text = text.strip()
+    text = unicodedata.normalize("NFC", text.strip())
     if text.count('"') % 2:
         raise QueryError('The query has an unclosed quotation mark: close the phrase with ".')
     terms = []
@@ -93,10 +134,11 @@ def parse_query(text: str) -> SearchQuery:
             break
         position = match.end()
         minus, phrase, word = match.groups()
-        # Punctuation separates words, as in the index: "Tse-tung" is the phrase "Tse tung".
-        words = tuple(w.casefold() for w in WORD.findall(phrase if phrase is not None else word))
+        # Punctuation separates words, as in the index: "Tse-tung" is the phrase "Tse tung". Lowercased as both
+        # engines lowercase (not casefolded: "ß" stays "ß").
+        words = tuple(w.group().lower() for w in words_of(phrase if phrase is not None else word))
         if words:
-            terms.append(Term(words=words, excluded=bool(minus)))
+            terms.append(Term(words=words, excluded=bool(minus), whole=phrase is not None))
     if len(terms) > limits.MAX_TERMS:
         raise QueryError(f"The query has {len(terms)} words or phrases; at most {limits.MAX_TERMS} are allowed.")
     query = SearchQuery(terms=tuple(dict.fromkeys(terms)))
@@ -139,8 +181,11 @@ class Engine:
         """The smallest id among the newest RANK_WINDOW matches, or None when nothing matches."""
         raise NotImplementedError
 
-    def rank(self) -> Expression:
-        """How well a match matches, higher for better matches (positive for every match)."""
+    def rank(self, window_start: int) -> Expression:
+        """
+        How well a match in the window (from ``window_start`` on) matches: IN_THE_WORDS when the excerpt's own
+        words hold every term, ELSEWHERE otherwise.
+        """
         raise NotImplementedError
 
     def ranked(self, queryset: QuerySet, window_start: int | None) -> QuerySet:
@@ -148,7 +193,9 @@ class Engine:
         relevance: Expression = Value(0.0)
         if window_start is not None:
             relevance = Case(
-                When(id__gte=window_start, then=self.rank()), default=relevance, output_field=FloatField()
+                When(id__gte=window_start, then=self.rank(window_start)),
+                default=relevance,
+                output_field=FloatField(),
             )
         return self.matching(queryset).annotate(relevance=relevance)
 
@@ -184,10 +231,6 @@ class Engine:
         if at_least is not None:
             queryset = queryset.filter(id__gte=at_least)
         return queryset.order_by("-id" if descending else "id")
-
-    def highlights(self, ids: Sequence[int]) -> dict[int, str]:
-        """Each of ``ids`` with its best passage, the hits between HIGHLIGHT_START and HIGHLIGHT_END."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -264,11 +307,16 @@ class SearchPlan:
         return self.engine.within_window(rows, self.window_start)
 
     def highlights(self, excerpts: Iterable) -> dict[int, str]:
-        """Each excerpt's best matching passage, HTML-escaped, with the hits in <mark> elements."""
+        """Each excerpt's best matching passage, HTML-escaped, with the hits in <mark> elements (see ``passage``)."""
         ids = [excerpt.pk for excerpt in excerpts]
         if not ids:
             return {}
-        return {pk: marked(passage) for pk, passage in self.engine.highlights(ids).items()}
+        # Imported here: the models module is not needed to parse a query.
+        from ..models import Excerpt
+
+        fields = Excerpt.objects.using(read_database()).filter(pk__in=ids)
+        rows = fields.values_list("pk", "text", "original_text", "context")
+        return {pk: passage((text, original, context), self.engine.query) for pk, text, original, context in rows}
 
 
 class RankedWindow:
@@ -364,7 +412,58 @@ def by_id(queryset: QuerySet, descending: bool = False, at_least: int | None = N
     return engine().by_id(queryset, descending, at_least)
 
 
-def marked(passage: str | None) -> str:
-    """Escape a passage for HTML and turn the engine's hit marks into <mark> elements."""
-    escaped = html.escape(passage or "", quote=False)
-    return escaped.replace(HIGHLIGHT_START, "<mark>").replace(HIGHLIGHT_END, "</mark>")
+def passage(fields: Sequence[str | None], query: SearchQuery) -> str:
+    """
+    The best passage of ``fields`` (the text, original text and context) for ``query``, HTML-escaped, the words the
+    query's terms match each in a <mark> element (the words of a phrase in one): at most HIGHLIGHT_WORDS words of the
+    field with the most hits (the first of those with as many), from a few words before the hit that leads the most
+    hits into the passage. "…" stands for what is left out. A match found only in the speaker or the source title
+    gives the beginning of the text, unmarked.
+    """
+    best: tuple[str, list[re.Match[str]], list[tuple[int, int]]] = ("", [], [])
+    for field in fields:
+        if not field:
+            continue
+        found = words_of(field)
+        words = [word.group().lower() for word in found]
+        hits = _hits(words, query.included)
+        if not best[0] or len(hits) > len(best[2]):
+            best = (field, found, hits)
+    field, found, hits = best
+    size = limits.HIGHLIGHT_WORDS
+    start = 0
+    if len(found) > size and hits:
+        starts = [max(0, min(first - LEAD_WORDS, len(found) - size)) for first, _ in hits]
+        start = max(starts, key=lambda at: sum(at <= first and last <= at + size for first, last in hits))
+    end = min(start + size, len(found))  # the words [start, end) are shown
+    begin_at = found[start].start() if start else 0
+    end_at = found[end - 1].end() if end < len(found) else len(field)
+    parts = ["…"] if start else []
+    position = begin_at
+    for first, last in hits:
+        if first < start or last > end:
+            continue
+        parts += [html.escape(field[position : found[first].start()], quote=False), "<mark>"]
+        parts += [html.escape(field[found[first].start() : found[last - 1].end()], quote=False), "</mark>"]
+        position = found[last - 1].end()
+    parts.append(html.escape(field[position:end_at], quote=False))
+    if end < len(found):
+        parts.append("…")
+    return "".join(parts)
+
+
+def _hits(words: Sequence[str], terms: Sequence[Term]) -> list[tuple[int, int]]:
+    """The spans [first, last) of ``words`` the terms match, in order, overlapping spans joined."""
+    spans = sorted(
+        (position, position + len(term.words))
+        for term in terms
+        for position in range(len(words))
+        if term.matches_at(words, position)
+    )
+    joined: list[tuple[int, int]] = []
+    for first, last in spans:
+        if joined and first < joined[-1][1]:
+            joined[-1] = (joined[-1][0], max(last, joined[-1][1]))
+        else:
+            joined.append((first, last))
+    return joined

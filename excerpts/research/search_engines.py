@@ -4,8 +4,9 @@ The two search engines behind ``search.SearchPlan``: SQLite's FTS5 and PostgreSQ
 Each builds its querysets from Django expressions (the unmanaged ``SearchEntry`` model and its ``match``
 lookup on SQLite, ``django.contrib.postgres.search`` on PostgreSQL), with the values the plan looked up
 beforehand as constants. The statements SQLite runs on every ranked search and that read the index alone (where
-the ranking window starts, the window ranked, the passages to highlight) are written in SQL: building them as
-querysets cost more than running them.
+the ranking window starts, the window ranked) are written in SQL: building them as querysets cost more than running
+them. Both compile the parsed query the same way (a phrase in order, the last word of an unquoted term a prefix) and
+rank with the same two values (``search.IN_THE_WORDS``, ``search.ELSEWHERE``).
 """
 
 from __future__ import annotations
@@ -13,10 +14,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.expressions import ArraySubquery
-from django.contrib.postgres.search import SearchHeadline, SearchRank, SearchVectorField
 from django.contrib.postgres.search import SearchQuery as PostgresSearchQuery
+from django.contrib.postgres.search import SearchVectorExact, SearchVectorField
 from django.db import connections
 from django.db.models import (
+    Case,
     Exists,
     Expression,
     F,
@@ -26,17 +28,16 @@ from django.db.models import (
     Min,
     OuterRef,
     Subquery,
-    TextField,
     Value,
+    When,
 )
-from django.db.models.functions import Cast, NullIf
 from django.db.models.lookups import In
 
 from ..db.routers import read_database
-from ..db.search_index import FTS_TABLE
+from ..db.search_index import FTS_TABLE, PREFIX_INDEXES
 from ..models import Excerpt, SearchEntry
 from . import limits
-from .search import HIGHLIGHT_END, HIGHLIGHT_START, Engine, SearchQuery, Term
+from .search import ELSEWHERE, IN_THE_WORDS, Engine, SearchQuery, Term
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -44,22 +45,31 @@ if TYPE_CHECKING:
     from django.db.models import QuerySet
 
 
+# The FTS5 columns of the excerpt's own words, translated and original.
+WORDS_COLUMNS = "{text original_text}"
+
+
 class SQLiteSearch(Engine):
-    """FTS5: the index is joined by rowid (the excerpt id) and matched with MATCH; BM25 ranks."""
+    """FTS5: the index is joined by rowid (the excerpt id) and matched with MATCH."""
 
     ranks_alone = True
 
+    @staticmethod
+    def quoted(term: Term) -> str:
+        """A term as an FTS5 phrase: its words double-quoted, ``*`` after it when its last word is a prefix."""
+        # Words hold only letters and digits, so there is no quotation mark to escape.
+        return '"' + " ".join(term.words) + '"' + ("*" if term.prefix else "")
+
     def expression(self) -> str:
         """The FTS5 MATCH expression: every term a double-quoted string of word characters."""
-
-        def quoted(term: Term) -> str:
-            # Words hold only letters and digits, so there is no quotation mark to escape.
-            return '"' + " ".join(term.words) + '"'
-
-        expression = " AND ".join(quoted(term) for term in self.query.included)
+        expression = " AND ".join(self.quoted(term) for term in self.query.included)
         for term in self.query.excluded:
-            expression = f"({expression}) NOT {quoted(term)}"
+            expression = f"({expression}) NOT {self.quoted(term)}"
         return expression
+
+    def words_expression(self) -> str:
+        """The MATCH expression of the excerpts whose own words (text, original text) hold every included term."""
+        return f"{WORDS_COLUMNS} : (" + " AND ".join(self.quoted(term) for term in self.query.included) + ")"
 
     def entries(self) -> QuerySet:
         return SearchEntry.objects.filter(document__match=self.expression())
@@ -126,7 +136,15 @@ class SQLiteSearch(Engine):
 
         if filters_on_id(queryset):
             return self.matching(queryset)
+        if self.merges_prefixes():
+            # Each test would merge the words the prefix begins afresh (a common word sorted by date at 200,000
+            # excerpts: 147 ms, 20 ms as a list): the list of matches, built once, is tested instead.
+            return self.listed(queryset)
         return queryset.filter(Exists(self.entries().filter(pk=OuterRef("pk"))))
+
+    def merges_prefixes(self) -> bool:
+        """Whether a term ends in a prefix longer than FTS5's prefix indexes, which a lookup merges word by word."""
+        return any(term.prefix and len(term.words[-1]) > max(PREFIX_INDEXES) for term in self.query.terms)
 
     def window_start(self) -> int | None:
         # The newest matches, walked down the index's rowids: 0.2 ms, against 0.9 ms to build the same as a queryset.
@@ -138,16 +156,24 @@ class SQLiteSearch(Engine):
         The matches in the window as (relevance, id), best first, ranked in the index alone: joined to the excerpts,
         every match was looked up in their table before the sort (2 ms of a rare term's 4 ms at 200,000).
         """
-        # The relevance is the negated rank, as rank() gives it to SQL: the same float, so cursors agree.
+        # The same floats rank() gives SQL, so cursors agree.
+        in_the_words = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid >= %s"
         rows = read_rows(
-            f"SELECT -rank, rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid >= %s",
-            [self.expression(), window_start],
+            f"SELECT CASE WHEN rowid IN ({in_the_words}) THEN %s ELSE %s END, rowid FROM {FTS_TABLE} "
+            f"WHERE {FTS_TABLE} MATCH %s AND rowid >= %s",
+            [self.words_expression(), window_start, IN_THE_WORDS, ELSEWHERE, self.expression(), window_start],
         )
         rows.sort(reverse=True)
         return rows
 
-    def rank(self) -> Expression:
-        return -F("search_entry__rank")  # BM25 as FTS5 reports it is lower for better matches
+    def rank(self, window_start: int) -> Expression:
+        # The window's matches in the words, listed once by the index (IN a subquery is computed once).
+        in_the_words = SearchEntry.objects.filter(document__match=self.words_expression(), pk__gte=window_start)
+        return Case(
+            When(id__in=in_the_words.values("pk"), then=Value(IN_THE_WORDS)),
+            default=Value(ELSEWHERE),
+            output_field=FloatField(),
+        )
 
     def within_window(self, queryset: QuerySet, window_start: int) -> QuerySet:
         # On the index's rowid, so FTS5 itself starts its walk of the matches there.
@@ -162,16 +188,6 @@ class SQLiteSearch(Engine):
             queryset = queryset.filter(search_entry__pk__gte=at_least)
         rowid = F("search_entry__pk")  # an expression: by name, Django would sort by the excerpt's own ordering
         return queryset.order_by(rowid.desc() if descending else rowid.asc())
-
-    def highlights(self, ids: Sequence[int]) -> dict[int, str]:
-        # The best passage of any column (-1), at most 64 words (FTS5's limit).
-        snippet = f"snippet({FTS_TABLE}, -1, %s, %s, %s, %s)"
-        listed = ", ".join(["%s"] * len(ids))
-        rows = read_rows(
-            f"SELECT rowid, {snippet} FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s AND rowid IN ({listed})",
-            [HIGHLIGHT_START, HIGHLIGHT_END, "…", min(limits.HIGHLIGHT_WORDS, 64), self.expression(), *ids],
-        )
-        return dict(rows)
 
 
 def read_rows(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
@@ -225,27 +241,41 @@ class EqualsAny(Lookup):
 
 
 class PostgreSQLSearch(Engine):
-    """A tsvector column with a GIN index, matched with @@ and ranked with ts_rank."""
+    """A tsvector column with a GIN index, matched with @@."""
 
-    CONFIG = "english"
+    CONFIG = "simple"
 
     def __init__(self, query: SearchQuery):
         super().__init__(query)
         self.rare_phrase = self.has_rare_phrase()
 
+    @staticmethod
+    def phrase(term: Term, weights: str = "") -> str:
+        """
+        A term in to_tsquery's syntax: its words quoted lexemes, each followed (<->) by the next, the last one a
+        prefix (``:*``) when the term's is, each found only in a field of ``weights`` when it is given.
+        """
+        # Words hold only letters and digits: there is no quotation mark to double.
+        lexemes = [f"'{word}'" + (":" + weights if weights else "") for word in term.words]
+        if term.prefix:
+            lexemes[-1] = f"'{term.words[-1]}':*{weights}"
+        return " <-> ".join(lexemes)
+
+    @classmethod
+    def tsquery_text(cls, query: SearchQuery) -> str:
+        """The query in to_tsquery's syntax: each term a phrase of its words, ANDed, the excluded ones negated."""
+        parts = [f"({cls.phrase(term)})" for term in query.included]
+        parts += [f"!({cls.phrase(term)})" for term in query.excluded]
+        return " & ".join(parts)
+
     def tsquery(self) -> PostgresSearchQuery:
-        """The tsquery: each term a plain or phrase query of its words, ANDed, the excluded ones negated."""
-        combined: PostgresSearchQuery | None = None
-        for term in self.query.terms:
-            part = PostgresSearchQuery(
-                " ".join(term.words),
-                config=self.CONFIG,
-                search_type="phrase" if term.is_phrase else "plain",
-                invert=term.excluded,
-            )
-            combined = part if combined is None else combined & part
-        assert combined is not None  # a parsed query has at least one term
-        return combined
+        """The tsquery of the matches."""
+        return PostgresSearchQuery(self.tsquery_text(self.query), config=self.CONFIG, search_type="raw")
+
+    def words_tsquery(self) -> PostgresSearchQuery:
+        """The tsquery of excerpts whose own words (weight A: text, original text) hold every included term."""
+        parts = [f"({self.phrase(term, weights='A')})" for term in self.query.included]
+        return PostgresSearchQuery(" & ".join(parts), config=self.CONFIG, search_type="raw")
 
     def condition(self, queryset: QuerySet) -> QuerySet:
         """``queryset`` narrowed by the plain condition: the excerpt's tsvector matches the tsquery (@@)."""
@@ -277,38 +307,18 @@ class PostgreSQLSearch(Engine):
         window = self.matching(Excerpt.objects.order_by()).order_by("-id")[: limits.RANK_WINDOW]
         return window.aggregate(start=Min("id"))["start"]
 
-    def rank(self) -> Expression:
-        # As float8: the cursor carries the very value the database compares with.
-        return Cast(SearchRank(Document(), self.tsquery()), FloatField())
+    def rank(self, window_start: int) -> Expression:
+        # Tested only for the window's rows: the CASE of ranked() reaches this one for them alone.
+        return Case(
+            When(SearchVectorExact(Document(), self.words_tsquery()), then=Value(IN_THE_WORDS)),
+            default=Value(ELSEWHERE),
+            output_field=FloatField(),
+        )
 
     def within_window(self, queryset: QuerySet, window_start: int) -> QuerySet:
         # A constant, not a subquery: the planner sees how narrow the range is (a common term's window is a
         # bitmap AND of the search and the id range, a rare term's a filter on its few matches).
         return queryset.filter(id__gte=window_start)
-
-    def highlights(self, ids: Sequence[int]) -> dict[int, str]:
-        document = Func(
-            Value(" … "),
-            NullIf("text", Value("")),
-            NullIf("context", Value("")),
-            NullIf("original_text", Value("")),
-            function="concat_ws",
-            output_field=TextField(),
-        )
-        headline = SearchHeadline(
-            document,
-            self.tsquery(),
-            config=self.CONFIG,
-            start_sel=HIGHLIGHT_START,
-            stop_sel=HIGHLIGHT_END,
-            max_words=limits.HIGHLIGHT_WORDS,
-            min_words=12,
-            short_word="2",  # an option string, as ts_headline reads it
-            max_fragments=2,
-            fragment_delimiter=" … ",
-        )
-        rows = Excerpt.objects.order_by().filter(id__in=ids).annotate(passage=headline).values_list("id", "passage")
-        return dict(rows)
 
 
 ENGINES = {"sqlite": SQLiteSearch, "postgresql": PostgreSQLSearch}
