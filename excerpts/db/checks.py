@@ -135,3 +135,41 @@ def check_database_objects(
         )
         for obj, problem in found
     ]
+
+
+# Letters of the scripts the corpus searches, which the search words function keeps as [[:alnum:]] (search_index.py):
+# under the C or POSIX locale PostgreSQL counts only ASCII letters as letters, and Chinese and Russian words would
+# vanish from the index without an error.
+LETTERS_PROBE = "SELECT %s ~ '^[[:alnum:]]+$'"
+LETTERS = "Жё东風"
+
+
+@checks.register()
+def check_postgresql_letters(
+    app_configs: Sequence[AppConfig] | None = None, databases: Sequence[str] | None = None, **kwargs: Any
+) -> list[checks.CheckMessage]:
+    """On PostgreSQL, that the database's locale counts Cyrillic and Chinese letters as letters (for search)."""
+    if app_configs is not None and not any(config.name == "excerpts" for config in app_configs):
+        return []
+    connection = connections[DEFAULT_DB_ALIAS]
+    if connection.vendor != "postgresql":
+        return []
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(LETTERS_PROBE, [LETTERS])
+            (letters,) = cursor.fetchone()
+            cursor.execute("SHOW lc_ctype")
+            (ctype,) = cursor.fetchone()
+    except DatabaseError as error:
+        return [checks.Warning(f"The database could not be inspected: {error}", id="excerpts.W001")]
+    if letters:
+        return []
+    return [
+        checks.Error(
+            f"The database's character classification (LC_CTYPE {ctype}) does not count {LETTERS} as letters: "
+            "search would find no Chinese, Russian or other non-ASCII word.",
+            hint="Create the database with a UTF-8 locale (createdb --locale=C.UTF-8 --template=template0, or "
+            "en_US.UTF-8), then migrate and load the data into it.",
+            id="excerpts.E002",
+        )
+    ]
