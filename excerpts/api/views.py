@@ -174,9 +174,10 @@ class ExcerptViewSet(
     `date_after=1958-07-01&date_before=1958-07-31`. Pages are keyset cursors: follow `next` to visit
     every match exactly once.
 
-    `q` is a full-text search (stemmed; words ANDed, "quoted phrases", -exclusions). With `q` the
-    results are ordered by relevance unless `ordering` says otherwise, and each carries a
-    `highlight`: its best matching passage with the hits in `<mark>` elements.
+    `q` is a full-text search, the same on SQLite and PostgreSQL: words ANDed, none stemmed, each of two
+    or more characters also the start of longer words; "quoted phrases"; -exclusions; each Chinese or
+    Japanese character a word. With `q` the results are ordered by relevance unless `ordering` says
+    otherwise, and each carries a `highlight`: its best matching passage with the hits in `<mark>`.
 
     `export.csv` and `export.jsonl` export the whole filtered list as a streamed file (as `format=csv` and
     `format=jsonl` on the list do); `{id}.jsonld` is an excerpt in JSON-LD, and `cite.json`, `cite.bib`, `cite.ris`
