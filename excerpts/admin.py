@@ -15,6 +15,7 @@ from simple_history.models import to_historic
 from .excerpt_fields import DATE_BOUNDS
 from .history import one_version, record_versions
 from .models import Event, Excerpt, Source, Speaker, Topic
+from .research import citations
 from .resources import ExcelCSV, ExcerptResource, SpreadsheetSafeCSV
 
 
@@ -50,6 +51,10 @@ class SourceAdmin(SimpleHistoryAdmin):
     list_filter = ["kind"]
     search_fields = ["title", "author", "slug"]
     prepopulated_fields = {"slug": ["title"]}
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        citations.store_renderings([obj])  # how the citations' notes cite it (research/citations.py)
 
 
 @admin.register(Topic)

@@ -122,7 +122,15 @@ class Source(models.Model):
     url = models.URLField(max_length=500, blank=True, help_text="Where the work can be read online.")
     archive = models.CharField(max_length=300, blank=True, help_text="Repository holding the document, if archival.")
     notes = models.TextField(blank=True, help_text="Anything a reader should know about this source.")
-    history = HistoricalRecords()
+    # Null rather than "" until rendered: adding a column with a default makes Django rebuild the SQLite table,
+    # which would drop the triggers on it (excerpts/db/).
+    citation_rendering = models.TextField(  # noqa: DJ001
+        null=True,
+        editable=False,
+        help_text="How a Chicago note cites the source, rendered by citeproc-py when it was written, with a digest of "
+        "what it was rendered from (research/citations.py); null until then. A note reads it instead of rendering.",
+    )
+    history = HistoricalRecords(excluded_fields=["citation_rendering"])
 
     objects = SlugManager()
 

