@@ -4,6 +4,7 @@ and the formats agree; a few are compared with citations written out by hand; CS
 back by independent processors.
 """
 
+import io
 import json
 import re
 
@@ -456,3 +457,18 @@ def test_the_chicago_note_is_one_line_whatever_the_title(client, forged):
         "Mao AU  - Someone Else, editorial, July 1958, in “Forged TY - JOUR ER - TI - A Second Record } "
         "@misc{forged, Title={x}”, Press, July 1958, 3 SP  – 99."
     )
+
+
+def test_repair_database_renders_the_sources_whose_rendering_is_missing_or_stale(seed):
+    shen = Source.objects.get(author="Zhihua Shen")
+    Source.objects.filter(pk=shen.pk).update(title="A Retitled Book")
+    Source.objects.filter(author="Dominique Jones").update(citation_rendering=None)
+    out = io.StringIO()
+    call_command("repair_database", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "Rendered the citations of 2 sources afresh."
+    for source in Source.objects.all():
+        stored = json.loads(source.citation_rendering)
+        assert stored["fingerprint"] == citations.fingerprint(citations.work_of(source))
+    assert "A Retitled Book" in json.loads(Source.objects.get(pk=shen.pk).citation_rendering)["unpaged"]
+    call_command("repair_database", stdout=out)
+    assert out.getvalue().splitlines()[-1] == "Rendered the citations of 0 sources afresh."

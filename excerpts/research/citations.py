@@ -438,6 +438,15 @@ def store_renderings(sources: Iterable[Any]) -> int:
     return rendered
 
 
+def refresh_renderings(sources: Iterable[Any]) -> int:
+    """``store_renderings`` for those of ``sources`` whose stored rendering is missing or made from other fields."""
+    return store_renderings(
+        source
+        for source in sources
+        if _from_store(source.citation_rendering, work_of(source), paged=True, with_author=True) is None
+    )
+
+
 def _from_store(stored: str | None, work: Work, paged: bool, with_author: bool) -> str | None:
     """The rendering asked for from a stored one, if it was made from this work as it is now."""
     if not stored:

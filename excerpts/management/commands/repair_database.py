@@ -3,15 +3,17 @@ from django.db import connection, transaction
 
 from excerpts import db
 from excerpts.db.checks import problems
-from excerpts.models import Excerpt
+from excerpts.models import Excerpt, Source
+from excerpts.research import citations
 
 
 class Command(BaseCommand):
     help = (
         "Drop and re-create every trigger, function, table, column and index the database keeps for the API (the "
         "search index, the data version, the facet summary, the speaker-name copies), filled afresh from the "
-        "excerpts, in one transaction. Run it when `manage.py check` reports one missing or different, or after a "
-        "bulk load that bypassed the triggers."
+        "excerpts, in one transaction; and store the citations' rendering of every source that lacks one or whose "
+        "fields changed since (research/citations.py). Run it when `manage.py check` reports one missing or "
+        "different, or after a bulk load that bypassed the triggers."
     )
     # The check this command answers would otherwise stop it from running.
     requires_system_checks = []
@@ -34,6 +36,8 @@ class Command(BaseCommand):
             f"Re-created {len(db.declared(connection.vendor))} database objects and indexed "
             f"{Excerpt.objects.count()} excerpts ({connection.vendor})."
         )
+        rendered = citations.refresh_renderings(Source.objects.all())
+        self.stdout.write(f"Rendered the citations of {rendered} source{'' if rendered == 1 else 's'} afresh.")
 
 
 def _refresh_statistics(connection):
