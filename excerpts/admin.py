@@ -3,7 +3,7 @@
 import datetime
 
 from django.contrib import admin, messages
-from django.db import router, transaction
+from django.db import models, router, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
 from import_export.admin import ImportExportModelAdmin
@@ -51,6 +51,8 @@ class SourceAdmin(SimpleHistoryAdmin):
     list_filter = ["kind"]
     search_fields = ["title", "author", "slug"]
     prepopulated_fields = {"slug": ["title"]}
+    # A URL typed without a scheme is taken as https (Django 6's default; 5.2 warns that http is).
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

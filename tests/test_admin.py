@@ -1,11 +1,13 @@
 """The curators' admin: changelists without per-row queries, search, filters, bulk actions, dates, history."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from excerpts.models import Excerpt, Topic
+from excerpts.models import Excerpt, Source, Topic
 from tests import factories
 
 pytestmark = pytest.mark.django_db
@@ -200,3 +202,22 @@ def test_the_admin_import_preview_shows_row_errors_and_writes_nothing(corpus, cu
     assert response.status_code == 200
     assert "No speaker has the slug" in response.content.decode()
     assert not Excerpt.objects.filter(text="Words.").exists()
+
+
+def test_saving_a_source_in_the_admin_stores_how_the_citations_cite_it(corpus, curator_client):
+    form = {
+        "slug": "admin-book",
+        "title": "A Book Added in the Admin",
+        "author": "A. Curator",
+        "kind": "book",
+        "publisher": "",
+        "place": "Beijing",
+        "date": "1962",
+        "url": "",
+        "archive": "",
+        "notes": "",
+    }
+    response = curator_client.post(reverse("admin:excerpts_source_add"), form)
+    assert response.status_code == 302, response.content.decode()[:2000]
+    stored = json.loads(Source.objects.get(slug="admin-book").citation_rendering)
+    assert stored["unpaged"] == "A. Curator, A Book Added in the Admin (Beijing, 1962)."
