@@ -81,18 +81,10 @@ class SourceRow(NamedTuple):
     archive: str
     citation_rendering: str | None
 
-    def work(self) -> citations.Work:
-        return citations.Work(
-            key=self.id,
-            title=self.title,
-            author=self.author,
-            kind=self.kind,
-            publisher=self.publisher,
-            place=self.place,
-            date=self.date,
-            url=self.url,
-            archive=self.archive,
-        )
+    @property
+    def pk(self) -> int:
+        """The source's id under the name citations.work_of reads, as a Source has it."""
+        return self.id
 
     def summary(self) -> dict[str, Any]:
         # As SourceSummarySerializer: a source without a URL has null, not "".
@@ -224,9 +216,9 @@ def _representation(row, topics, links, highlight):
         date_display=date_display,
         event=event_name if event_slug is not None else None,
         translator=translator,
-        work=source.work(),
+        work=citations.work_of(source),
         pages=citations.pages(locator),
-        quoted_in=None if quoted_in is None else quoted_in.work(),
+        quoted_in=None if quoted_in is None else citations.work_of(quoted_in),
         quoted_in_pages=citations.pages(quoted_in_locator),
         work_rendering=source.citation_rendering,
         quoted_in_rendering=None if quoted_in is None else quoted_in.citation_rendering,

@@ -246,13 +246,13 @@ class ExcerptViewSet(
     def list(self, request, *args, **kwargs):
         # A page of excerpts: filters, search plan, keyset page, representation, renderer, in that order. (A comment,
         # not a docstring: the schema describes the operation with the class docstring.)
+        if self.exporting(request):
+            return self.export_matches(request)  # every match as a file, as export.csv answers (ExportMixin)
         queryset = self.filter_queryset(self.get_queryset())  # every parameter checked; all but q and ordering applied
         curator = is_curator(request.user)
         plan = self.search_plan(queryset)
         rows = plan.rows(queryset)  # searched and sorted
-        byte_order_mark = self.byte_order_mark(request)  # checked for a page too: bom=true there is a 400
-        if self.exporting(request):
-            return self.export(rows, plan.counted(queryset), byte_order_mark)  # every row as a file (ExportMixin)
+        self.byte_order_mark(request)  # checked for a page too: bom=true there is a 400
         page = self.paginator.paginate_queryset(
             rows,
             request,

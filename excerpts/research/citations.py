@@ -167,7 +167,7 @@ class Citation(NamedTuple):
 
 
 def work_of(source: Any) -> Work:
-    """The work a Source (or any object with its fields) is."""
+    """The work a Source is, or a source read as a row (api/representations.py SourceRow)."""
     return Work(
         key=source.pk,
         title=source.title,
@@ -415,12 +415,14 @@ def fingerprint(work: Work) -> str:
     return hashlib.blake2b(made_from.encode(), digest_size=16).hexdigest()
 
 
+def _template(work: Work, paged: bool, with_author: bool) -> str:
+    """The work rendered with the stand-in page (or without pages), for each excerpt's pages to be put in."""
+    return render_work(work, STAND_IN_PAGE if paged else "", with_author)
+
+
 def stored_rendering(work: Work) -> str:
     """Every rendering a note may need of ``work``, as JSON with its fingerprint: what Source keeps."""
-    renderings = {
-        name: render_work(work, STAND_IN_PAGE if paged else "", with_author)
-        for (paged, with_author), name in VARIANTS.items()
-    }
+    renderings = {name: _template(work, paged, with_author) for (paged, with_author), name in VARIANTS.items()}
     return json.dumps({"fingerprint": fingerprint(work), **renderings}, ensure_ascii=False)
 
 
@@ -472,7 +474,7 @@ def _rendering(work: Work, paged: bool, with_author: bool, stored: str | None) -
     if rendered is None:
         rendered = _from_store(stored, work, paged, with_author)
         if rendered is None:
-            rendered = render_work(work, STAND_IN_PAGE if paged else "", with_author)
+            rendered = _template(work, paged, with_author)
         with _rendering_lock:
             if len(_renderings) >= RENDERED_WORKS:
                 del _renderings[next(iter(_renderings))]
