@@ -7,6 +7,7 @@ from io import StringIO
 import pytest
 from django.core.management import call_command
 from django.db import connection, router
+from django.test import override_settings
 from django.urls import reverse
 
 from excerpts.models import Excerpt, SearchEntry
@@ -411,6 +412,76 @@ class TestRankedWindowAmongDrafts:
         assert response.status_code == 400
         assert response["Content-Type"] == "application/problem+json"
         assert response.json()["errors"][0]["name"] == "cursor"
+
+
+class TestCountedInTheIndex:
+    """
+    The public's search of the whole corpus is counted in the index on SQLite (its matches less the drafts among
+    them, search.IndexCount); the count must be the published matches' whatever the drafts, exact or bounded.
+    """
+
+    @staticmethod
+    def corpus(search_corpus, published, drafts, unmatched_drafts=0):
+        speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
+        for i in range(published):
+            factories.excerpt(f"Steel output {i}.", speaker=speaker, source=source)
+        for i in range(drafts):
+            factories.excerpt(f"Steelworks {i}.", speaker=speaker, source=source, status=Excerpt.Status.DRAFT)
+        for i in range(unmatched_drafts):
+            factories.excerpt(f"Grain {i}.", speaker=speaker, source=source, status=Excerpt.Status.DRAFT)
+
+    @pytest.mark.parametrize(
+        ("published", "drafts", "unmatched", "limit", "expected"),
+        [
+            (7, 0, 0, 100, (7, True)),  # no drafts at all
+            (7, 0, 4, 100, (7, True)),  # drafts, none of them a match
+            (7, 5, 3, 100, (7, True)),  # drafts among the matches are left out
+            (7, 5, 0, 7, (7, True)),  # exactly the limit
+            (8, 5, 0, 7, (7, False)),  # one more than the limit: bounded, though the index holds 13 matches
+            (3, 6, 0, 4, (3, True)),  # more matches than the limit in the index, most of them drafts
+        ],
+    )
+    def test_the_public_count_is_the_published_matches(
+        self, client, search_corpus, published, drafts, unmatched, limit, expected
+    ):
+        self.corpus(search_corpus, published, drafts, unmatched)
+        with override_settings(EXCERPTS_LIMITS={"COUNT_LIMIT": limit}):
+            body = client.get(reverse(LIST), {"q": "steel"}).json()
+        assert (body["count"], body["count_exact"]) == expected
+        assert len(body["results"]) == min(published, limits.PAGE_SIZE)
+
+    def test_a_curator_counts_the_drafts_too(self, client_as, search_corpus, curator):
+        self.corpus(search_corpus, 4, 3)
+        assert client_as(curator).get(reverse(LIST), {"q": "steel"}).json()["count"] == 7
+
+    def test_the_export_header_counts_the_published_matches(self, client, search_corpus):
+        self.corpus(search_corpus, 4, 3, 2)
+        response = client.get(reverse("excerpt-export-csv"), {"q": "steel"})
+        assert response["Excerpt-Count"] == "4"
+        assert len(b"".join(response.streaming_content).decode().splitlines()) == 5  # the header and 4 records
+
+    @pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL counts the matches in the table")
+    def test_sqlite_counts_in_the_index_and_falls_back_past_count_limit_drafts(self, search_corpus):
+        self.corpus(search_corpus, 5, 3, 2)
+        engine = SQLiteSearch(search.parse_query("steel"))
+        assert engine.count_published(None) == 5
+        assert engine.count_published(4) == 4
+        counted = search.plan(search.parse_query("steel")).counted(Excerpt.objects.published())
+        assert isinstance(counted, search.IndexCount)
+        assert counted.count() == 5
+        # Filtered, or a curator's whole corpus: counted among the excerpts, as before.
+        assert not isinstance(
+            search.plan(search.parse_query("steel")).counted(Excerpt.objects.published().filter(kind="speech")),
+            search.IndexCount,
+        )
+        assert not isinstance(
+            search.plan(search.parse_query("steel")).counted(Excerpt.objects.all()), search.IndexCount
+        )
+        # Five drafts in all (the fixture's and these): more than COUNT_LIMIT, so the index cannot tell.
+        with override_settings(EXCERPTS_LIMITS={"COUNT_LIMIT": 4}):
+            assert engine.count_published(None) is None
+            assert counted.count() == 5
+            assert counted.count(at_most=3) == 3
 
 
 class TestBadQueries:

@@ -37,6 +37,7 @@ from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 from ..research import caching, limits
+from ..research.search import IndexCount
 from .caching import request_parts
 from .filters import CACHE_BUSTER, REPEATED_VALUE
 
@@ -271,11 +272,15 @@ class KeysetPagination(BasePagination):
 
     def get_count(self, queryset):
         """
-        How many rows the queryset has, counted up to ``count_limit + 1`` only (an exact count of a million
-        matches costs more than the page), and cached per data version: every page of a list repeats it.
+        How many rows the queryset (or a search's IndexCount) has, counted up to ``count_limit + 1`` only (an exact
+        count of a million matches costs more than the page), and cached per data version: every page of a list
+        repeats it.
         """
         parts = request_parts(self.request, ignore={self.cursor_query_param, self.page_size_query_param, CACHE_BUSTER})
-        return caching.cached("count", parts, lambda: queryset.order_by().values("pk")[: self.count_limit + 1].count())
+        enough = self.count_limit + 1
+        if isinstance(queryset, IndexCount):  # a search counted in its index
+            return caching.cached("count", parts, lambda: queryset.count(at_most=enough))
+        return caching.cached("count", parts, lambda: queryset.order_by().values("pk")[:enough].count())
 
     def paginate_queryset(
         self, queryset, request, view=None, *, counted=None, lead=None, compiled=None, keys_only=False

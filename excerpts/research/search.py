@@ -93,6 +93,15 @@ class Term:
         """Whether the last word also matches longer words that begin with it."""
         return not self.whole and len(self.words[-1]) >= PREFIX_LENGTH
 
+    def positions(self, words: Sequence[str]) -> list[int]:
+        """Where in ``words`` (lowercased) the term is found: the position of its first word, each time."""
+        first = self.words[0]
+        if len(self.words) > 1:
+            return [at for at, word in enumerate(words) if word == first and self.matches_at(words, at)]
+        if self.prefix:
+            return [at for at, word in enumerate(words) if word.startswith(first)]
+        return [at for at, word in enumerate(words) if word == first]
+
     def matches_at(self, words: Sequence[str], position: int) -> bool:
         """Whether the term is found in ``words`` (lowercased) from ``position`` on."""
         found = words[position : position + len(self.words)]
@@ -162,6 +171,7 @@ class Engine:
     """What a search engine answers; ``search_engines`` has one subclass per database."""
 
     ranks_alone = False  # whether the engine ranks matches in its index, without reading the excerpts
+    counts_alone = False  # whether it counts the published matches in its index (``count_published``)
 
     def __init__(self, query: SearchQuery):
         self.query = query
@@ -209,6 +219,13 @@ class Engine:
         status: for an engine that ``ranks_alone``.
         """
         raise NotImplementedError
+
+    def count_published(self, at_most: int | None) -> int | None:
+        """
+        How many published excerpts match, or ``at_most`` when at least that many do, counted in the index where the
+        engine can (see ``counts_alone``); None where it cannot.
+        """
+        return None
 
     def is_common(self) -> bool:
         """Whether the query matches so many excerpts that testing each on the way down an order's index wins."""
@@ -273,13 +290,16 @@ class SearchPlan:
             queryset = self.engine.matching(queryset)
         return queryset.order_by(*self.ordering) if self.ordering is not None else queryset
 
-    def counted(self, queryset: QuerySet) -> QuerySet:
+    def counted(self, queryset: QuerySet) -> QuerySet | IndexCount:
         """
         The same matches in the form cheapest to count: filters narrower than the search count their own rows,
-        each looked up in the list of matches; otherwise the search leads (a term tested per excerpt included).
+        each looked up in the list of matches; the public's search of every excerpt is counted in the index where the
+        engine can (IndexCount); otherwise the search leads (a term tested per excerpt included).
         """
         if self.engine.narrower(queryset):
             return self.engine.listed(queryset)
+        if self.engine.counts_alone and every_published(queryset):
+            return IndexCount(self.engine, queryset)
         return self.engine.matching(queryset)
 
     def lead(self, rows: QuerySet, excerpts: QuerySet | None = None) -> QuerySet | RankedWindow | None:
@@ -360,6 +380,33 @@ class RankedWindow:
             rows += [row for row in chunk if row[1] in held]
             start, size = start + size, size * 2
         return [WindowRow(pk, relevance, pk) for relevance, pk in rows[:limit]]
+
+
+class IndexCount:
+    """
+    The published matches of a search narrowed by nothing else, counted in the engine's index, as the paginator and
+    the exports count a ``counted`` set (``count``). Joined to the excerpts to test each match's status, a term in
+    0.7% of 200,000 excerpts took 7 ms to count; counted in the index, less the drafts among them, 0.3 ms.
+    """
+
+    def __init__(self, engine: Engine, excerpts: QuerySet):
+        self.engine, self.excerpts = engine, excerpts
+
+    def count(self, at_most: int | None = None) -> int:
+        """How many there are, or ``at_most`` when there are at least that many."""
+        found = self.engine.count_published(at_most)
+        if found is None:  # the index cannot tell (too many drafts): the matches are counted among the excerpts
+            rows = self.engine.matching(self.excerpts).order_by().values("pk")
+            found = (rows if at_most is None else rows[:at_most]).count()
+        return found
+
+
+def every_published(queryset: QuerySet) -> bool:
+    """Whether ``queryset`` is narrowed to the published excerpts and by nothing else (the public's whole corpus)."""
+    # Imported here: the models module is not needed to parse a query.
+    from ..models import Excerpt
+
+    return queryset.query.where == Excerpt.objects.published().query.where
 
 
 class WindowRow(NamedTuple):
@@ -454,12 +501,7 @@ def passage(fields: Sequence[str | None], query: SearchQuery) -> str:
 
 def _hits(words: Sequence[str], terms: Sequence[Term]) -> list[tuple[int, int]]:
     """The spans [first, last) of ``words`` the terms match, in order, overlapping spans joined."""
-    spans = sorted(
-        (position, position + len(term.words))
-        for term in terms
-        for position in range(len(words))
-        if term.matches_at(words, position)
-    )
+    spans = sorted((position, position + len(term.words)) for term in terms for position in term.positions(words))
     joined: list[tuple[int, int]] = []
     for first, last in spans:
         if joined and first < joined[-1][1]:

@@ -47,12 +47,15 @@ if TYPE_CHECKING:
 
 # The FTS5 columns of the excerpt's own words, translated and original.
 WORDS_COLUMNS = "{text original_text}"
+# A count with no bound: more than any table holds, less than SQLite's largest integer.
+MAX_COUNT = 2**62
 
 
 class SQLiteSearch(Engine):
     """FTS5: the index is joined by rowid (the excerpt id) and matched with MATCH."""
 
     ranks_alone = True
+    counts_alone = True
 
     @staticmethod
     def quoted(term: Term) -> str:
@@ -165,6 +168,37 @@ class SQLiteSearch(Engine):
         )
         rows.sort(reverse=True)
         return rows
+
+    def count_published(self, at_most: int | None) -> int | None:
+        """
+        The index's matches less the drafts among them, in one statement: the drafts are counted in the status index
+        (every excerpt but a published one, a range either side of its status), the matches in the index up to
+        ``at_most`` more than the drafts (enough: at least ``at_most`` of them are published), and only short of that
+        each draft is looked up in the list of matches (CASE runs the subquery only when it is reached). None where
+        there are more than COUNT_LIMIT drafts: testing each would cost more than testing each match's status.
+        """
+        table, published = Excerpt._meta.db_table, Excerpt.Status.PUBLISHED
+        unpublished = f"SELECT id FROM {table} WHERE (status < %s OR status > %s)"
+        matches = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
+        # +id: each draft the status index finds is looked up in the list of matches, built once.
+        matched = f"SELECT count(*) FROM ({unpublished} AND +id IN ({matches}))"
+        wanted = MAX_COUNT if at_most is None else at_most
+        ((drafts, found, drafts_matched),) = read_rows(
+            f"WITH drafts(n) AS (SELECT count(*) FROM ({unpublished} LIMIT %s)), "
+            f"found(n) AS (SELECT count(*) FROM ({matches} LIMIT %s + (SELECT n FROM drafts))) "
+            "SELECT drafts.n, found.n, "
+            f"CASE WHEN drafts.n = 0 OR drafts.n > %s OR found.n >= %s + drafts.n THEN 0 ELSE ({matched}) END "
+            "FROM drafts, found",
+            [
+                *(published, published, limits.COUNT_LIMIT + 1),
+                *(self.expression(), wanted),
+                *(limits.COUNT_LIMIT, wanted),
+                *(published, published, self.expression()),
+            ],
+        )
+        if drafts > limits.COUNT_LIMIT:
+            return None
+        return min(found - drafts_matched, wanted)
 
     def rank(self, window_start: int) -> Expression:
         # The window's matches in the words, listed once by the index (IN a subquery is computed once).
