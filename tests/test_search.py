@@ -316,10 +316,12 @@ class TestSearchOverHttp:
         speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
         for i in range(15):
             factories.excerpt(f"Steel output {i}.", speaker=speaker, source=source)
-        # data version, count, ranking window, page, its rows, their topics, highlights
-        with django_assert_num_queries(7):
+        # Data version, count, ranking window, page, its rows, their topics, highlights; PostgreSQL first reads the
+        # bounds of the ids, to look for the window among the newest.
+        queries = 7 if connection.vendor == "sqlite" else 8
+        with django_assert_num_queries(queries):
             assert len(client.get(reverse(LIST), {"q": "steel"}).json()["results"]) == 15
-        with django_assert_num_queries(7):
+        with django_assert_num_queries(queries):
             assert len(client.get(reverse(LIST), {"q": "frightens"}).json()["results"]) == 1
 
     def test_a_later_page_looks_up_the_ranking_window_once_for_its_relevance_cursor_and_narrowing(
@@ -329,11 +331,13 @@ class TestSearchOverHttp:
         for i in range(5):
             factories.excerpt(f"Steel output {i}.", speaker=speaker, source=source)
         first = client.get(reverse(LIST), {"q": "steel", "page_size": 2}).json()
-        # Data version (the count is cached), where the ranking window starts, the page, its rows, their topics,
-        # highlights. On SQLite the page is two: the window ranked in the index, then the page's excerpts looked up.
-        with django_assert_num_queries(7 if connection.vendor == "sqlite" else 6) as captured:
+        # Data version (the count is cached), where the ranking window starts, the window ranked, the page's excerpts
+        # looked up, their rows, their topics, highlights. (SQLite finds the window's start and ranks it in two
+        # statements, PostgreSQL reads the bounds of the ids and then finds and ranks the window in one.)
+        with django_assert_num_queries(7) as captured:
             second = client.get(first["next"]).json()
-        assert sum(q["sql"].startswith("SELECT MIN(") for q in captured) == 1
+        window = "SELECT MIN(rowid)" if connection.vendor == "sqlite" else "SELECT CASE WHEN newest.vector"
+        assert sum(q["sql"].startswith(window) for q in captured) == 1
         assert len(second["results"]) == 2
         assert {item["id"] for item in first["results"]}.isdisjoint(item["id"] for item in second["results"])
 
@@ -392,10 +396,11 @@ class TestRankedWindowAmongDrafts:
                 f"Steel steel steel output {i}.", speaker=speaker, source=source, status=Excerpt.Status.DRAFT
             )
         newest = [factories.excerpt(f"Steel steel output {i}.", speaker=speaker, source=source) for i in range(2)]
-        # Data version, count, where the window starts, its page, its rows, their topics, highlights. On SQLite the
-        # page is the window ranked in the index and its excerpts looked up in chunks that double (3, 6, 12 rows:
-        # three lookups for the 18 ranked ahead of the page's last row, not six).
-        with django_assert_num_queries(10 if connection.vendor == "sqlite" else 7):
+        # Data version, count, where the window starts, the window ranked, the page's excerpts looked up in chunks
+        # that double (3, 6, 12 rows: three lookups for the 18 ranked ahead of the page's last row, not six), their
+        # rows, their topics, highlights. (PostgreSQL reads the bounds of the ids, then finds and ranks the window in
+        # one statement.)
+        with django_assert_num_queries(10):
             first = client.get(reverse(LIST), {"q": "steel", "page_size": 2}).json()
         assert [item["id"] for item in first["results"]] == [newest[1].pk, newest[0].pk]
         second = client.get(first["next"]).json()
@@ -412,6 +417,50 @@ class TestRankedWindowAmongDrafts:
         assert response.status_code == 400
         assert response["Content-Type"] == "application/problem+json"
         assert response.json()["errors"][0]["name"] == "cursor"
+
+
+class TestRankingWindow:
+    """
+    Where the ranking window starts (the least id of the newest RANK_WINDOW matches) and how it ranks, found on
+    PostgreSQL among the newest excerpts first, in stretches that widen: the same window, whatever the stretch that
+    finds it, as a plain reading of every match gives.
+    """
+
+    # Which of 60 excerpts (oldest first) say "harvest": the newest, spread out, only old ones, every tenth, none.
+    LAYOUTS = {
+        "dense among the newest": lambda i: i >= 50,
+        "one in five": lambda i: i % 5 == 0,
+        "only old ones": lambda i: i < 8,
+        "one in ten, last one old": lambda i: i % 10 == 3,
+        "two in all": lambda i: i in (4, 30),
+        "none": lambda i: False,
+    }
+
+    @pytest.mark.parametrize("layout", list(LAYOUTS))
+    @pytest.mark.parametrize("stretch", [1, 2, 25])
+    def test_the_window_is_the_newest_matches_ranked(self, search_corpus, monkeypatch, layout, stretch):
+        monkeypatch.setattr(limits, "RANK_WINDOW", 3)
+        monkeypatch.setattr("excerpts.research.search_engines.WINDOW_STRETCH", stretch)
+        speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
+        says = self.LAYOUTS[layout]
+        made = [
+            factories.excerpt(
+                # Every third match has the word in its context only: it ranks below the others.
+                f"Report {i}: {'harvest ' if says(i) and i % 3 else ''}figures.",
+                context="The harvest." if says(i) and not i % 3 else "",
+                speaker=speaker,
+                source=source,
+                status=Excerpt.Status.DRAFT if i % 7 == 0 else Excerpt.Status.PUBLISHED,
+            )
+            for i in range(60)
+        ]
+        # Drafts count too: the window is the same for the public and for curators.
+        newest = [(i, excerpt.pk) for i, excerpt in reversed(list(enumerate(made))) if says(i)][:3]
+        plan = search.plan(search.parse_query("harvest"), search.RELEVANCE_ORDER)
+        assert plan.window_start == min((pk for _, pk in newest), default=None)
+        if newest:
+            ranked = [(search.IN_THE_WORDS if i % 3 else search.ELSEWHERE, pk) for i, pk in newest]
+            assert plan.engine.ranked_window(plan.window_start) == sorted(ranked, reverse=True)
 
 
 class TestCountedInTheIndex:

@@ -11,6 +11,7 @@ rank with the same two values (``search.IN_THE_WORDS``, ``search.ELSEWHERE``).
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING, Any
 
 from django.contrib.postgres.expressions import ArraySubquery
@@ -25,6 +26,7 @@ from django.db.models import (
     FloatField,
     Func,
     Lookup,
+    Max,
     Min,
     OuterRef,
     Subquery,
@@ -47,6 +49,9 @@ if TYPE_CHECKING:
 
 # The FTS5 columns of the excerpt's own words, translated and original.
 WORDS_COLUMNS = "{text original_text}"
+# PostgreSQL looks for a search's ranking window among the newest RANK_WINDOW x WINDOW_STRETCH excerpts first: the
+# whole window is there for a term in one excerpt in 25 or more.
+WINDOW_STRETCH = 25
 # A count with no bound: more than any table holds, less than SQLite's largest integer.
 MAX_COUNT = 2**62
 
@@ -278,10 +283,12 @@ class PostgreSQLSearch(Engine):
     """A tsvector column with a GIN index, matched with @@."""
 
     CONFIG = "simple"
+    ranks_alone = True
 
     def __init__(self, query: SearchQuery):
         super().__init__(query)
         self.rare_phrase = self.has_rare_phrase()
+        self._ranked: list[tuple[float, int]] = []  # the ranking window, once window_start has found it
 
     @staticmethod
     def phrase(term: Term, weights: str = "") -> str:
@@ -306,10 +313,14 @@ class PostgreSQLSearch(Engine):
         """The tsquery of the matches."""
         return PostgresSearchQuery(self.tsquery_text(self.query), config=self.CONFIG, search_type="raw")
 
+    def words_tsquery_text(self) -> str:
+        """In to_tsquery's syntax, the query of excerpts whose own words (weight A: text, original text) hold every
+        included term."""
+        return " & ".join(f"({self.phrase(term, weights='A')})" for term in self.query.included)
+
     def words_tsquery(self) -> PostgresSearchQuery:
-        """The tsquery of excerpts whose own words (weight A: text, original text) hold every included term."""
-        parts = [f"({self.phrase(term, weights='A')})" for term in self.query.included]
-        return PostgresSearchQuery(" & ".join(parts), config=self.CONFIG, search_type="raw")
+        """The tsquery of excerpts whose own words hold every included term."""
+        return PostgresSearchQuery(self.words_tsquery_text(), config=self.CONFIG, search_type="raw")
 
     def condition(self, queryset: QuerySet) -> QuerySet:
         """``queryset`` narrowed by the plain condition: the excerpt's tsvector matches the tsquery (@@)."""
@@ -338,8 +349,56 @@ class PostgreSQLSearch(Engine):
         return self.condition(queryset)
 
     def window_start(self) -> int | None:
-        window = self.matching(Excerpt.objects.order_by()).order_by("-id")[: limits.RANK_WINDOW]
-        return window.aggregate(start=Min("id"))["start"]
+        """
+        Where the newest RANK_WINDOW matches start, looked for among the newest excerpts first; the window's matches
+        are ranked by the same statement, for ``ranked_window``. A GIN index gives its matches in no order, so
+        finding the newest of them read every match: a word that begins many others, in 5% of a million excerpts,
+        read 43,000 pages of the table in 243 ms. Among the newest ids alone (a bitmap of the primary key's range
+        ANDed with the index's) it reads the matches in that stretch: 2,500 pages, 27 ms. A stretch that holds fewer
+        than RANK_WINDOW matches is widened once, as far as its share of matches says the window reaches, and then
+        to every excerpt.
+        """
+        if self.rare_phrase:
+            # Its matches are listed once per statement (see matching), all of them whatever the stretch.
+            return self.rank_newest(None)
+        bounds = Excerpt.objects.aggregate(lowest=Min("id"), highest=Max("id"))
+        if bounds["highest"] is None:
+            return None
+        stretch = limits.RANK_WINDOW * WINDOW_STRETCH
+        for _ in range(2):
+            beyond = bounds["highest"] - stretch  # the stretch is the ids above it
+            if beyond < bounds["lowest"]:
+                break
+            start = self.rank_newest(beyond)
+            found = len(self._ranked)
+            if found == limits.RANK_WINDOW:
+                return start  # the newest matches of all are the stretch's
+            if not found:
+                break
+            stretch = math.ceil(stretch * limits.RANK_WINDOW / found * 1.5)
+        return self.rank_newest(None)
+
+    def rank_newest(self, beyond: int | None) -> int | None:
+        """
+        Rank the newest RANK_WINDOW matches with an id above ``beyond`` (any id if None), keep them as (relevance,
+        id), best first, and give the least id among them.
+        """
+        excerpts = Excerpt.objects.order_by() if beyond is None else Excerpt.objects.order_by().filter(id__gt=beyond)
+        newest = self.matching(excerpts).order_by("-id").annotate(vector=Document()).values("id", "vector")
+        sql, params = newest[: limits.RANK_WINDOW].query.sql_with_params()
+        # Ranked outside the sort: inside, every match of the stretch was ranked before the newest were kept.
+        rows = read_rows(
+            "SELECT CASE WHEN newest.vector @@ to_tsquery(%s::regconfig, %s) THEN %s::float8 ELSE %s::float8 END, "
+            f"newest.id FROM ({sql}) AS newest",
+            [self.CONFIG, self.words_tsquery_text(), IN_THE_WORDS, ELSEWHERE, *params],
+        )
+        self._ranked = sorted(rows, reverse=True)
+        return min((pk for _, pk in self._ranked), default=None)
+
+    def ranked_window(self, window_start: int) -> list[tuple[float, int]]:
+        """The window ranked by the statement that found where it starts (``window_start``)."""
+        assert self._ranked and min(pk for _, pk in self._ranked) == window_start, window_start
+        return self._ranked
 
     def rank(self, window_start: int) -> Expression:
         # Tested only for the window's rows: the CASE of ranked() reaches this one for them alone.
