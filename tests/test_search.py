@@ -316,12 +316,11 @@ class TestSearchOverHttp:
         speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
         for i in range(15):
             factories.excerpt(f"Steel output {i}.", speaker=speaker, source=source)
-        # Data version, count, ranking window, page, its rows, their topics, highlights; PostgreSQL first reads the
-        # bounds of the ids, to look for the window among the newest.
-        queries = 7 if connection.vendor == "sqlite" else 8
-        with django_assert_num_queries(queries):
+        # Data version, count, ranking window, page, its rows, their topics, highlights. (PostgreSQL reads the bounds
+        # of the ids, to look for the window among the newest, and counts the matches as it finds the window.)
+        with django_assert_num_queries(7):
             assert len(client.get(reverse(LIST), {"q": "steel"}).json()["results"]) == 15
-        with django_assert_num_queries(queries):
+        with django_assert_num_queries(7):
             assert len(client.get(reverse(LIST), {"q": "frightens"}).json()["results"]) == 1
 
     def test_a_later_page_looks_up_the_ranking_window_once_for_its_relevance_cursor_and_narrowing(
@@ -336,7 +335,7 @@ class TestSearchOverHttp:
         # statements, PostgreSQL reads the bounds of the ids and then finds and ranks the window in one.)
         with django_assert_num_queries(7) as captured:
             second = client.get(first["next"]).json()
-        window = "SELECT MIN(rowid)" if connection.vendor == "sqlite" else "SELECT CASE WHEN newest.vector"
+        window = "SELECT MIN(rowid)" if connection.vendor == "sqlite" else "WITH found AS MATERIALIZED"
         assert sum(q["sql"].startswith(window) for q in captured) == 1
         assert len(second["results"]) == 2
         assert {item["id"] for item in first["results"]}.isdisjoint(item["id"] for item in second["results"])
@@ -398,9 +397,9 @@ class TestRankedWindowAmongDrafts:
         newest = [factories.excerpt(f"Steel steel output {i}.", speaker=speaker, source=source) for i in range(2)]
         # Data version, count, where the window starts, the window ranked, the page's excerpts looked up in chunks
         # that double (3, 6, 12 rows: three lookups for the 18 ranked ahead of the page's last row, not six), their
-        # rows, their topics, highlights. (PostgreSQL reads the bounds of the ids, then finds and ranks the window in
-        # one statement.)
-        with django_assert_num_queries(10):
+        # rows, their topics, highlights. (PostgreSQL reads the bounds of the ids, then finds, ranks and counts the
+        # window's matches in one statement.)
+        with django_assert_num_queries(10 if connection.vendor == "sqlite" else 9):
             first = client.get(reverse(LIST), {"q": "steel", "page_size": 2}).json()
         assert [item["id"] for item in first["results"]] == [newest[1].pk, newest[0].pk]
         second = client.get(first["next"]).json()
@@ -531,6 +530,26 @@ class TestCountedInTheIndex:
             assert engine.count_published(None) is None
             assert counted.count() == 5
             assert counted.count(at_most=3) == 3
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite counts in its FTS5 index")
+    def test_postgresql_counts_as_it_finds_the_window_when_it_read_enough(self, search_corpus):
+        # 20 published matches and 3 draft ones; 6 drafts in all (the fixture's, these, 2 that do not match).
+        self.corpus(search_corpus, 20, 3, 2)
+        query = search.parse_query("steel")
+        with override_settings(EXCERPTS_LIMITS={"COUNT_LIMIT": 7}):
+            # Up to 7 + 1 + 6 matches are read, so at least 8 are published: enough for a bounded count, not more.
+            engine = search.plan(query, search.RELEVANCE_ORDER).engine
+            assert (engine.count_published(8), engine.count_published(None)) == (8, None)
+            counted = search.IndexCount(engine, Excerpt.objects.published())
+            assert (counted.count(at_most=8), counted.count()) == (8, 20)  # the exact count falls back to the table
+        with override_settings(EXCERPTS_LIMITS={"COUNT_LIMIT": 50}):
+            engine = search.plan(query, search.RELEVANCE_ORDER).engine  # every match read: exact
+            assert (engine.count_published(51), engine.count_published(None)) == (20, 20)
+        with override_settings(EXCERPTS_LIMITS={"COUNT_LIMIT": 5}):
+            engine = search.plan(query, search.RELEVANCE_ORDER).engine  # more drafts than that: the window alone
+            assert (engine.count_published(6), engine.count_published(None)) == (6, 20)  # which read every match
+        # Sorted by date, no window is found, and nothing counted on the way.
+        assert search.plan(query, ("date_start", "id")).engine.count_published(10_001) is None
 
 
 class TestBadQueries:

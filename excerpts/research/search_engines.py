@@ -26,8 +26,6 @@ from django.db.models import (
     FloatField,
     Func,
     Lookup,
-    Max,
-    Min,
     OuterRef,
     Subquery,
     Value,
@@ -52,6 +50,8 @@ WORDS_COLUMNS = "{text original_text}"
 # PostgreSQL looks for a search's ranking window among the newest RANK_WINDOW x WINDOW_STRETCH excerpts first: the
 # whole window is there for a term in one excerpt in 25 or more.
 WINDOW_STRETCH = 25
+TABLE = Excerpt._meta.db_table
+PUBLISHED = Excerpt.Status.PUBLISHED
 # A count with no bound: more than any table holds, less than SQLite's largest integer.
 MAX_COUNT = 2**62
 
@@ -182,8 +182,7 @@ class SQLiteSearch(Engine):
         each draft is looked up in the list of matches (CASE runs the subquery only when it is reached). None where
         there are more than COUNT_LIMIT drafts: testing each would cost more than testing each match's status.
         """
-        table, published = Excerpt._meta.db_table, Excerpt.Status.PUBLISHED
-        unpublished = f"SELECT id FROM {table} WHERE (status < %s OR status > %s)"
+        unpublished = f"SELECT id FROM {TABLE} WHERE (status < %s OR status > %s)"
         matches = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
         # +id: each draft the status index finds is looked up in the list of matches, built once.
         matched = f"SELECT count(*) FROM ({unpublished} AND +id IN ({matches}))"
@@ -195,10 +194,10 @@ class SQLiteSearch(Engine):
             f"CASE WHEN drafts.n = 0 OR drafts.n > %s OR found.n >= %s + drafts.n THEN 0 ELSE ({matched}) END "
             "FROM drafts, found",
             [
-                *(published, published, limits.COUNT_LIMIT + 1),
+                *(PUBLISHED, PUBLISHED, limits.COUNT_LIMIT + 1),
                 *(self.expression(), wanted),
                 *(limits.COUNT_LIMIT, wanted),
-                *(published, published, self.expression()),
+                *(PUBLISHED, PUBLISHED, self.expression()),
             ],
         )
         if drafts > limits.COUNT_LIMIT:
@@ -284,11 +283,17 @@ class PostgreSQLSearch(Engine):
 
     CONFIG = "simple"
     ranks_alone = True
+    counts_alone = True
 
     def __init__(self, query: SearchQuery):
         super().__init__(query)
         self.rare_phrase = self.has_rare_phrase()
-        self._ranked: list[tuple[float, int]] = []  # the ranking window, once window_start has found it
+        # What the statement that finds the ranking window (window_start) learns on the way: how many matches it
+        # reads at most, the window ranked, how many matches it read, and (published, exact) once that says the count.
+        self._enough = limits.RANK_WINDOW
+        self._ranked: list[tuple[float, int]] = []
+        self._found = 0
+        self._published: tuple[int, bool] | None = None
 
     @staticmethod
     def phrase(term: Term, weights: str = "") -> str:
@@ -350,50 +355,79 @@ class PostgreSQLSearch(Engine):
 
     def window_start(self) -> int | None:
         """
-        Where the newest RANK_WINDOW matches start, looked for among the newest excerpts first; the window's matches
-        are ranked by the same statement, for ``ranked_window``. A GIN index gives its matches in no order, so
-        finding the newest of them read every match: a word that begins many others, in 5% of a million excerpts,
-        read 43,000 pages of the table in 243 ms. Among the newest ids alone (a bitmap of the primary key's range
-        ANDed with the index's) it reads the matches in that stretch: 2,500 pages, 27 ms. A stretch that holds fewer
-        than RANK_WINDOW matches is widened once, as far as its share of matches says the window reaches, and then
-        to every excerpt.
+        Where the newest RANK_WINDOW matches start, looked for among the newest excerpts first; the statement that
+        finds the window also ranks it (for ``ranked_window``) and counts the published matches it read (for
+        ``count_published``). A GIN index gives its matches in no order, so finding the newest of them read every
+        match: a word that begins many others, in 5% of a million excerpts, read 43,000 pages of the table in 243 ms.
+        Among the newest ids alone (a bitmap of the primary key's range ANDed with the index's) it reads the matches
+        of that stretch. The first stretch is long enough to hold COUNT_LIMIT matches of a term in one excerpt in
+        WINDOW_STRETCH, so that such a term's count needs no statement of its own (each reads the index again: 20-40
+        ms for a prefix that begins many words). A stretch that holds fewer than RANK_WINDOW matches is widened
+        once, as far as its share of matches says the window reaches, and then to every excerpt.
         """
+        bounds = read_rows(
+            f"SELECT (SELECT min(id) FROM {TABLE}), (SELECT max(id) FROM {TABLE}), "
+            f"(SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE status < %s OR status > %s LIMIT %s) AS drafts)",
+            [PUBLISHED, PUBLISHED, limits.COUNT_LIMIT + 1],
+        )
+        lowest, highest, drafts = bounds[0]
+        if highest is None:
+            return None
+        # Enough matches that at least COUNT_LIMIT + 1 of them are published, drafts or not (a count over that
+        # bound says so and no more); past COUNT_LIMIT drafts, the window alone.
+        self._enough = limits.COUNT_LIMIT + 1 + drafts if drafts <= limits.COUNT_LIMIT else limits.RANK_WINDOW
         if self.rare_phrase:
             # Its matches are listed once per statement (see matching), all of them whatever the stretch.
-            return self.rank_newest(None)
-        bounds = Excerpt.objects.aggregate(lowest=Min("id"), highest=Max("id"))
-        if bounds["highest"] is None:
-            return None
-        stretch = limits.RANK_WINDOW * WINDOW_STRETCH
+            return self.read_newest(None)
+        stretch = self._enough * WINDOW_STRETCH
         for _ in range(2):
-            beyond = bounds["highest"] - stretch  # the stretch is the ids above it
-            if beyond < bounds["lowest"]:
+            beyond = highest - stretch  # the stretch is the ids above it
+            if beyond < lowest:
                 break
-            start = self.rank_newest(beyond)
-            found = len(self._ranked)
-            if found == limits.RANK_WINDOW:
+            start = self.read_newest(beyond)
+            if self._found >= limits.RANK_WINDOW:
                 return start  # the newest matches of all are the stretch's
-            if not found:
+            if not self._found:
                 break
-            stretch = math.ceil(stretch * limits.RANK_WINDOW / found * 1.5)
-        return self.rank_newest(None)
+            stretch = math.ceil(stretch * limits.RANK_WINDOW / self._found * 1.5)
+        return self.read_newest(None)
 
-    def rank_newest(self, beyond: int | None) -> int | None:
+    def read_newest(self, beyond: int | None) -> int | None:
         """
-        Rank the newest RANK_WINDOW matches with an id above ``beyond`` (any id if None), keep them as (relevance,
-        id), best first, and give the least id among them.
+        Read the newest matches with an id above ``beyond`` (any id if None), up to ``_enough`` of them: keep the
+        newest RANK_WINDOW ranked, as (relevance, id) best first, and how many matched and how many of them are
+        published; give the least id of the window.
         """
         excerpts = Excerpt.objects.order_by() if beyond is None else Excerpt.objects.order_by().filter(id__gt=beyond)
-        newest = self.matching(excerpts).order_by("-id").annotate(vector=Document()).values("id", "vector")
-        sql, params = newest[: limits.RANK_WINDOW].query.sql_with_params()
-        # Ranked outside the sort: inside, every match of the stretch was ranked before the newest were kept.
+        newest = self.matching(excerpts).order_by("-id").values("id", "status")[: self._enough]
+        sql, params = newest.query.sql_with_params()
+        # Ranked once kept, each window row read again by its id (in pages the statement has just read): ranked in
+        # the sort, every match read would be, and carrying each one's words through it would spill to disk.
         rows = read_rows(
-            "SELECT CASE WHEN newest.vector @@ to_tsquery(%s::regconfig, %s) THEN %s::float8 ELSE %s::float8 END, "
-            f"newest.id FROM ({sql}) AS newest",
-            [self.CONFIG, self.words_tsquery_text(), IN_THE_WORDS, ELSEWHERE, *params],
+            f"WITH found AS MATERIALIZED ({sql}), window_ids AS (SELECT id FROM found ORDER BY id DESC LIMIT %s) "
+            "SELECT CASE WHEN e.search_vector @@ to_tsquery(%s::regconfig, %s) THEN %s::float8 ELSE %s::float8 END, "
+            "e.id, (SELECT count(*) FROM found), (SELECT count(*) FROM found WHERE status = %s) "
+            f"FROM {TABLE} e JOIN window_ids ON e.id = window_ids.id",
+            [*params, limits.RANK_WINDOW, self.CONFIG, self.words_tsquery_text(), IN_THE_WORDS, ELSEWHERE, PUBLISHED],
         )
-        self._ranked = sorted(rows, reverse=True)
+        self._ranked = sorted(((relevance, pk) for relevance, pk, _, _ in rows), reverse=True)
+        self._found, published = (rows[0][2], rows[0][3]) if rows else (0, 0)
+        if self._found >= self._enough:
+            self._published = (published, False)  # at least this many are published: the bound is reached
+        elif beyond is None:
+            self._published = (published, True)  # every match was read
         return min((pk for _, pk in self._ranked), default=None)
+
+    def count_published(self, at_most: int | None) -> int | None:
+        """The published matches the window's statement counted, when it read enough of them (or every one)."""
+        if self._published is None:
+            return None
+        published, exact = self._published
+        if exact:
+            return published if at_most is None else min(published, at_most)
+        if at_most is not None and published >= at_most:
+            return at_most
+        return None
 
     def ranked_window(self, window_start: int) -> list[tuple[float, int]]:
         """The window ranked by the statement that found where it starts (``window_start``)."""
