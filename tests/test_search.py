@@ -437,8 +437,10 @@ class TestRankingWindow:
 
     @pytest.mark.parametrize("layout", list(LAYOUTS))
     @pytest.mark.parametrize("stretch", [1, 2, 25])
-    def test_the_window_is_the_newest_matches_ranked(self, search_corpus, monkeypatch, layout, stretch):
-        monkeypatch.setattr(limits, "RANK_WINDOW", 3)
+    # With COUNT_LIMIT 2 (fewer than the drafts) no count is wanted, so PostgreSQL widens a stretch rather than read
+    # every match at once.
+    @pytest.mark.parametrize("count_limit", [10_000, 2])
+    def test_the_window_is_the_newest_matches_ranked(self, search_corpus, monkeypatch, layout, stretch, count_limit):
         monkeypatch.setattr("excerpts.research.search_engines.WINDOW_STRETCH", stretch)
         speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
         says = self.LAYOUTS[layout]
@@ -455,11 +457,14 @@ class TestRankingWindow:
         ]
         # Drafts count too: the window is the same for the public and for curators.
         newest = [(i, excerpt.pk) for i, excerpt in reversed(list(enumerate(made))) if says(i)][:3]
-        plan = search.plan(search.parse_query("harvest"), search.RELEVANCE_ORDER)
-        assert plan.window_start == min((pk for _, pk in newest), default=None)
-        if newest:
-            ranked = [(search.IN_THE_WORDS if i % 3 else search.ELSEWHERE, pk) for i, pk in newest]
-            assert plan.engine.ranked_window(plan.window_start) == sorted(ranked, reverse=True)
+        with override_settings(EXCERPTS_LIMITS={"RANK_WINDOW": 3, "COUNT_LIMIT": count_limit}):
+            plan = search.plan(search.parse_query("harvest"), search.RELEVANCE_ORDER)
+            assert plan.window_start == min((pk for _, pk in newest), default=None)
+            if newest:
+                ranked = [(search.IN_THE_WORDS if i % 3 else search.ELSEWHERE, pk) for i, pk in newest]
+                assert plan.engine.ranked_window(plan.window_start) == sorted(ranked, reverse=True)
+            published = sum(says(i) and i % 7 != 0 for i in range(60))
+            assert plan.counted(Excerpt.objects.published()).count() == published
 
 
 class TestCountedInTheIndex:
