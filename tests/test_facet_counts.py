@@ -245,6 +245,35 @@ def test_a_search_over_the_limit_counts_its_newest_matches(facet_corpus, monkeyp
     assert facets.facet_counts(searched, limit=4)["count_exact"] is True
 
 
+@pytest.mark.parametrize("stretch", [1, 3, 1000])
+@pytest.mark.parametrize("every", [1, 4, 9])
+def test_a_searchs_facets_are_the_same_read_among_the_newest_first(facet_corpus, monkeypatch, stretch, every):
+    # On PostgreSQL the newest matches of a plain query are looked for in a stretch of the newest ids first (SCAN_LIMIT
+    # + 1 times the stretch): whichever way they are found, the facets are those of a reading of every match.
+    monkeypatch.setattr("excerpts.research.search_engines.WINDOW_STRETCH", stretch)
+    for i in range(40):
+        factories.excerpt(
+            f"{'Steelworks' if i % every == 0 else 'Grain'} report {i}.",
+            speaker=facet_corpus["zhou" if i % 3 else "mao"],
+            source=facet_corpus["works"],
+            date=f"19{50 + i % 7}",
+            status=Excerpt.Status.DRAFT if i % 5 == 0 else Excerpt.Status.PUBLISHED,
+        )
+    for query in ("steel", "steel report -grain"):
+        plan = search.plan(search.parse_query(query))
+        searched = plan.rows(Excerpt.objects.published())
+        for limit in (2, 3, 5, 100):
+            assert facets.facet_counts(searched, limit, plan) == facets.facet_counts(searched, limit), limit
+    # Only PostgreSQL reads a plain query's newest first; an exclusion (or a phrase) is tested in the table.
+    ids = Excerpt.objects.order_by("id").values_list("id", flat=True)
+    steel = search.plan(search.parse_query("steel")).newest_stretch(3)
+    in_stretch = ids.last() - 3 * stretch >= ids.first()  # else the stretch would be every excerpt
+    assert steel == (ids.last() - 3 * stretch if connection.vendor == "postgresql" and in_stretch else None)
+    assert search.plan(search.parse_query("steel -grain")).newest_stretch(3) is None
+    assert search.plan(search.parse_query('"steelworks report"')).newest_stretch(3) is None
+    assert search.plan(None).newest_stretch(3) is None
+
+
 def test_postgresql_change_rows_are_folded_into_one_row_per_value(facet_corpus, monkeypatch):
     monkeypatch.setattr(limits, "FOLD_AFTER", 0)
     for i in range(5):

@@ -77,7 +77,9 @@ class FacetsMixin:
         matches, like a list's `count`; when more match, `count_exact` is false, `count` is 10,000 and
         every facet counts the 10,000 most recently added matches (narrow the filters for exact counts).
         """
-        queryset = self.matching_rows(ordered=False)
+        excerpts = self.filter_queryset(self.get_queryset())
+        plan = self.search_plan(excerpts, ordered=False)
+        queryset = plan.rows(excerpts)
         if self.facets_of_the_whole_corpus(request):
             # The whole corpus (or all of it in some statuses): exact counts from the trigger-kept summary table.
             visible = Excerpt.Status.values if is_curator(request.user) else [Excerpt.Status.PUBLISHED]
@@ -86,7 +88,7 @@ class FacetsMixin:
             return Response(facets.summary_counts(statuses))
         # A filtered set is counted in one pass over at most SCAN_LIMIT matches, cached until the data changes.
         parts = request_parts(request, ignore={CACHE_BUSTER})
-        counts = caching.cached("facets", parts, lambda: facets.facet_counts(queryset))
+        counts = caching.cached("facets", parts, lambda: facets.facet_counts(queryset, plan=plan))
         return Response(counts)
 
 

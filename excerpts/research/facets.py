@@ -31,7 +31,7 @@ from ..db.facet_summary import EXCERPT_COLUMNS, ROW_VALUES, TABLE
 from ..db.routers import read_database
 from ..models import Event, Excerpt, Speaker, Topic
 from . import limits
-from .search import by_id
+from .search import NoSearch, SearchPlan, by_id
 from .search_engines import is_searched
 
 Facets = dict[str, Any]  # {"count": int, "count_exact": bool, facet: [{"value", "label", "count"}, ...]}
@@ -66,14 +66,34 @@ def summary_counts(statuses: Iterable[str]) -> Facets:
     return labelled(counted, total=sum(counted.get("kind", {}).values()), exact=True)
 
 
-def facet_counts(queryset: QuerySet[Excerpt], limit: int | None = None) -> Facets:
+def facet_counts(
+    queryset: QuerySet[Excerpt], limit: int | None = None, plan: SearchPlan | NoSearch | None = None
+) -> Facets:
     """
     The number of excerpts in ``queryset`` and its counts per facet, largest first (years in order).
 
     At most ``limit`` (default ``limits.SCAN_LIMIT``) matches are counted, the most recently added;
-    ``count_exact`` says whether that was all of them.
+    ``count_exact`` says whether that was all of them. ``plan`` is the search plan that found ``queryset``, if any.
     """
     limit = limits.SCAN_LIMIT if limit is None else limit
+    stretch = plan.newest_stretch(limit + 1) if plan is not None else None
+    if stretch is not None:
+        # The newest matches of a search PostgreSQL reads every match to find (a GIN index gives them in no order;
+        # a word that begins many others, in 6% of a million excerpts: 270-350 ms) looked for among the newest ids
+        # first, as a search's ranking window is: where more than ``limit`` match there, the newest ``limit`` of
+        # all are among them and the facets are those of all (100-130 ms); otherwise every match is read.
+        counted, total = grouped_counts(queryset.filter(id__gt=stretch), limit)
+        if total > limit:
+            return labelled(counted, total=limit, exact=False)
+    counted, total = grouped_counts(queryset, limit)
+    return labelled(counted, total=min(total, limit), exact=total <= limit)
+
+
+def grouped_counts(queryset: QuerySet[Excerpt], limit: int) -> tuple[dict[str, dict[str, int]], int]:
+    """
+    The counts per facet and value of ``queryset``'s newest ``limit`` matches, in one statement, and how many
+    match, counted to ``limit + 1``.
+    """
     vendor = default_connection.vendor
     values = ROW_VALUES["sqlite" if vendor == "sqlite" else "postgresql"]
     matches = by_id(queryset, descending=True).values("id", *EXCERPT_COLUMNS)[: limit + 1]
@@ -106,8 +126,7 @@ def facet_counts(queryset: QuerySet[Excerpt], limit: int | None = None) -> Facet
             total = count
         elif value is not None:
             counted.setdefault(facet, {})[str(value)] = count
-    exact = total <= limit
-    return labelled(counted, total=min(total, limit), exact=exact)
+    return counted, total
 
 
 def labelled(counted: dict[str, dict[str, int]], total: int, exact: bool) -> Facets:

@@ -221,6 +221,13 @@ class Engine:
         """
         raise NotImplementedError
 
+    def newest_stretch(self, count: int) -> int | None:
+        """
+        An id above which the newest ``count`` matches are likely all to be, where reading the matches there first
+        pays (they are read in no order, so the newest are found by reading every one); None where it does not.
+        """
+        return None
+
     def count_published(self, at_most: int | None) -> int | None:
         """
         How many published excerpts match, or ``at_most`` when at least that many do, counted in the index where the
@@ -302,6 +309,10 @@ class SearchPlan:
         if self.engine.counts_alone and every_published(queryset):
             return IndexCount(self.engine, queryset)
         return self.engine.matching(queryset)
+
+    def newest_stretch(self, count: int) -> int | None:
+        """An id above which the newest ``count`` matches are likely to be, where reading those first pays (Engine)."""
+        return self.engine.newest_stretch(count)
 
     def lead(self, rows: QuerySet, excerpts: QuerySet | None = None) -> QuerySet | RankedWindow | None:
         """
@@ -438,6 +449,9 @@ class NoSearch:
         return queryset
 
     def lead(self, rows: QuerySet, excerpts: QuerySet | None = None) -> None:
+        return None
+
+    def newest_stretch(self, count: int) -> None:
         return None
 
     def highlights(self, excerpts: Iterable) -> dict[int, str]:

@@ -26,6 +26,8 @@ from django.db.models import (
     FloatField,
     Func,
     Lookup,
+    Max,
+    Min,
     OuterRef,
     Subquery,
     Value,
@@ -330,6 +332,26 @@ class PostgreSQLSearch(Engine):
     def condition(self, queryset: QuerySet) -> QuerySet:
         """``queryset`` narrowed by the plain condition: the excerpt's tsvector matches the tsquery (@@)."""
         return queryset.alias(document=Document()).filter(document=self.tsquery())
+
+    def is_plain(self) -> bool:
+        """
+        Whether the index alone tells the matches (words and prefixes, no phrase and no exclusion). A phrase's or an
+        exclusion's candidates are tested in the table, so a stretch of the newest ids that must hold many matches
+        tests them newest first down the primary key: 100,000 excerpts for ``"the of" -and``.
+        """
+        return not self.query.excluded and not any(term.is_phrase for term in self.query.terms)
+
+    def newest_stretch(self, count: int) -> int | None:
+        """
+        For a plain query, the id above which a term in one excerpt in WINDOW_STRETCH has ``count`` matches: where
+        that many match, the newest ``count`` of all are there. None otherwise, or where that is every excerpt.
+        """
+        if not self.is_plain():
+            return None
+        bounds = Excerpt.objects.aggregate(lowest=Min("id"), highest=Max("id"))
+        if bounds["highest"] is None or bounds["highest"] - count * WINDOW_STRETCH < bounds["lowest"]:
+            return None  # no excerpts, or too few for the stretch to be less than all of them
+        return bounds["highest"] - count * WINDOW_STRETCH
 
     def has_rare_phrase(self) -> bool:
         """
