@@ -171,7 +171,7 @@ class Engine:
     """What a search engine answers; ``search_engines`` has one subclass per database."""
 
     ranks_alone = False  # whether the engine ranks the whole window by itself (``ranked_window``), before any page
-    counts_alone = False  # whether it counts the published matches in its index (``count_published``)
+    counts_alone = False  # whether it may count the published matches without the table (``count_published``)
 
     def __init__(self, query: SearchQuery):
         self.query = query
@@ -230,8 +230,8 @@ class Engine:
 
     def count_published(self, at_most: int | None) -> int | None:
         """
-        How many published excerpts match, or ``at_most`` when at least that many do, counted in the index where the
-        engine can (see ``counts_alone``); None where it cannot.
+        How many published excerpts match, or ``at_most`` when at least that many do, where the engine can tell
+        without testing each match's status in the table (see ``counts_alone``); None where it cannot.
         """
         return None
 
@@ -301,8 +301,8 @@ class SearchPlan:
     def counted(self, queryset: QuerySet) -> QuerySet | IndexCount:
         """
         The same matches in the form cheapest to count: filters narrower than the search count their own rows,
-        each looked up in the list of matches; the public's search of every excerpt is counted in the index where the
-        engine can (IndexCount); otherwise the search leads (a term tested per excerpt included).
+        each looked up in the list of matches; the public's search of every excerpt is counted by the engine where it
+        can (IndexCount); otherwise the search leads (a term tested per excerpt included).
         """
         if self.engine.narrower(queryset):
             return self.engine.listed(queryset)
@@ -398,9 +398,10 @@ class RankedWindow:
 
 class IndexCount:
     """
-    The published matches of a search narrowed by nothing else, counted in the engine's index, as the paginator and
-    the exports count a ``counted`` set (``count``). Joined to the excerpts to test each match's status, a term in
-    0.7% of 200,000 excerpts took 7 ms to count; counted in the index, less the drafts among them, 0.3 ms.
+    The published matches of a search narrowed by nothing else, counted by the engine where it can, as the paginator
+    and the exports count a ``counted`` set (``count``): SQLite in its index, less the drafts among the matches (joined
+    to the excerpts to test each match's status, a term in 0.7% of 200,000 excerpts took 7 ms to count; this way
+    0.3 ms); PostgreSQL by the statement that found the ranking window, when that read every match or enough.
     """
 
     def __init__(self, engine: Engine, excerpts: QuerySet):
@@ -409,7 +410,7 @@ class IndexCount:
     def count(self, at_most: int | None = None) -> int:
         """How many there are, or ``at_most`` when there are at least that many."""
         found = self.engine.count_published(at_most)
-        if found is None:  # the index cannot tell (too many drafts): the matches are counted among the excerpts
+        if found is None:  # the engine cannot tell: the matches are counted among the excerpts
             rows = self.engine.matching(self.excerpts).order_by().values("pk")
             found = (rows if at_most is None else rows[:at_most]).count()
         return found
