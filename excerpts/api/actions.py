@@ -3,8 +3,8 @@ What the excerpt API does besides list, read and write, one mixin per concern: f
 excerpts, citations, the streamed export of the list, and an excerpt's history.
 
 Each mixin documents its own operations. They expect a GenericViewSet over excerpts (``get_queryset``,
-``get_object``, ``get_serializer``, and ``matching_rows``: the filtered, searched excerpts); ``ExcerptViewSet``
-composes them.
+``get_object``, ``get_serializer``, and ``matching_rows`` or ``planned_rows``: the filtered, searched excerpts,
+the latter with their search plan); ``ExcerptViewSet`` composes them.
 """
 
 import functools
@@ -77,9 +77,7 @@ class FacetsMixin:
         matches, like a list's `count`; when more match, `count_exact` is false, `count` is 10,000 and
         every facet counts the 10,000 most recently added matches (narrow the filters for exact counts).
         """
-        excerpts = self.filter_queryset(self.get_queryset())
-        plan = self.search_plan(excerpts, ordered=False)
-        queryset = plan.rows(excerpts)
+        plan, queryset = self.planned_rows(ordered=False)
         if self.facets_of_the_whole_corpus(request):
             # The whole corpus (or all of it in some statuses): exact counts from the trigger-kept summary table.
             visible = Excerpt.Status.values if is_curator(request.user) else [Excerpt.Status.PUBLISHED]

@@ -232,10 +232,18 @@ class ExcerptViewSet(
         ordering = self.ordering_backend().get_ordering(self.request, queryset, self) if ordered else None
         return search.plan(query, ordering)
 
+    def planned_rows(self, ordered=True):
+        """
+        The request's search plan and the excerpts it asks for: filtered, searched and (unless ``ordered`` is false)
+        sorted.
+        """
+        queryset = self.filter_queryset(self.get_queryset())
+        plan = self.search_plan(queryset, ordered)
+        return plan, plan.rows(queryset)
+
     def matching_rows(self, ordered=True):
         """The excerpts the request asks for: filtered, searched and (unless ``ordered`` is false) sorted."""
-        queryset = self.filter_queryset(self.get_queryset())
-        return self.search_plan(queryset, ordered).rows(queryset)
+        return self.planned_rows(ordered)[1]
 
     # One media type a 200, so that client generators type the page; export.csv and export.jsonl are the files.
     @extend_schema(

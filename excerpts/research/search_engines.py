@@ -54,6 +54,10 @@ WORDS_COLUMNS = "{text original_text}"
 WINDOW_STRETCH = 25
 TABLE = Excerpt._meta.db_table
 PUBLISHED = Excerpt.Status.PUBLISHED
+# Every excerpt but a published one, found in the status index as a range either side of it (parameters: PUBLISHED
+# twice), and how many there are, up to a bound (a third parameter).
+UNPUBLISHED = f"SELECT id FROM {TABLE} WHERE (status < %s OR status > %s)"
+UNPUBLISHED_UP_TO = f"SELECT count(*) FROM ({UNPUBLISHED} LIMIT %s) AS unpublished"
 # A count with no bound: more than any table holds, less than SQLite's largest integer.
 MAX_COUNT = 2**62
 
@@ -184,13 +188,12 @@ class SQLiteSearch(Engine):
         each draft is looked up in the list of matches (CASE runs the subquery only when it is reached). None where
         there are more than COUNT_LIMIT drafts: testing each would cost more than testing each match's status.
         """
-        unpublished = f"SELECT id FROM {TABLE} WHERE (status < %s OR status > %s)"
         matches = f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s"
         # +id: each draft the status index finds is looked up in the list of matches, built once.
-        matched = f"SELECT count(*) FROM ({unpublished} AND +id IN ({matches}))"
+        matched = f"SELECT count(*) FROM ({UNPUBLISHED} AND +id IN ({matches}))"
         wanted = MAX_COUNT if at_most is None else at_most
         ((drafts, found, drafts_matched),) = read_rows(
-            f"WITH drafts(n) AS (SELECT count(*) FROM ({unpublished} LIMIT %s)), "
+            f"WITH drafts(n) AS ({UNPUBLISHED_UP_TO}), "
             f"found(n) AS (SELECT count(*) FROM ({matches} LIMIT %s + (SELECT n FROM drafts))) "
             "SELECT drafts.n, found.n, "
             f"CASE WHEN drafts.n = 0 OR drafts.n > %s OR found.n >= %s + drafts.n THEN 0 ELSE ({matched}) END "
@@ -388,8 +391,7 @@ class PostgreSQLSearch(Engine):
         of a million excerpts took three statements that each read the index (16-43 ms each), now two.
         """
         bounds = read_rows(
-            f"SELECT (SELECT min(id) FROM {TABLE}), (SELECT max(id) FROM {TABLE}), "
-            f"(SELECT count(*) FROM (SELECT 1 FROM {TABLE} WHERE status < %s OR status > %s LIMIT %s) AS drafts)",
+            f"SELECT (SELECT min(id) FROM {TABLE}), (SELECT max(id) FROM {TABLE}), ({UNPUBLISHED_UP_TO})",
             [PUBLISHED, PUBLISHED, limits.COUNT_LIMIT + 1],
         )
         lowest, highest, drafts = bounds[0]
