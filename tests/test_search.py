@@ -8,6 +8,7 @@ import pytest
 from django.core.management import call_command
 from django.db import connection, router
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from excerpts.models import Excerpt, SearchEntry
@@ -440,8 +441,14 @@ class TestRankingWindow:
     # With COUNT_LIMIT 2 (fewer than the drafts) no count is wanted, so PostgreSQL widens a stretch rather than read
     # every match at once.
     @pytest.mark.parametrize("count_limit", [10_000, 2])
-    def test_the_window_is_the_newest_matches_ranked(self, search_corpus, monkeypatch, layout, stretch, count_limit):
+    # PostgreSQL probes the newest PROBE excerpts: with 10 of them a term dense there is found by walking down the
+    # first stretch (when the stretch is long enough to hold the window at that density), with 2,000 never here.
+    @pytest.mark.parametrize("probe", [2000, 10])
+    def test_the_window_is_the_newest_matches_ranked(
+        self, search_corpus, monkeypatch, layout, stretch, count_limit, probe
+    ):
         monkeypatch.setattr("excerpts.research.search_engines.WINDOW_STRETCH", stretch)
+        monkeypatch.setattr("excerpts.research.search_engines.PROBE", probe)
         speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
         says = self.LAYOUTS[layout]
         made = [
@@ -465,6 +472,42 @@ class TestRankingWindow:
                 assert plan.engine.ranked_window(plan.window_start) == sorted(ranked, reverse=True)
             published = sum(says(i) and i % 7 != 0 for i in range(60))
             assert plan.counted(Excerpt.objects.published()).count() == published
+
+    @pytest.mark.skipif(connection.vendor != "postgresql", reason="SQLite ranks in its FTS5 index")
+    @pytest.mark.parametrize(
+        ("words", "walks"),
+        [
+            ("harvest", True),  # in every newest excerpt probed
+            ("drought", False),  # in 2 of the 60, both old
+            ('"harvest figures"', False),  # a phrase: its matches are looked up as before
+            ("harvest -drought", False),  # an exclusion, likewise
+        ],
+    )
+    def test_a_term_dense_among_the_newest_is_found_by_walking_down_the_primary_key(
+        self, search_corpus, monkeypatch, words, walks
+    ):
+        # A first stretch of the newest 15 ids, probed in its newest 10.
+        monkeypatch.setattr("excerpts.research.search_engines.WINDOW_STRETCH", 5)
+        monkeypatch.setattr("excerpts.research.search_engines.PROBE", 10)
+        speaker, source = search_corpus["tiger"].speaker, search_corpus["tiger"].source
+        made = [
+            factories.excerpt(
+                f"Report {i}: {'drought' if i in (4, 30) else 'harvest'} figures.", speaker=speaker, source=source
+            )
+            for i in range(60)
+        ]
+        with override_settings(EXCERPTS_LIMITS={"RANK_WINDOW": 3}), CaptureQueriesContext(connection) as queries:
+            plan = search.plan(search.parse_query(words), search.RELEVANCE_ORDER)
+            start = plan.window_start
+        # The walk tests each row with a condition no index answers; the other statements leave it to the GIN index.
+        assert any(") IS TRUE" in query["sql"] for query in queries.captured_queries) == walks
+        expected = {
+            "harvest": made[-3].pk,
+            "drought": made[4].pk,
+            '"harvest figures"': made[-3].pk,
+            "harvest -drought": made[-3].pk,
+        }
+        assert start == expected[words]
 
 
 class TestCountedInTheIndex:
