@@ -11,6 +11,7 @@ import os
 import shutil
 
 import pytest
+from django.db import connections
 from django.urls import reverse
 
 from excerpts.models import Excerpt
@@ -40,8 +41,14 @@ sync_api = pytest.importorskip("playwright.sync_api")
 def browser():
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
+        try:
+            yield browser
+        finally:
+            browser.close()
+            # Inside Playwright's context this thread runs in another contextvars context, and Django keeps its
+            # connections per context (asgiref's Local): the test's own queries opened one that nothing else closes,
+            # and on PostgreSQL it kept the test database from being dropped at the end of the run.
+            connections.close_all()
 
 
 def choose(page, field, text):
