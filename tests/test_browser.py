@@ -9,6 +9,7 @@ does), when it fails.
 
 import os
 import shutil
+from contextlib import contextmanager
 
 import pytest
 from django.db import connections
@@ -37,18 +38,27 @@ if not os.path.exists(CHROMIUM) and not os.environ.get("EXCERPTS_REQUIRE_BROWSER
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-@pytest.fixture
-def browser():
+@contextmanager
+def headless_chromium():
+    """
+    Debian's Chromium, headless, for the browser tests (this file's and the others that import it). Inside
+    Playwright's context this thread runs in a contextvars context of its own, and Django keeps its connections per
+    context (asgiref's Local): the queries a test makes there open a connection that nothing else closes, which on
+    PostgreSQL kept the test database from being dropped at the end of the run. They are closed on the way out.
+    """
     with sync_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
         try:
             yield browser
         finally:
             browser.close()
-            # Inside Playwright's context this thread runs in another contextvars context, and Django keeps its
-            # connections per context (asgiref's Local): the test's own queries opened one that nothing else closes,
-            # and on PostgreSQL it kept the test database from being dropped at the end of the run.
             connections.close_all()
+
+
+@pytest.fixture
+def browser():
+    with headless_chromium() as browser:
+        yield browser
 
 
 def choose(page, field, text):

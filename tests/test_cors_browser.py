@@ -16,7 +16,7 @@ from django.test import Client
 from django.urls import reverse
 
 from tests import factories
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, sync_api
+from tests.test_browser import headless_chromium
 
 PUBLISHED = "Imperialism and all reactionaries are paper tigers."
 DRAFT = "A draft only curators see."
@@ -67,10 +67,8 @@ def page_origins():
 
 @pytest.fixture
 def chromium():
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with headless_chromium() as browser:
         yield browser
-        browser.close()
 
 
 @pytest.mark.django_db(transaction=True, serialized_rollback=True)

@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from excerpts.research import limits
 from tests import factories
-from tests.test_browser import CHROMIUM, CHROMIUM_ARGS, sync_api
+from tests.test_browser import headless_chromium
 
 # Every violation the page sees (of its own policy, in any element or worker it starts) lands in this list.
 RECORD_VIOLATIONS = """
@@ -24,8 +24,7 @@ document.addEventListener("securitypolicyviolation", (event) => {
 @pytest.fixture
 def page():
     """A fresh Chromium page that records CSP violations, from its events and its console."""
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+    with headless_chromium() as browser:
         page = browser.new_page()
         page.add_init_script(RECORD_VIOLATIONS)
         page.console_violations = []
@@ -36,7 +35,6 @@ def page():
             lambda message: "Content Security Policy" in message.text and page.console_violations.append(message.text),
         )
         yield page
-        browser.close()
 
 
 def violations(page):
