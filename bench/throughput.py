@@ -50,6 +50,7 @@ from django.db import connection
 from django.db.models import Exists, Min, OuterRef
 from django.urls import reverse
 
+from bench import configuration
 from bench.floor.views import ORDER, PAGE_SIZE, encode_cursor
 from bench.management.commands.seed_synthetic import vocabulary
 from bench.servers import WITHOUT_RATE_LIMITS, loopback_production
@@ -585,6 +586,7 @@ def run(stdout, style, **options):
         f"connections, {options['duration']} s a run (longer for slow requests), {options['repeat']} "
         "repetitions (medians)"
     )
+    stdout.write(configuration.describe())
     stdout.write(f"load average before: {load()}")
     Path(settings.BASE_DIR, ".bench").mkdir(exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="throughput-", dir=Path(settings.BASE_DIR, ".bench")) as name:

@@ -5,11 +5,13 @@ the same seed gives the same corpus, and every figure prints.
 
 import contextlib
 import re
+import sqlite3
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import transaction
+from django.db import connection, transaction
 from django.urls import reverse
 
 from excerpts.models import Excerpt
@@ -72,3 +74,38 @@ def test_benchmark_prints_every_figure(synthetic):
     load = r"^load average at the {}: \d+\.\d\d, \d+\.\d\d, \d+\.\d\d \(1, 5, 15 min; \d+ cores\)$"
     assert re.search(load.format("start"), text.splitlines()[0])
     assert re.search(load.format("end"), text.splitlines()[-1])
+
+
+def test_benchmark_names_the_database_it_measured_and_the_memory_it_was_given(synthetic):
+    out = StringIO()
+    call_command("benchmark", "--terms", "1", stdout=out)
+    line = out.getvalue().splitlines()[2]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT current_setting('shared_buffers'), pg_size_bytes(current_setting('shared_buffers'))"
+            )
+            setting, buffers = cursor.fetchone()
+            found = re.fullmatch(
+                rf"PostgreSQL 1\d\.\d+ .*, database \d+ [kMG]B; shared_buffers {re.escape(setting)} "
+                r"\([\d.]+% of the database, ([\d.]+)% of this machine's ([\d.]+) GB of memory\), "
+                r"effective_cache_size \S+, work_mem \S+",
+                line,
+            )
+            assert found, line
+            memory = 1024 * int(re.search(r"MemTotal:\s+(\d+) kB", Path("/proc/meminfo").read_text()).group(1))
+            assert float(found.group(1)) == pytest.approx(100 * buffers / memory, abs=0.1)
+            assert float(found.group(2)) == pytest.approx(memory / 2**30, abs=0.2)
+        else:
+            cursor.execute("PRAGMA page_count")
+            pages = cursor.fetchone()[0]
+            cursor.execute("PRAGMA page_size")
+            size = pages * cursor.fetchone()[0]
+            found = re.fullmatch(
+                r"SQLite (\S+), database ([\d,]+) MB \((\w+) journal\); page cache (\d+) MB a connection", line
+            )
+            assert found, line
+            assert found.group(1) == sqlite3.sqlite_version
+            assert int(found.group(2).replace(",", "")) == round(size / 2**20)
+            # Django's SQLite default: SQLite's own page cache of 2,000 KiB.
+            assert found.group(4) == "2"

@@ -188,6 +188,8 @@ def test_a_short_throughput_run_prints_cpu_and_requests_per_second_for_every_sce
     assert result.returncode == 0, result.stdout + result.stderr
     text = result.stdout
     assert re.search(rf"^{connection.vendor}, 300 excerpts; gunicorn sync x 2 workers", text, re.MULTILINE), text
+    # The database measured and its memory (bench/configuration.py; tests/test_benchmark.py checks the figures).
+    assert re.search(r"^(SQLite|PostgreSQL) \S+.*, database [\d,]+ [kMG]B", text, re.MULTILINE), text
     assert re.search(r"^load average before: [\d.]+ [\d.]+ [\d.]+$", text, re.MULTILINE)
     assert re.search(r"^load average after: [\d.]+ [\d.]+ [\d.]+$", text, re.MULTILINE)
     assert "ERROR" not in text

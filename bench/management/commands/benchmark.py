@@ -11,7 +11,7 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from bench import throughput
+from bench import configuration, throughput
 from bench.management.commands.seed_synthetic import vocabulary
 from excerpts.models import Excerpt
 
@@ -68,6 +68,7 @@ class Command(BaseCommand):
         client = Client(HTTP_HOST="localhost")
         total = Excerpt.objects.count()
         self.stdout.write(f"{connection.vendor}, {total} excerpts")
+        self.stdout.write(configuration.describe())
         words, _ = vocabulary(random.Random(1), 30000)
         url = reverse("excerpt-list")
         client.get(url, {"q": words[0]}, secure=True)  # warm the connection and caches
