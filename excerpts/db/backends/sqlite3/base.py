@@ -1,5 +1,6 @@
 """
-Django's SQLite backend, with table remakes that keep the triggers and indexes Django does not manage.
+Django's SQLite backend, with table remakes that keep the triggers and indexes Django does not manage, and a
+cursor that converts each distinct query's placeholders once per process.
 
 SQLite cannot alter most columns, so Django remakes the table: it creates a copy, moves the rows, drops
 the original and renames the copy. That drops the table's triggers and the indexes Django does not know
@@ -8,6 +9,7 @@ of (``excerpt_date_span``), and a trigger on another table that names the remade
 aside and re-creates them exactly as they were, so an ordinary AddField or AlterField keeps working.
 """
 
+import functools
 import re
 import sqlite3
 from typing import Any
@@ -62,8 +64,30 @@ class DatabaseSchemaEditor(schema.DatabaseSchemaEditor):
             return cursor.fetchone() is not None
 
 
+@functools.lru_cache(maxsize=512)
+def qmark(query: str) -> str:
+    """A query in Django's "format" style (``%s``) in SQLite's "qmark" style (``?``), as Django converts it."""
+    return base.FORMAT_QMARK_REGEX.sub("?", query).replace("%%", "%")
+
+
+class SQLiteCursorWrapper(base.SQLiteCursorWrapper):
+    """
+    Django's cursor, converting each distinct query's placeholders once per process instead of at every execute:
+    the regular expression over a page's five-table join (60 columns) was 3% of reading one excerpt.
+    """
+
+    def convert_query(self, query: str, *, param_names: list[str] | None = None) -> str:
+        if param_names is None:
+            return qmark(query)
+        # convert_query is Django's, which django-stubs does not declare.
+        return super().convert_query(query, param_names=param_names)  # type: ignore[misc]
+
+
 class DatabaseWrapper(base.DatabaseWrapper):
     SchemaEditorClass = DatabaseSchemaEditor
+
+    def create_cursor(self, name: str | None = None) -> SQLiteCursorWrapper:
+        return self.connection.cursor(factory=SQLiteCursorWrapper)
 
     def get_new_connection(self, conn_params: dict[str, Any]) -> sqlite3.Connection:
         connection = super().get_new_connection(conn_params)
