@@ -11,7 +11,8 @@ worker model (2 sync workers by default), production's settings over loopback (b
 - Datasette (SQLite only), installed by this module into .bench/datasette-venv from
   bench/requirements-datasette.txt, serving a copy of the database file as an immutable database (Datasette's
   way to publish data nobody writes to), its time limits lifted and its facet suggestions off (the API computes
-  none); each scenario is mapped to its nearest equivalent (see ``scenarios``).
+  none), logging every request as the other two do; each scenario is mapped to its nearest equivalent (see
+  ``scenarios``).
 
 wrk loads each server in turn with one scenario's URLs (a Lua script cycles through them), scenario by
 scenario, the servers' order alternating from one repetition to the next so that a change in the machine's load
@@ -452,6 +453,10 @@ def servers(options, directory, ports, datasette, stdout):
             "uvicorn_worker.UvicornWorker",
             "-w",
             str(options["workers"]),
+            # Every request logged to stdout, as the API's and the floor's are (gunicorn.conf.py's access log) and
+            # as `datasette serve` logs them (uvicorn's access log), in uvicorn's own line.
+            "--access-logfile",
+            "-",
             "--pythonpath",
             str(base),
             "bench.datasette_app:application",

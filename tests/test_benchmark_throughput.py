@@ -160,6 +160,24 @@ def test_a_measurement_that_failed_prints_an_error_and_no_figure():
     assert cells[11] == "-"
 
 
+def test_every_server_logs_each_request_to_stdout_as_it_would_in_production(tmp_path, monkeypatch):
+    monkeypatch.setattr(throughput, "datasette_gunicorn", lambda stdout: tmp_path / "datasette-venv" / "gunicorn")
+    monkeypatch.setattr(throughput, "copy_database", lambda source, directory: directory / "excerpts.sqlite3")
+    options = {"worker_class": "sync", "workers": 2, "worker_threads": 1}
+    found = throughput.servers(options, tmp_path, [8001, 8002, 8003, 8004], True, io.StringIO())
+    assert sorted(found) == ["api", "api-cached", "datasette", "floor"]
+    # The API starts where gunicorn finds the repository's gunicorn.conf.py by itself; the floor is pointed at it.
+    assert found["api"].cwd == found["api-cached"].cwd == ROOT and "-c" not in found["api"].command
+    floor_command = found["floor"].command
+    assert floor_command[floor_command.index("-c") + 1] == str(ROOT / "gunicorn.conf.py")
+    configuration = {}
+    exec((ROOT / "gunicorn.conf.py").read_text(), configuration)
+    assert configuration["accesslog"] == "-"
+    # Datasette's gunicorn runs without that file (it would name the API's application): its log is asked for.
+    datasette_command = found["datasette"].command
+    assert datasette_command[datasette_command.index("--access-logfile") + 1] == "-"
+
+
 @pytest.fixture
 def served_database(tmp_path, django_db_serialized_rollback, transactional_db):
     """
