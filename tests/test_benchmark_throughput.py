@@ -163,6 +163,7 @@ def test_a_measurement_that_failed_prints_an_error_and_no_figure():
 def test_every_server_logs_each_request_to_stdout_as_it_would_in_production(tmp_path, monkeypatch):
     monkeypatch.setattr(throughput, "datasette_gunicorn", lambda stdout: tmp_path / "datasette-venv" / "gunicorn")
     monkeypatch.setattr(throughput, "copy_database", lambda source, directory: directory / "excerpts.sqlite3")
+    monkeypatch.setattr(throughput, "database_url", lambda: f"sqlite:///{tmp_path / 'excerpts.sqlite3'}")
     options = {"worker_class": "sync", "workers": 2, "worker_threads": 1}
     found = throughput.servers(options, tmp_path, [8001, 8002, 8003, 8004], True, io.StringIO())
     assert sorted(found) == ["api", "api-cached", "datasette", "floor"]
