@@ -110,6 +110,9 @@ MIDDLEWARE = [
     # An anonymous read made before is answered here from the answers kept per data version, before the session,
     # authentication and DRF run (excerpts/api/response_cache.py). Inside the two above: it reads the version.
     "excerpts.api.response_cache.RepeatedReadsMiddleware",
+    # A plain anonymous read of one excerpt (no query, credentials, cookie or condition; JSON) is answered here as
+    # DRF would answer it, without DRF (excerpts/api/plain_reads.py); inside the one above, which keeps its answer.
+    "excerpts.api.plain_reads.PlainExcerptReadsMiddleware",
     # Django's session, authentication and messages middleware, which let a read of the API without a cookie
     # through without building a session it does not have (excerpts/api/sessionless.py).
     "excerpts.api.sessionless.SessionMiddleware",
@@ -448,6 +451,9 @@ API_CACHE_MAX_AGE = 60
 # (excerpts/api/response_cache.py), up to this many bytes each. DJANGO_RESPONSE_CACHE=false turns it off.
 API_RESPONSE_CACHE = env_bool("DJANGO_RESPONSE_CACHE", True)
 API_RESPONSE_CACHE_MAX_BYTES = 512 * 1024
+# A plain anonymous read of one excerpt answered without DRF, as DRF would answer it (excerpts/api/plain_reads.py).
+# DJANGO_PLAIN_READS=false sends it through DRF (a benchmark of DRF's path does).
+API_PLAIN_READS = env_bool("DJANGO_PLAIN_READS", True)
 # API bodies shorter than this many bytes go uncompressed: gzip saves little on them (Django's own floor is 200).
 API_GZIP_MIN_LENGTH = 512
 

@@ -38,6 +38,15 @@ HEADERS = (
 )
 
 
+@pytest.fixture(autouse=True)
+def drf_answers_plain_reads(settings):
+    """
+    DRF makes every first answer here, a plain read of one excerpt's included: the answers replayed are DRF's. The
+    plain path's own answers, replayed alike, are test_plain_reads.py's.
+    """
+    settings.API_PLAIN_READS = False
+
+
 @pytest.fixture
 def drf_runs(monkeypatch):
     """The paths of the requests DRF's view ran for (its initial(): authentication, throttles, the ETag)."""

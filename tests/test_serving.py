@@ -9,6 +9,7 @@ Each server starts once per module and is killed at the end whatever happens; ev
 
 import contextlib
 import http.client
+import json
 import os
 import re
 import select
@@ -20,6 +21,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -246,6 +248,43 @@ def test_the_production_command_serves_the_api_with_the_repository_config_and_de
     ).stdout
     assert re.search(r"^worker_class += gthread$", config, re.MULTILINE)
     assert re.search(r"^wsgi_app += project\.wsgi:application$", config, re.MULTILINE)
+
+
+def answer(port, path, headers=None):
+    """Status, headers (by lowercase name) and body of one GET."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path, headers={"Host": "127.0.0.1", **(headers or {})})
+        response = conn.getresponse()
+        return response.status, {name.lower(): value for name, value in response.getheaders()}, response.read()
+    finally:
+        conn.close()
+
+
+def test_plain_reads_of_excerpts_get_drfs_answers_through_gunicorn(production_env, tmp_path):
+    # Both servers make every answer afresh: none is kept to be sent again (response_cache.py).
+    made = {**production_env, "DJANGO_RESPONSE_CACHE": "false"}
+    with (
+        running(made, tmp_path / "plain.log") as plain,
+        running({**made, "DJANGO_PLAIN_READS": "false"}, tmp_path / "drf.log") as drf,
+    ):
+        _, _, page = answer(drf.port, PROBE)
+        paths = [urlsplit(excerpt["url"]).path for excerpt in json.loads(page)["results"]]
+        assert len(paths) == 20
+        for path in paths:
+            for accept in ({}, {"Accept": "*/*"}, {"Accept": "application/json"}):
+                got, expected = answer(plain.port, path, accept), answer(drf.port, path, accept)
+                assert got[0] == expected[0] == 200
+                assert got[2] == expected[2], path
+                # The date is the second each was sent; the policy's directives come in each process's own order.
+                different = ("date", "content-security-policy")
+                assert {name: value for name, value in got[1].items() if name not in different} == {
+                    name: value for name, value in expected[1].items() if name not in different
+                }, path
+                policies = [
+                    sorted(headers["content-security-policy"].split("; ")) for _, headers, _ in (got, expected)
+                ]
+                assert policies[0] == policies[1]
 
 
 def test_a_request_line_longer_than_the_limit_is_refused_by_gunicorn_with_414(gunicorn):

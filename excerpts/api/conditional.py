@@ -75,6 +75,31 @@ def names(etags, etag):
     return etag.removeprefix("W/") in {tag.removeprefix("W/") for tag in etags}
 
 
+def weak_etag(version, scheme, host, parts, format, media_type):
+    """
+    The ETag of the answer that these fix, besides the code and the bounds: the data version, the scheme and host
+    (links are absolute), the path, role and query (``caching.request_parts``) and the negotiated format.
+    """
+    fixed = (code_and_bounds(), version, scheme, host, parts, format, media_type)
+    return "W/" + quote_etag(hashlib.sha256(repr(fixed).encode()).hexdigest()[:32])
+
+
+def label(response, etag, authenticated):
+    """
+    Give a successful read its validators and caching headers: the ETag, if it has one (``no-store`` without), and
+    ``private, no-cache`` for an authenticated caller or ``public`` with ``API_CACHE_MAX_AGE`` for anyone else.
+    """
+    patch_vary_headers(response, VARY)
+    if not etag:
+        patch_cache_control(response, no_store=True)
+        return
+    response["ETag"] = etag
+    if authenticated:
+        patch_cache_control(response, private=True, no_cache=True)
+    else:
+        patch_cache_control(response, public=True, max_age=settings.API_CACHE_MAX_AGE)
+
+
 class NotModified(Exception):
     """The client's copy is current: answer 304 without running the view."""
 
@@ -124,8 +149,7 @@ class ConditionalGetMixin:
         version = caching.data_version() if self.reads_data else "code only"
         if version is None:
             return None
-        parts = (
-            code_and_bounds(),
+        return weak_etag(
             version,
             request.scheme,
             request.get_host(),  # pagination links are absolute
@@ -133,7 +157,6 @@ class ConditionalGetMixin:
             request.accepted_renderer.format,
             request.accepted_media_type,
         )
-        return "W/" + quote_etag(hashlib.sha256(repr(parts).encode()).hexdigest()[:32])
 
     def handle_exception(self, exc):
         if isinstance(exc, NotModified):
@@ -150,15 +173,7 @@ class ConditionalGetMixin:
             return response  # the view validates its answer itself (a stored file with its own strong ETag)
         if self.etag and response.status_code == 200 and if_none_match(request) == ["*"]:
             response = HttpResponseNotModified()  # there is an answer, so the client's "any copy" is current
-        patch_vary_headers(response, VARY)
-        if not self.etag:
-            patch_cache_control(response, no_store=True)
-        elif request.user and request.user.is_authenticated:
-            response["ETag"] = self.etag
-            patch_cache_control(response, private=True, no_cache=True)
-        else:
-            response["ETag"] = self.etag
-            patch_cache_control(response, public=True, max_age=settings.API_CACHE_MAX_AGE)
+        label(response, self.etag, authenticated=bool(request.user and request.user.is_authenticated))
         if self.etag and request.method == "GET" and response.status_code == 200:
             response_cache.keep_once_rendered(self.etag, response)
             # RepeatedReadsMiddleware may send it again before DRF runs, where only the anonymous rate limit counts.

@@ -138,6 +138,11 @@ def _path_templates(format, prefix, urlconf):
     )
 
 
+def excerpt_path():
+    """The path of one excerpt (for this thread's script prefix and URLconf), split around its id: (head, tail)."""
+    return _path_templates(None, get_script_prefix(), get_urlconf())[0]
+
+
 class Links:
     """
     The absolute URLs the representation links to, built for one request as DRF's hyperlinked fields build them
