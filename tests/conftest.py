@@ -6,6 +6,7 @@ import tempfile
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from rest_framework.views import APIView
 
 from excerpts.api.filters import filtered_querysets, known_objects, known_spans
 from excerpts.api.pagination import CompiledPages
@@ -109,3 +110,20 @@ def dumps_directory(settings, tmp_path):
     settings.EXCERPTS_DUMPS_DIR = tmp_path / "dumps"
     settings.EXCERPTS_DUMPS_AUTO_REBUILD = False
     return settings.EXCERPTS_DUMPS_DIR
+
+
+@pytest.fixture
+def drf_runs(monkeypatch):
+    """
+    The paths of the requests DRF's view ran for (its initial(): authentication, throttles, the ETag); a
+    request answered before DRF (response_cache.py, plain_reads.py) is not among them.
+    """
+    paths = []
+    original = APIView.initial
+
+    def initial(self, request, *args, **kwargs):
+        paths.append(request.path)
+        return original(self, request, *args, **kwargs)
+
+    monkeypatch.setattr(APIView, "initial", initial)
+    return paths

@@ -13,7 +13,6 @@ from django.db import OperationalError, connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, set_script_prefix
-from rest_framework.views import APIView
 
 from excerpts.api import representations
 from excerpts.api.throttling import WindowRateThrottle
@@ -38,20 +37,6 @@ def script_prefix():
     set_script_prefix("/archive/")
     yield "/archive"
     set_script_prefix("/")
-
-
-@pytest.fixture
-def drf_runs(monkeypatch):
-    """The paths of the requests DRF's view ran for (its initial(): authentication, throttles, the ETag)."""
-    paths = []
-    original = APIView.initial
-
-    def initial(self, request, *args, **kwargs):
-        paths.append(request.path)
-        return original(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(APIView, "initial", initial)
-    return paths
 
 
 def answer(settings, url, plain, **extra):

@@ -11,7 +11,6 @@ from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from rest_framework.views import APIView
 
 from excerpts.csp import site_headers
 from excerpts.research import caching
@@ -45,20 +44,6 @@ def drf_answers_plain_reads(settings):
     plain path's own answers, replayed alike, are test_plain_reads.py's.
     """
     settings.API_PLAIN_READS = False
-
-
-@pytest.fixture
-def drf_runs(monkeypatch):
-    """The paths of the requests DRF's view ran for (its initial(): authentication, throttles, the ETag)."""
-    paths = []
-    original = APIView.initial
-
-    def initial(self, request, *args, **kwargs):
-        paths.append(request.path)
-        return original(self, request, *args, **kwargs)
-
-    monkeypatch.setattr(APIView, "initial", initial)
-    return paths
 
 
 def headers_of(response):
