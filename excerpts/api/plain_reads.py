@@ -36,10 +36,11 @@ from django.utils.cache import patch_vary_headers
 from ..research import caching
 from . import conditional, representations, response_cache, throttling
 from .renderers import FastJSONRenderer
+from .views import ID_PATTERN
 
 # What DRF's content negotiation answers with the JSON renderer and its media type: no Accept is */*.
 JSON_ACCEPTS = ("", "*/*", "application/json")
-ID = re.compile(r"[0-9]{1,18}")  # views.ID_PATTERN, the route's own
+ID = re.compile(ID_PATTERN)  # the route's own
 RENDERER = FastJSONRenderer()
 
 
