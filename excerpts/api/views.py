@@ -1,5 +1,6 @@
 """API v1: excerpts and the reference data they point to; the public reads, curators write."""
 
+import functools
 from collections import Counter
 
 from django.db import transaction
@@ -202,7 +203,7 @@ class ExcerptViewSet(
             return Excerpt.objects.with_related()
         if self.action in ("list", "retrieve", "retrieve_linked_data", *EXPORTS):
             # Rows are read for their ids and sort keys alone; represent() reads what the public sees of them.
-            return Excerpt.objects.published().only(*SORT_FIELDS)
+            return _published_keys().all()
         return Excerpt.objects.with_related().published()
 
     def get_serializer_class(self):
@@ -282,7 +283,7 @@ class ExcerptViewSet(
         if is_curator(request.user):
             return None
         if set(request.query_params) <= ORDER_AND_POSITION:
-            return CompiledPages("published excerpts", Excerpt.objects.published())
+            return CompiledPages("published excerpts", _published_keys())
         version = caching.data_version()
         if "q" in request.query_params or version is None:
             return None
@@ -320,6 +321,15 @@ class ExcerptViewSet(
 
     def links(self, request):
         return representations.Links(request, self.format_kwarg)
+
+
+@functools.cache
+def _published_keys():
+    """
+    The public's excerpts as a list reads them (ids and sort keys), built once per process, never evaluated: each
+    request takes a copy (``.all()``). Building the filter anew was 7% of a list's instructions.
+    """
+    return Excerpt.objects.published().only(*SORT_FIELDS)
 
 
 @curated_schema("speaker", "speakers", SpeakerSerializer, SpeakerWriteSerializer)
