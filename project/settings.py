@@ -454,6 +454,10 @@ API_RESPONSE_CACHE_MAX_BYTES = 512 * 1024
 # A plain anonymous read of one excerpt answered without DRF, as DRF would answer it (excerpts/api/plain_reads.py).
 # DJANGO_PLAIN_READS=false sends it through DRF (a benchmark of DRF's path does).
 API_PLAIN_READS = env_bool("DJANGO_PLAIN_READS", True)
+# Excerpts' representations each process keeps per data version for pages and single reads, at most this many
+# (excerpts/api/representations.py Fragments): about 4 KB each, so some 18 MB a worker. 0 keeps none (a benchmark of
+# representations made anew does).
+API_FRAGMENTS = env_int("DJANGO_FRAGMENTS", 4096)
 # API bodies shorter than this many bytes go uncompressed: gzip saves little on them (Django's own floor is 200).
 API_GZIP_MIN_LENGTH = 512
 

@@ -8,6 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.views import APIView
 
+from excerpts.api import representations
 from excerpts.api.filters import filtered_querysets, known_objects, known_spans
 from excerpts.api.pagination import CompiledPages
 from tests import factories
@@ -86,13 +87,15 @@ def empty_cache():
     Each test starts with an empty cache: no rate-limit counts or login failures of earlier tests, and no entries
     left by rolled-back writes under a data version that the next test's data reaches again (the version lives in
     the rolled-back transaction too). The same goes for what the process keeps per data version: the objects slugs
-    named, the longest date span, filtered querysets and the statements compiled for their pages.
+    named, the longest date span, filtered querysets, the statements compiled for their pages and the excerpts'
+    representations.
     """
     cache.clear()
     known_objects.clear()
     known_spans.clear()
     filtered_querysets.clear()
     CompiledPages.statements.clear()
+    representations.FRAGMENTS.clear()
 
 
 @pytest.fixture(autouse=True)

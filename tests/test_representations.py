@@ -183,3 +183,93 @@ def test_a_public_export_has_no_curator_fields(client, varied):
     lines = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
     assert len(lines) == len(varied)
     assert not any("status" in line for line in lines)
+
+
+# Representations kept per data version (representations.Fragments)
+
+
+@pytest.fixture
+def unrepeated(settings):
+    """Every read runs its view: no whole answer is kept (response_cache.py), so what a read costs is its own."""
+    settings.API_RESPONSE_CACHE = False
+
+
+def statements(client, url, query=None):
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(url, query or {})
+    assert response.status_code == 200, response.content
+    return response.json(), [query["sql"] for query in queries]
+
+
+def test_a_page_or_excerpt_read_again_at_the_same_version_reads_no_row(client, varied, unrepeated):
+    page, first = statements(client, reverse("excerpt-list"))
+    again, second = statements(client, reverse("excerpt-list"))
+    assert again == page
+    # The version, the count, the page's ids and sort keys, its rows and their topics; then the version and the
+    # page alone (the count is cached, the representations kept).
+    assert len(first) == 5 and len(second) == 2
+    assert second[1] == first[2]
+    detail, sql = statements(client, reverse("excerpt-detail", args=[varied[1].pk]))
+    assert detail == page["results"][[row["id"] for row in page["results"]].index(varied[1].pk)]
+    assert len(sql) == 1  # the data version alone
+
+
+def test_a_write_by_any_path_is_seen_by_the_next_read(client, varied, unrepeated):
+    url = reverse("excerpt-detail", args=[varied[1].pk])
+    assert statements(client, url)[0]["text"] == "with everything"
+    Excerpt.objects.filter(pk=varied[1].pk).update(text="changed by the ORM")
+    assert statements(client, url)[0]["text"] == "changed by the ORM"
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE excerpts_excerpt SET text = %s WHERE id = %s", ["changed in SQL", varied[1].pk])
+    assert statements(client, url)[0]["text"] == "changed in SQL"
+    # Reference data the representation shows: the speaker's name, a topic of the excerpt.
+    varied[1].speaker.name = "Zhou En-lai"
+    varied[1].speaker.save()
+    varied[1].topics.remove(*varied[1].topics.filter(slug="zeta"))
+    page = statements(client, reverse("excerpt-list"))[0]["results"]
+    assert {row["speaker"]["name"] for row in page} == {"Zhou En-lai"}
+    assert [topic["slug"] for topic in statements(client, url)[0]["topics"]] == ["alpha-2", "alpha-1"]
+    Excerpt.objects.filter(pk=varied[1].pk).update(status=Excerpt.Status.DRAFT)
+    assert client.get(url).status_code == 404
+
+
+def test_a_highlight_is_the_requests_own(client, varied, unrepeated):
+    searched = statements(client, reverse("excerpt-list"), {"q": "everything"})[0]["results"]
+    assert [row["highlight"] for row in searched] == ["with <mark>everything</mark>"]
+    listed = statements(client, reverse("excerpt-list"))[0]["results"]
+    assert [row["highlight"] for row in listed] == [None, None, None]
+    assert representations.FRAGMENTS.entries  # the search's excerpt was kept, without its highlight
+    assert all(kept["highlight"] is None for kept in representations.FRAGMENTS.entries.values())
+
+
+def test_links_are_those_of_each_requests_host_and_format(client, varied, unrepeated, settings):
+    settings.ALLOWED_HOSTS = ["testserver", "api.example.org"]
+    url = reverse("excerpt-detail", args=[varied[1].pk])
+    assert statements(client, url)[0]["url"] == f"http://testserver{url}"
+    other = client.get(url, HTTP_HOST="api.example.org").json()
+    assert other["url"] == f"http://api.example.org{url}"
+    assert other["speaker"]["url"] == "http://api.example.org/api/v1/speakers/zhou-enlai/"
+    suffixed = client.get(f"/api/v1/excerpts/{varied[1].pk}.json").json()
+    assert suffixed["url"] == f"http://testserver/api/v1/excerpts/{varied[1].pk}.json"
+    assert statements(client, url)[0]["url"] == f"http://testserver{url}"
+
+
+def test_the_oldest_goes_once_the_bound_is_reached(client, varied, unrepeated, settings):
+    settings.API_FRAGMENTS = 2
+    for excerpt in varied:
+        statements(client, reverse("excerpt-detail", args=[excerpt.pk]))
+    assert [key[-1] for key in representations.FRAGMENTS.entries] == [varied[1].pk, varied[2].pk]
+    # The first is read again from the database, and the next oldest makes way for it.
+    assert len(statements(client, reverse("excerpt-detail", args=[varied[0].pk]))[1]) == 3
+    assert [key[-1] for key in representations.FRAGMENTS.entries] == [varied[2].pk, varied[0].pk]
+    # None kept: each read is made anew, whatever was kept before.
+    settings.API_FRAGMENTS = 0
+    for excerpt in (varied[1], varied[2]):
+        assert len(statements(client, reverse("excerpt-detail", args=[excerpt.pk]))[1]) == 3
+    assert [key[-1] for key in representations.FRAGMENTS.entries] == [varied[2].pk, varied[0].pk]
+
+
+def test_an_export_keeps_none(client, varied, unrepeated):
+    response = client.get(reverse("excerpt-list"), {"format": "jsonl"})
+    assert len(b"".join(response.streaming_content).splitlines()) == len(varied)
+    assert representations.FRAGMENTS.entries == {}

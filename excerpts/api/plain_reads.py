@@ -65,7 +65,7 @@ class PlainExcerptReadsMiddleware:
                 return None  # a redirect (PREPEND_WWW), which the CommonMiddleware of the stack makes again
             with caching.read_once():  # the ETag names the version the representation was read at, as DRF's does
                 version = caching.data_version()
-                found = representations.excerpts([pk], representations.Links(request), published=True)
+                found = representations.excerpts([pk], representations.Links(request), published=True, kept=True)
         except (DisallowedHost, PermissionDenied, DatabaseError):
             return None
         if version is None or not found or not throttling.allow_anonymous(request):

@@ -271,7 +271,7 @@ class ExcerptViewSet(
             compiled=self.compiled_pages(request, queryset),
             keys_only=not curator,  # the public representation reads the rows' ids alone
         )
-        return self.get_paginated_response(self.represent(page, plan.highlights(page)))
+        return self.get_paginated_response(self.represent(page, plan.highlights(page), kept=True))
 
     def compiled_pages(self, request, queryset):
         """
@@ -299,7 +299,7 @@ class ExcerptViewSet(
             excerpt = self.represent([self.get_object()])[0]
         else:
             # The public's excerpt needs no model instance: the representation's queries find it if it is published.
-            found = representations.excerpts([int(kwargs["pk"])], self.links(request), published=True)
+            found = representations.excerpts([int(kwargs["pk"])], self.links(request), published=True, kept=True)
             if not found:
                 raise Http404
             excerpt = found[0]
@@ -307,17 +307,20 @@ class ExcerptViewSet(
             return Response(self.linked_data(excerpt))  # a schema.org Quotation (LinkedDataMixin)
         return Response(excerpt)
 
-    def represent(self, excerpts, highlights=None, request=None):
+    def represent(self, excerpts, highlights=None, request=None, kept=False):
         """
         The excerpts as the caller may see them, linked for ``request`` (this one by default): the public's
-        representation read as plain rows (api/representations.py), a curator's by CuratorExcerptSerializer.
+        representation read as plain rows (api/representations.py; those made before at this data version if
+        ``kept``, for a page), a curator's by CuratorExcerptSerializer.
         """
         # The role is the caller's; ``request`` only says how to link (an export's plain request has no user).
         request = request or self.request
         if is_curator(self.request.user):
             context = {**self.get_serializer_context(), "request": request, "highlights": highlights or {}}
             return self.get_serializer(excerpts, many=True, context=context).data
-        return representations.excerpts([excerpt.pk for excerpt in excerpts], self.links(request), highlights)
+        # Published alone, as the rows were chosen: an excerpt a curator has made a draft since is left out.
+        ids = [excerpt.pk for excerpt in excerpts]
+        return representations.excerpts(ids, self.links(request), highlights, published=True, kept=kept)
 
     def links(self, request):
         return representations.Links(request, self.format_kwarg)
