@@ -178,6 +178,20 @@ def test_a_curators_export_shows_drafts_with_their_status_and_plain_links(curato
     assert by_id[draft.pk]["url"].endswith(f"/api/v1/excerpts/{draft.pk}/")
 
 
+@pytest.mark.parametrize("query", [{}, {"q": "with"}, {"ordering": "-speaker"}])
+def test_a_public_export_makes_no_excerpt_instance_and_keeps_the_lists_order(client, varied, query):
+    made = []
+    post_init.connect(lambda instance, **kw: made.append(instance.pk), sender=Excerpt, weak=False, dispatch_uid="m")
+    try:
+        response = client.get(reverse("excerpt-list"), {**query, "format": "jsonl"})
+        lines = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]
+    finally:
+        post_init.disconnect(sender=Excerpt, dispatch_uid="m")
+    assert made == []
+    page = client.get(reverse("excerpt-list"), query).json()["results"]
+    assert [line["id"] for line in lines] == [row["id"] for row in page] and lines
+
+
 def test_a_public_export_has_no_curator_fields(client, varied):
     response = client.get(reverse("excerpt-list"), {"format": "jsonl"})
     lines = [json.loads(line) for line in b"".join(response.streaming_content).splitlines()]

@@ -327,6 +327,9 @@ class ExportMixin:
         # the public reads' time budget is for pages, not for this.
         lift_statement_budget(self.request)
         plain = renderers.without_format(self.request)  # the exported links are the API's plain links
+        if not is_curator(self.request.user):
+            # The public's representation reads the rows' ids alone (a page's too): no model instance is made.
+            rows = rows.values_list("pk", named=True)
         renderer = self.request.accepted_renderer
         if byte_order_mark:
             renderer = renderers.CSVRenderer(byte_order_mark=True)
