@@ -451,6 +451,9 @@ API_CACHE_MAX_AGE = 60
 # (excerpts/api/response_cache.py), up to this many bytes each. DJANGO_RESPONSE_CACHE=false turns it off.
 API_RESPONSE_CACHE = env_bool("DJANGO_RESPONSE_CACHE", True)
 API_RESPONSE_CACHE_MAX_BYTES = 512 * 1024
+# Of those, the ones each process has lately kept or read, up to this many bytes of bodies, are looked up in its own
+# memory first: the same keys, so the same answers, without the shared cache's file or round trip.
+API_RESPONSE_CACHE_PROCESS_BYTES = 8 * 1024 * 1024
 # A plain anonymous read of one excerpt answered without DRF, as DRF would answer it (excerpts/api/plain_reads.py).
 # DJANGO_PLAIN_READS=false sends it through DRF (a benchmark of DRF's path does).
 API_PLAIN_READS = env_bool("DJANGO_PLAIN_READS", True)

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.views import APIView
 
-from excerpts.api import representations
+from excerpts.api import representations, response_cache
 from excerpts.api.filters import filtered_querysets, known_objects, known_spans
 from excerpts.api.pagination import CompiledPages
 from tests import factories
@@ -87,8 +87,8 @@ def empty_cache():
     Each test starts with an empty cache: no rate-limit counts or login failures of earlier tests, and no entries
     left by rolled-back writes under a data version that the next test's data reaches again (the version lives in
     the rolled-back transaction too). The same goes for what the process keeps per data version: the objects slugs
-    named, the longest date span, filtered querysets, the statements compiled for their pages and the excerpts'
-    representations.
+    named, the longest date span, filtered querysets, the statements compiled for their pages, the excerpts'
+    representations and the answers kept in the process.
     """
     cache.clear()
     known_objects.clear()
@@ -96,6 +96,7 @@ def empty_cache():
     filtered_querysets.clear()
     CompiledPages.statements.clear()
     representations.FRAGMENTS.clear()
+    response_cache.RECENT.clear()
 
 
 @pytest.fixture(autouse=True)

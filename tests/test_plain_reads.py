@@ -14,7 +14,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse, set_script_prefix
 
-from excerpts.api import representations
+from excerpts.api import representations, response_cache
 from excerpts.api.throttling import WindowRateThrottle
 from excerpts.models import Excerpt
 from tests import factories
@@ -42,7 +42,10 @@ def script_prefix():
 def answer(settings, url, plain, **extra):
     """A fresh client's answer, with the plain path on or off; nothing kept or counted before it."""
     settings.API_PLAIN_READS = plain
-    cache.clear()  # no kept answer, no rate-limit count: each answer is made afresh, as the first of its window
+    # No kept answer or representation, no rate-limit count: each answer is made afresh, as the first of its window.
+    cache.clear()
+    response_cache.RECENT.clear()
+    representations.FRAGMENTS.clear()
     return Client().get(url, **extra)
 
 

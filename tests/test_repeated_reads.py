@@ -12,6 +12,7 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from excerpts.api import response_cache
 from excerpts.csp import site_headers
 from excerpts.research import caching
 from tests import factories
@@ -172,6 +173,7 @@ def test_a_bad_host_is_drfs_400_not_a_crash(client, corpus):
 def test_a_failing_cache_costs_the_view_run_not_the_answer(client, corpus, monkeypatch, drf_runs):
     url = reverse("excerpt-list")
     expected = client.get(url).content
+    response_cache.RECENT.clear()  # as in another worker, which has not kept it
 
     def broken(*args, **kwargs):
         raise OSError("disk full")
@@ -179,6 +181,36 @@ def test_a_failing_cache_costs_the_view_run_not_the_answer(client, corpus, monke
     monkeypatch.setattr(cache, "get", broken)
     assert client.get(url).content == expected
     assert drf_runs == [url, url]
+
+
+def test_an_answer_the_process_kept_is_sent_again_without_the_shared_cache(client, corpus, monkeypatch, drf_runs):
+    url = reverse("excerpt-list")
+    expected = client.get(url)
+    read = []
+    monkeypatch.setattr(cache, "get", lambda key, *args, **kwargs: read.append(key))
+    again = client.get(url)
+    assert again.content == expected.content and again["ETag"] == expected["ETag"]
+    assert drf_runs == [url]
+    assert read == []  # nothing asked of the shared cache
+    # Another worker, which has not kept it, finds it in the shared cache.
+    monkeypatch.undo()
+    response_cache.RECENT.clear()
+    assert client.get(url).content == expected.content
+    assert drf_runs == [url]
+
+
+def test_the_process_keeps_answers_up_to_its_bound(client, corpus, settings, drf_runs):
+    first = client.get(reverse("excerpt-list"))
+    settings.API_RESPONSE_CACHE_PROCESS_BYTES = len(first.content) + 10
+    response_cache.RECENT.clear()
+    client.get(reverse("excerpt-list"))  # read from the shared cache, and kept in the process
+    assert [len(content) for _, content in response_cache.RECENT.entries.values()] == [len(first.content)]
+    client.get(reverse("excerpt-detail", args=[corpus["published"].pk]))  # made, kept; the page makes way for it
+    assert len(response_cache.RECENT.entries) == 1 and response_cache.RECENT.total < len(first.content)
+    settings.API_RESPONSE_CACHE_PROCESS_BYTES = 0
+    response_cache.RECENT.clear()
+    client.get(reverse("excerpt-list"))
+    assert response_cache.RECENT.entries == {}
 
 
 def test_turned_off_nothing_is_replayed(client, corpus, settings, drf_runs):

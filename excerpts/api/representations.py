@@ -10,7 +10,7 @@ dict. Both queries are compiled by the ORM, once per process for each number of 
 cost more than running it), and then run with the ids as their only parameters.
 
 A page or an excerpt read again while the data has not changed costs neither query nor row: each process keeps the
-representations it has made (``Fragments``), keyed by the data version, the links' base and the excerpt, up to
+representations it has made (``FRAGMENTS``), keyed by the data version, the links' base and the excerpt, up to
 ``settings.API_FRAGMENTS`` of them. On 200,000 excerpts that halved the instructions of a list's first page
 (README). Exports make every representation anew: they read each excerpt once.
 
@@ -20,7 +20,6 @@ it, and its timestamps are formatted by DRF.
 
 import datetime
 import functools
-import threading
 from typing import Any, NamedTuple
 
 from django.conf import settings
@@ -173,35 +172,12 @@ class Links:
         return f"{self._event[0]}{slug}{self._event[1]}"
 
 
-class Fragments:
-    """
-    Representations this process has made, each under the data version it was read at, the links' base, whether
-    only a published excerpt was asked for, and the excerpt's id: the oldest goes once ``settings.API_FRAGMENTS``
-    are kept (0 keeps none). The version is read before the rows, so a representation is never older than its key:
-    once a write moves the version, no reader finds what it changed. Each is kept as made, without a highlight
-    (a search's passage is the request's: a highlighted excerpt is a copy), and never changed once kept.
-    """
-
-    def __init__(self):
-        self.entries: dict[tuple, dict[str, Any]] = {}
-        self.lock = threading.Lock()  # a gthread worker's threads share them
-
-    def get(self, key):
-        return self.entries.get(key)
-
-    def put(self, key, representation):
-        with self.lock:
-            while self.entries and len(self.entries) >= settings.API_FRAGMENTS:
-                del self.entries[next(iter(self.entries))]  # the oldest: a dict keeps the order of insertion
-            if settings.API_FRAGMENTS:
-                self.entries[key] = representation
-
-    def clear(self):
-        with self.lock:
-            self.entries.clear()
-
-
-FRAGMENTS = Fragments()
+# Representations this process has made, each under the data version it was read at, the links' base, whether only
+# a published excerpt was asked for, and the excerpt's id, up to settings.API_FRAGMENTS of them. The version is read
+# before the rows, so a representation is never older than its key: once a write moves the version, no reader finds
+# what it changed. Each is kept as made, without a highlight (a search's passage is the request's: a highlighted
+# excerpt is a copy).
+FRAGMENTS = caching.ProcessMemo("API_FRAGMENTS")
 
 
 def excerpts(ids, links, highlights=None, *, published=False, using=None, kept=False):

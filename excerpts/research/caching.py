@@ -13,11 +13,13 @@ never disagree. A cache that fails (Redis down, a full disk) costs the computati
 
 import hashlib
 import logging
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from django.conf import settings
 from django.core.cache import cache
 from django.db import connection as default_connection
 from django.db import connections
@@ -102,3 +104,39 @@ def cached(name: str, parts: object, compute: Callable[[], T]) -> T:
         except CACHE_ERRORS:
             logger.exception("The cache failed; %s is not kept.", name)
     return value
+
+
+class ProcessMemo:
+    """
+    Values this process keeps under keys that fix them, each key naming the data version its value was read at, so
+    a value is never stale while its key can be asked for: the oldest go first once their weights (``weight``, 1
+    each by default) would pass the setting named ``limit`` (0 keeps none). Readers share what it returns, so a value
+    kept is never changed.
+    """
+
+    def __init__(self, limit: str, weight: Callable[[Any], int] | None = None):
+        self.limit = limit
+        self.weight = weight or (lambda value: 1)
+        self.entries: dict[Hashable, Any] = {}
+        self.total = 0
+        self.lock = threading.Lock()  # a gthread worker's threads share it
+
+    def get(self, key: Hashable) -> Any:
+        return self.entries.get(key)
+
+    def put(self, key: Hashable, value: Any) -> None:
+        limit, weight = getattr(settings, self.limit), self.weight(value)
+        if weight > limit:
+            return
+        with self.lock:
+            if key in self.entries:
+                return  # another thread kept it meanwhile
+            while self.entries and self.total + weight > limit:
+                self.total -= self.weight(self.entries.pop(next(iter(self.entries))))  # a dict keeps insertion order
+            self.entries[key] = value
+            self.total += weight
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.total = 0
