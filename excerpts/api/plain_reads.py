@@ -90,11 +90,9 @@ class PlainExcerptReadsMiddleware:
 
 def _plain_excerpt_read(request):
     """The id asked for, if ``request`` is a plain read of one excerpt (see the module); None otherwise."""
-    if not settings.API_PLAIN_READS or request.method != "GET" or request.META.get("QUERY_STRING"):
+    if not settings.API_PLAIN_READS or request.META.get("QUERY_STRING") or not response_cache.repeatable(request):
         return None
     if request.META.get("HTTP_ACCEPT", "") not in JSON_ACCEPTS:
-        return None
-    if any(request.META.get(name) for name in response_cache.NOT_REPEATED):
         return None
     head, tail = _excerpt_path_info()
     path = request.path_info

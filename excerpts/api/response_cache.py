@@ -131,7 +131,7 @@ class RepeatedReadsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        if not settings.API_RESPONSE_CACHE or not _repeatable(request):
+        if not settings.API_RESPONSE_CACHE or not repeatable(request):
             return self.get_response(request)
         with caching.read_once():  # the key's version is the one the view reads, if it runs
             key = _repeated_key(request)
@@ -144,7 +144,8 @@ class RepeatedReadsMiddleware:
         return response
 
 
-def _repeatable(request):
+def repeatable(request):
+    """Whether ``request`` is an anonymous GET of the data's API without a cookie or a condition (see the module)."""
     return (
         request.method == "GET"
         and request.path_info.startswith(DATA_API)
