@@ -9,6 +9,9 @@ again once the version has moved on, and the cache's timeout (``limits.CACHE_TIM
 The cache is Django's default cache, which every process shares (Redis at ``REDIS_URL``, or files on one
 machine: see project/settings.py); because the version comes from the database, several processes or servers
 never disagree. A cache that fails (Redis down, a full disk) costs the computation, never the answer.
+
+A process may also keep values in its own memory (``ProcessMemo``: whole answers, excerpts' representations) under
+keys that name the version: nothing clears them but a bound on how much is kept, since a key fixes its value.
 """
 
 import hashlib
