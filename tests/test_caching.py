@@ -10,6 +10,7 @@ from django.urls import reverse
 
 from excerpts.api.pagination import KeysetPagination
 from excerpts.models import Excerpt
+from excerpts.research import caching
 from excerpts.research import facets as facets_module
 from excerpts.resources import COLUMNS
 from tests import factories
@@ -174,3 +175,18 @@ def test_a_capped_search_count_still_pages_through_every_match(client, two_excer
         seen.extend(item["id"] for item in body["results"])
         url, params = body["next"], None
     assert len(set(seen)) == 2
+
+
+def test_a_process_memo_keeps_the_newest_within_its_bound_and_nothing_at_zero(settings):
+    settings.TEST_MEMO_LIMIT = 10
+    memo = caching.ProcessMemo("TEST_MEMO_LIMIT", weight=len)
+    for key, value in [("a", "xxxx"), ("b", "yyyy"), ("c", "zzzz"), ("big", "w" * 11)]:
+        memo.put(key, value)
+    assert memo.entries == {"b": "yyyy", "c": "zzzz"} and memo.total == 8
+    memo.put("b", "other")  # a key once kept keeps its value
+    assert memo.get("b") == "yyyy" and memo.get("a") is None
+    settings.TEST_MEMO_LIMIT = 0
+    memo.put("empty", "")
+    assert memo.get("empty") is None and memo.total == 8
+    memo.clear()
+    assert memo.entries == {} and memo.total == 0

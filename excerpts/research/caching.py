@@ -129,7 +129,7 @@ class ProcessMemo:
 
     def put(self, key: Hashable, value: Any) -> None:
         limit, weight = getattr(settings, self.limit), self.weight(value)
-        if weight > limit:
+        if not limit or weight > limit:
             return
         with self.lock:
             if key in self.entries:
