@@ -14,6 +14,8 @@ from django.core.management import call_command
 from django.db import connection, transaction
 from django.urls import reverse
 
+from bench.management.commands.benchmark import timed
+from excerpts.api import representations, response_cache
 from excerpts.models import Excerpt
 from excerpts.research import facets
 
@@ -34,6 +36,18 @@ def test_seed_synthetic_adds_rows_that_the_search_the_facet_summary_and_the_spea
     word = max(first.text.strip(".").split(), key=len)
     found = client.get(reverse("excerpt-list"), {"q": word, "page_size": 100}).json()
     assert first.pk in [item["id"] for item in found["results"]]
+
+
+def test_an_uncached_timing_finds_nothing_kept_before_it(client, synthetic):
+    url = reverse("excerpt-list")
+    timed(client, url, {"ordering": "-date", "page_size": 5})  # the newest five
+    before = (set(response_cache.RECENT.entries), set(representations.FRAGMENTS.entries))
+    assert before[0] and len(before[1]) == 5
+    timed(client, url, {"page_size": 5}, cold=True)  # the oldest five
+    after = (set(response_cache.RECENT.entries), set(representations.FRAGMENTS.entries))
+    # What the timed request kept itself, and nothing the one before it did.
+    assert after[0] and not after[0] & before[0]
+    assert len(after[1]) == 5 and not after[1] & before[1]
 
 
 def seeded(seed):
