@@ -199,7 +199,7 @@ def test_a_public_export_has_no_curator_fields(client, varied):
     assert not any("status" in line for line in lines)
 
 
-# Representations kept per data version (representations.Fragments)
+# Representations kept per data version in the process (representations.FRAGMENTS)
 
 
 @pytest.fixture
