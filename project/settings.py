@@ -458,7 +458,7 @@ API_RESPONSE_CACHE_PROCESS_BYTES = 8 * 1024 * 1024
 # DJANGO_PLAIN_READS=false sends it through DRF (a benchmark of DRF's path does).
 API_PLAIN_READS = env_bool("DJANGO_PLAIN_READS", True)
 # Excerpts' representations each process keeps per data version for pages and single reads, at most this many
-# (excerpts/api/representations.py Fragments): about 4 KB each, so some 18 MB a worker. 0 keeps none (a benchmark of
+# (excerpts/api/representations.py FRAGMENTS): about 4 KB each, so some 18 MB a worker. 0 keeps none (a benchmark of
 # representations made anew does).
 API_FRAGMENTS = env_int("DJANGO_FRAGMENTS", 4096)
 # API bodies shorter than this many bytes go uncompressed: gzip saves little on them (Django's own floor is 200).
