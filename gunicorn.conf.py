@@ -6,8 +6,10 @@ overridden on the command line (`--timeout 10`); the environment variables below
 What it defends against, and what it does not: every request-line and header limit below is enforced before
 Django runs, a worker that dies or hangs is replaced, and a long streaming export is not cut off by `timeout`.
 A client that sends its headers slowly still holds one thread for as long as it keeps trickling (gunicorn has
-no time limit on reading a request), so enough slow clients (workers x threads of them) starve the server:
-on a public address put the buffering proxy of deploy/nginx.conf in front.
+no time limit on reading a request), so enough slow clients starve the server: `threads` of them starve a
+worker, and since the kernel hands a new connection to whichever worker accepts first, not evenly (tests saw
+70 of 86 go to one of two), fewer than workers x threads already leave some requests waiting. On a public
+address put the buffering proxy of deploy/nginx.conf in front.
 """
 
 import os

@@ -7,10 +7,13 @@ The production setup the README documents, through real processes: gunicorn star
 Each server starts once per module and is killed at the end whatever happens; every wait is bounded.
 """
 
+import collections
 import contextlib
+import functools
 import http.client
 import json
 import os
+import queue
 import re
 import select
 import shutil
@@ -165,11 +168,16 @@ def probes(port, seconds, interval=0.2, timeout=3):
     return answers
 
 
-def trickle(port, stop, pause, outcome):
-    """Send a request line, then a header line every ``pause`` seconds until ``stop``; record how it ended."""
+def trickle(port, stop, pause, outcome, connected=None):
+    """Send a request line, then a header line every ``pause`` seconds until ``stop``; record how it ended.
+
+    ``connected``, a queue, is given the client's own port once the first line is sent.
+    """
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
         sock.sendall(f"GET {PROBE} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode())
+        if connected is not None:
+            connected.put(sock.getsockname()[1])
         line = 0
         while not stop.is_set():
             if select.select([sock], [], [], pause)[0]:
@@ -195,6 +203,29 @@ def with_slow_clients(port, count, pause, seconds):
         for client in clients:
             client.join(timeout=PATIENCE)
     return answers, outcomes
+
+
+def with_every_thread_held(server, threads, seconds, limit=400):
+    """Probes of ``seconds`` once slow clients hold each of the server's workers' ``threads``; the probe statuses.
+
+    The kernel hands each new connection to whichever worker accepts first, and one worker may take most of
+    them, so slow clients are added one at a time until every worker holds ``threads`` (at most ``limit``).
+    """
+    stop, outcomes, connected = threading.Event(), [], queue.Queue()
+    clients, held = [], collections.Counter()
+    try:
+        while len(held) < len(server.workers()) or min(held.values()) < threads:
+            assert len(clients) < limit, f"{limit} slow clients and still a thread free: {dict(held)}"
+            client = threading.Thread(target=trickle, args=(server.port, stop, 1, outcomes, connected))
+            client.start()
+            clients.append(client)
+            port = connected.get(timeout=PATIENCE)
+            held[until(functools.partial(served_by, server, port), "a worker to accept a slow client")] += 1
+        return probes(server.port, seconds, timeout=1)
+    finally:
+        stop.set()
+        for client in clients:
+            client.join(timeout=PATIENCE)
 
 
 def served_by(server, client_port):
@@ -412,11 +443,13 @@ http {{
 
 
 def test_many_slow_clients_starve_gunicorn_alone_but_not_behind_nginx(gunicorn, nginx):
-    # As many slow clients as both workers have threads take every thread of gunicorn alone. Behind nginx
-    # three times as many cost nothing, and nginx drops each once its header timeout (10 s) has passed.
+    # Once slow clients hold every thread of every worker, gunicorn alone answers no probe (each waits in a
+    # worker's queue for a thread). Behind nginx three times as many as both workers have threads cost nothing,
+    # and nginx drops each once its header timeout (10 s) has passed.
+    starved = with_every_thread_held(gunicorn, threads=16, seconds=4)
+    assert len(starved) >= 3
+    assert set(starved) == {None}
     threads = 2 * 16
-    starved, _ = with_slow_clients(gunicorn.port, count=threads + 4, pause=1, seconds=4)
-    assert None in starved
     answers, outcomes = with_slow_clients(nginx, count=3 * threads, pause=1, seconds=12)
     assert len(answers) >= 20
     assert set(answers) == {200}
