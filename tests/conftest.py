@@ -8,9 +8,8 @@ from django.conf import settings
 from django.core.cache import cache
 from rest_framework.views import APIView
 
-from excerpts.api import representations, response_cache
-from excerpts.api.filters import filtered_querysets, known_objects, known_spans
 from excerpts.api.pagination import CompiledPages
+from excerpts.research import caching
 from tests import factories
 
 
@@ -91,12 +90,8 @@ def empty_cache():
     representations and the answers kept in the process.
     """
     cache.clear()
-    known_objects.clear()
-    known_spans.clear()
-    filtered_querysets.clear()
+    caching.ProcessMemo.clear_every()
     CompiledPages.statements.clear()
-    representations.FRAGMENTS.clear()
-    response_cache.RECENT.clear()
 
 
 @pytest.fixture(autouse=True)

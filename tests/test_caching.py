@@ -8,6 +8,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
+from excerpts.api import filters, representations, response_cache
 from excerpts.api.pagination import KeysetPagination
 from excerpts.models import Excerpt
 from excerpts.research import caching
@@ -190,3 +191,35 @@ def test_a_process_memo_keeps_the_newest_within_its_bound_and_nothing_at_zero(se
     assert memo.get("empty") is None and memo.total == 8
     memo.clear()
     assert memo.entries == {} and memo.total == 0
+
+
+def test_a_process_memo_computes_once_per_data_version_keeps_none_and_not_what_raised(two_excerpts):
+    memo, calls = caching.ProcessMemo(2), []
+
+    def compute():
+        calls.append(caching.data_version())
+        return None if len(calls) == 1 else len(calls)
+
+    assert memo.kept(("span",), compute) is None
+    assert memo.kept(("span",), compute) is None and len(calls) == 1  # None is a value kept like any other
+    factories.excerpt("Iron.", speaker=two_excerpts["zhou"], source=two_excerpts["source"])
+    assert memo.kept(("span",), compute) == 2  # a write moved the version on
+    assert calls[0] != calls[1]
+
+    def fail():
+        raise ValueError("unknown slug")
+
+    with pytest.raises(ValueError, match="unknown slug"):
+        memo.kept(("slug",), fail)
+    assert memo.kept(("slug",), compute) == 3
+    # A bound given as a number, the oldest going first: the first version's value is gone.
+    assert list(memo.entries) == [("span", calls[1]), ("slug", calls[2])]
+
+
+def test_clearing_every_process_memo_empties_the_filters_and_the_kept_answers(client, two_excerpts):
+    client.get(reverse("excerpt-list"), {"speaker": "mao-zedong", "date_after": "1950"})
+    client.get(reverse("excerpt-detail", args=[two_excerpts["steel"].pk]))
+    memos = [filters.KNOWN_OBJECTS, filters.KNOWN_SPANS, filters.FILTERED_QUERYSETS, representations.FRAGMENTS]
+    assert all(memo.entries for memo in memos) and response_cache.RECENT.entries
+    caching.ProcessMemo.clear_every()
+    assert not any(memo.entries for memo in [*memos, response_cache.RECENT])

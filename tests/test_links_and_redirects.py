@@ -126,7 +126,7 @@ def test_every_read_that_checks_its_parameters_takes_a_cache_buster_and_answers_
 def test_the_cache_buster_does_not_multiply_what_is_kept_for_the_filters(client, three_excerpts):
     for buster in range(5):
         assert client.get(reverse("excerpt-list"), {"speaker": "mao-zedong", "_": buster}).status_code == 200
-    assert len([key for key in filters.filtered_querysets if key[0].__name__ == "ExcerptViewSet"]) == 1
+    assert len([key for key in filters.FILTERED_QUERYSETS.entries if key[0].__name__ == "ExcerptViewSet"]) == 1
 
 
 @pytest.mark.parametrize("method", ["get", "head"])

@@ -72,13 +72,7 @@ class StrictFilterBackend(DjangoFilterBackend):
         # queryset: it is kept, unevaluated, and a copy handed out (the one kept is never run). Checking the filters
         # and building their conditions was a quarter of a filtered list's request. An error is never kept.
         key = (type(view), view.action, is_curator(request.user), request_filters(request, view))
-        kept = kept_per_version(
-            filtered_querysets,
-            key,
-            lambda: self.checked_and_filtered(request, queryset, view),
-            most=FILTERED_QUERYSETS_MAX,
-        )
-        return kept.all()
+        return FILTERED_QUERYSETS.kept(key, lambda: self.checked_and_filtered(request, queryset, view)).all()
 
     def checked_and_filtered(self, request, queryset, view):
         """The queryset filtered by the request's parameters, once every parameter is known and every value valid."""
@@ -291,7 +285,7 @@ class PartialDateFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.
 class SlugListField(django_filters.fields.ModelMultipleChoiceField):
     """
     Repeated slugs, checked for shape before they are looked up. The objects they name are looked up once per data
-    version in each process (``known_objects``): a filtered list looked them up with a query of its own, and built a
+    version in each process (``KNOWN_OBJECTS``): a filtered list looked them up with a query of its own, and built a
     queryset per slug to check its type, on every request. The field's queryset is always a whole table.
     """
 
@@ -305,47 +299,24 @@ class SlugListField(django_filters.fields.ModelMultipleChoiceField):
         slugs, check = frozenset(value), super()._check_values
         key = (self.queryset.model._meta.label, self.to_field_name, slugs)
         # An unknown slug raises, and is not kept. The caller gets a list of its own.
-        return list(kept_per_version(known_objects, key, lambda: list(check(list(slugs)))))
+        return list(KNOWN_OBJECTS.kept(key, lambda: list(check(list(slugs)))))
 
 
 def known_date_span(using):
     """
-    ``longest_date_span()`` of database ``using``, read once per data version in each process (``known_spans``): a
+    ``longest_date_span()`` of database ``using``, read once per data version in each process (``KNOWN_SPANS``): a
     query of its own on every request with ``date_after``.
     """
-    return kept_per_version(known_spans, (using,), lambda: longest_date_span(using))
+    return KNOWN_SPANS.kept((using,), lambda: longest_date_span(using))
 
 
-def kept_per_version(store, key, compute, most=None):
-    """
-    ``compute()``, kept in the process's dict ``store`` under ``key`` and the current data version (computed each
-    time on a database without one). A store is emptied when it holds ``most`` entries (KNOWN_OBJECTS_MAX): those of
-    older versions are never asked for again. Nothing is kept when ``compute()`` raises. Each step on a store is one
-    step under the GIL, so a gthread worker's threads may share it.
-    """
-    version = caching.data_version()
-    if version is None:
-        return compute()
-    key = (*key, version)
-    try:
-        return store[key]
-    except KeyError:
-        pass
-    value = compute()
-    if len(store) >= (most or KNOWN_OBJECTS_MAX):
-        store.clear()
-    store[key] = value
-    return value
-
-
-# What kept_per_version keeps: the objects slugs named, by (model, slug field, slugs, data version), for SlugListField;
-# the longest date span, by (database, data version), for date_after; and the filtered querysets of the views that
-# keep them, by (view, action, role, filters, data version), for StrictFilterBackend (fewer: each holds a query).
-known_objects: dict[tuple, list] = {}
-known_spans: dict[tuple, object] = {}
-filtered_querysets: dict[tuple, object] = {}
-KNOWN_OBJECTS_MAX = 4096
-FILTERED_QUERYSETS_MAX = 512
+# What each process keeps per data version (caching.ProcessMemo, the oldest going first past the bound): the objects
+# slugs named, by (model, slug field, slugs), for SlugListField; the longest date span, by database, for date_after;
+# and the filtered querysets of the views that keep them, by (view, action, role, filters), for StrictFilterBackend
+# (fewer: each holds a query).
+KNOWN_OBJECTS = caching.ProcessMemo(4096)
+KNOWN_SPANS = caching.ProcessMemo(64)
+FILTERED_QUERYSETS = caching.ProcessMemo(512)
 
 
 class SearchQueryFilter(SharedFieldMixin, DocumentedSchemaMixin, django_filters.CharFilter):

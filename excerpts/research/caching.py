@@ -113,22 +113,26 @@ class ProcessMemo:
     """
     Values this process keeps under keys that fix them, each key naming the data version its value was read at, so
     a value is never stale while its key can be asked for: the oldest go first once their weights (``weight``, 1
-    each by default) would pass the setting named ``limit`` (0 keeps none). Readers share what it returns, so a value
-    kept is never changed.
+    each by default) would pass ``limit``, a number or the name of a setting holding one (0 keeps none). Readers
+    share what it returns, so a value kept is never changed. ``ProcessMemo.every`` lists them all.
     """
 
-    def __init__(self, limit: str, weight: Callable[[Any], int] | None = None):
+    every: list["ProcessMemo"] = []
+
+    def __init__(self, limit: str | int, weight: Callable[[Any], int] | None = None):
         self.limit = limit
         self.weight = weight or (lambda value: 1)
         self.entries: dict[Hashable, Any] = {}
         self.total = 0
         self.lock = threading.Lock()  # a gthread worker's threads share it
+        ProcessMemo.every.append(self)
 
-    def get(self, key: Hashable) -> Any:
-        return self.entries.get(key)
+    def get(self, key: Hashable, default: Any = None) -> Any:
+        return self.entries.get(key, default)
 
     def put(self, key: Hashable, value: Any) -> None:
-        limit, weight = getattr(settings, self.limit), self.weight(value)
+        limit = self.limit if isinstance(self.limit, int) else getattr(settings, self.limit)
+        weight = self.weight(value)
         if not limit or weight > limit:
             return
         with self.lock:
@@ -139,7 +143,31 @@ class ProcessMemo:
             self.entries[key] = value
             self.total += weight
 
+    def kept(self, key: tuple, compute: Callable[[], T]) -> T:
+        """
+        ``compute()``, kept under ``key`` and the current data version; computed each time on a database without
+        one. Nothing is kept when ``compute()`` raises.
+        """
+        version = data_version()
+        if version is None:
+            return compute()
+        key = (*key, version)
+        value = self.get(key, _MISSING)
+        if value is _MISSING:
+            value = compute()
+            self.put(key, value)
+        return value
+
     def clear(self) -> None:
         with self.lock:
             self.entries.clear()
             self.total = 0
+
+    @classmethod
+    def clear_every(cls) -> None:
+        """Empty every memo: the process then finds nothing kept, as after a write moves the data version on."""
+        for memo in cls.every:
+            memo.clear()
+
+
+_MISSING = object()

@@ -13,19 +13,19 @@ from django.urls import reverse
 
 from bench import configuration, throughput
 from bench.management.commands.seed_synthetic import vocabulary
-from excerpts.api import representations, response_cache
 from excerpts.models import Excerpt
+from excerpts.research import caching
 
 
 def timed(client, url, params=None, cold=False, **headers):
     """
     Milliseconds for one GET; ``cold`` empties the cache first, and what the process keeps per data version (whole
-    answers, representations), as the first request after a write finds them.
+    answers, representations, filtered querysets: every ``ProcessMemo``), as the first request after a write finds
+    them.
     """
     if cold:
         cache.clear()
-        response_cache.RECENT.clear()
-        representations.FRAGMENTS.clear()
+        caching.ProcessMemo.clear_every()
     started = time.perf_counter()
     # Over HTTPS, as production is served: with production's settings a plain-HTTP request is a redirect.
     response = client.get(url, params or {}, secure=True, **headers)
