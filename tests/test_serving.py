@@ -144,18 +144,23 @@ def gunicorn(production_env, tmp_path_factory):
         yield server
 
 
-def status(port, path, method="GET", headers=None, timeout=5):
-    """The status of one request, or None when no answer came within ``timeout`` seconds."""
+def answer(port, path, method="GET", headers=None, timeout=5):
+    """Status, headers (by lowercase name) and body of one request."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
     try:
         conn.request(method, path, headers={"Host": "127.0.0.1", **(headers or {})})
         response = conn.getresponse()
-        response.read()
-        return response.status
-    except (OSError, http.client.HTTPException):
-        return None
+        return response.status, {name.lower(): value for name, value in response.getheaders()}, response.read()
     finally:
         conn.close()
+
+
+def status(port, path, method="GET", headers=None, timeout=5):
+    """The status of one request, or None when no answer came within ``timeout`` seconds."""
+    try:
+        return answer(port, path, method, headers, timeout)[0]
+    except (OSError, http.client.HTTPException):
+        return None
 
 
 def probes(port, seconds, interval=0.2, timeout=3):
@@ -281,17 +286,6 @@ def test_the_production_command_serves_the_api_with_the_repository_config_and_de
     assert re.search(r"^wsgi_app += project\.wsgi:application$", config, re.MULTILINE)
 
 
-def answer(port, path, headers=None):
-    """Status, headers (by lowercase name) and body of one GET."""
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-    try:
-        conn.request("GET", path, headers={"Host": "127.0.0.1", **(headers or {})})
-        response = conn.getresponse()
-        return response.status, {name.lower(): value for name, value in response.getheaders()}, response.read()
-    finally:
-        conn.close()
-
-
 def test_plain_reads_of_excerpts_get_drfs_answers_through_gunicorn(production_env, tmp_path):
     # Both servers make every answer afresh: none is kept to be sent again (response_cache.py).
     made = {**production_env, "DJANGO_RESPONSE_CACHE": "false"}
@@ -304,7 +298,7 @@ def test_plain_reads_of_excerpts_get_drfs_answers_through_gunicorn(production_en
         assert len(paths) == 20
         for path in paths:
             for accept in ({}, {"Accept": "*/*"}, {"Accept": "application/json"}):
-                got, expected = answer(plain.port, path, accept), answer(drf.port, path, accept)
+                got, expected = answer(plain.port, path, headers=accept), answer(drf.port, path, headers=accept)
                 assert got[0] == expected[0] == 200
                 assert got[2] == expected[2], path
                 # The date is the second each was sent; the policy's directives come in each process's own order.
