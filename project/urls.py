@@ -1,10 +1,11 @@
 from django.contrib import admin
+from django.core.exceptions import DisallowedHost
 from django.urls import include, path
 from django.views import defaults
 
 from excerpts.api.health import healthz, readyz
 from excerpts.api.home import home
-from excerpts.api.problems import api_not_found, server_error
+from excerpts.api.problems import api_not_found, api_refused, server_error
 
 urlpatterns = [
     path("", home, name="home"),
@@ -14,6 +15,24 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("excerpts.api.urls")),
 ]
+
+
+def handler400(request, exception):
+    """Problem details under /api/, Django's page elsewhere: a request Django refuses before any view runs."""
+    if request.path.startswith("/api/"):
+        if isinstance(exception, DisallowedHost):
+            detail = "The Host header names a host this server does not answer for."
+        else:
+            detail = f"The request was refused before it was read: {exception}"
+        return api_refused(request, 400, detail)
+    return defaults.bad_request(request, exception)
+
+
+def handler403(request, exception):
+    """Problem details under /api/, Django's page elsewhere: CommonMiddleware's refusal of a User-Agent, say."""
+    if request.path.startswith("/api/"):
+        return api_refused(request, 403, f"The request was refused: {exception or 'forbidden'}.")
+    return defaults.permission_denied(request, exception)
 
 
 def handler404(request, exception):

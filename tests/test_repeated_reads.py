@@ -5,6 +5,7 @@ credentials, a cookie or a condition, nor for a heavy request, another format, a
 """
 
 import gzip
+import re
 
 import pytest
 from django.core.cache import cache
@@ -12,7 +13,7 @@ from django.db import OperationalError, connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from excerpts.api import response_cache
+from excerpts.api import problems, response_cache
 from excerpts.csp import site_headers
 from excerpts.research import caching
 from tests import factories
@@ -164,10 +165,28 @@ def test_a_replayed_answer_is_compressed_and_shared_as_any_other(client, corpus,
     assert zipped["ETag"] == plain["ETag"]
 
 
-def test_a_bad_host_is_drfs_400_not_a_crash(client, corpus):
+def test_a_bad_host_is_a_400_problem_not_a_crash(client, corpus):
     url = reverse("excerpt-list")
     assert client.get(url).status_code == 200
-    assert client.get(url, HTTP_HOST="evil.example").status_code == 400
+    refused = client.get(url, HTTP_HOST="evil.example")
+    assert refused.status_code == 400 and refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["detail"] == "The Host header names a host this server does not answer for."
+
+
+def test_a_user_agent_django_refuses_gets_its_403_not_an_answer_kept_for_others(client, corpus, settings):
+    settings.DISALLOWED_USER_AGENTS = [re.compile(r"^BadBot")]
+    url = reverse("excerpt-list")
+    assert client.get(url).status_code == 200
+    refused = client.get(url, HTTP_USER_AGENT="BadBot/1.0")
+    assert refused.status_code == 403 and refused["Content-Type"] == "application/problem+json"
+    assert refused.json() == {
+        "type": problems.PROBLEM_TYPE_BASE + "permission-denied",
+        "title": "Permission denied",
+        "status": 403,
+        "detail": "The request was refused: Forbidden user agent.",
+        "instance": url,
+    }
+    assert client.get(url, HTTP_USER_AGENT="GoodBot/1.0").status_code == 200
 
 
 def test_a_failing_cache_costs_the_view_run_not_the_answer(client, corpus, monkeypatch, drf_runs):

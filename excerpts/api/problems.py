@@ -175,6 +175,13 @@ def api_not_found(request, exception=None):
     )
 
 
+def api_refused(request, status_code, detail):
+    """A 400 or 403 Django gives before any view (a Host not allowed, a refused User-Agent), as problem details."""
+    return JsonResponse(
+        problem(status_code, detail, instance=request.path), status=status_code, content_type=PROBLEM_CONTENT_TYPE
+    )
+
+
 def database_failure_response(request, error):
     """
     The 503 with Retry-After for a request that met a database failure (problem details under /api/, plain text

@@ -145,12 +145,21 @@ class RepeatedReadsMiddleware:
 
 
 def repeatable(request):
-    """Whether ``request`` is an anonymous GET of the data's API without a cookie or a condition (see the module)."""
+    """
+    Whether ``request`` is an anonymous GET of the data's API without a cookie or a condition (see the module), from a
+    user agent that Django's CommonMiddleware lets through (``DISALLOWED_USER_AGENTS``): a refused one must reach it.
+    """
     return (
         request.method == "GET"
         and request.path_info.startswith(DATA_API)
         and not any(request.META.get(name) for name in NOT_REPEATED)  # an empty header is none
+        and not _disallowed_agent(request)
     )
+
+
+def _disallowed_agent(request):
+    agent = request.META.get("HTTP_USER_AGENT")
+    return agent is not None and any(pattern.search(agent) for pattern in settings.DISALLOWED_USER_AGENTS)
 
 
 def _repeated_key(request):
