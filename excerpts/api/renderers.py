@@ -168,7 +168,7 @@ def export_items(queryset, represent):
     rows = queryset.iterator(chunk_size=limits.EXPORT_CHUNK_SIZE)
     while chunk := list(itertools.islice(rows, limits.EXPORT_CHUNK_SIZE)):
         for item in represent(chunk):
-            item.pop("highlight", None)
+            item.pop("highlight", None)  # the export's own dict: an export never reads the shared FRAGMENTS
             yield item
 
 
