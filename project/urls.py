@@ -18,21 +18,22 @@ urlpatterns = [
 
 
 def handler400(request, exception):
-    """Problem details under /api/, Django's page elsewhere: a request Django refuses before any view runs."""
-    if request.path.startswith("/api/"):
-        if isinstance(exception, DisallowedHost):
-            detail = "The Host header names a host this server does not answer for."
-        else:
-            detail = f"The request was refused before it was read: {exception}"
-        return api_refused(request, 400, detail)
-    return defaults.bad_request(request, exception)
+    """
+    Problem details under /api/, Django's page elsewhere: what Django refuses outside a view (a Host not allowed, more
+    query parameters than DATA_UPLOAD_MAX_NUMBER_FIELDS read by a middleware).
+    """
+    if not request.path.startswith("/api/"):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, DisallowedHost):
+        return api_refused(request, 400, "its Host header names a host this server does not answer for")
+    return api_refused(request, 400, exception)
 
 
 def handler403(request, exception):
     """Problem details under /api/, Django's page elsewhere: CommonMiddleware's refusal of a User-Agent, say."""
-    if request.path.startswith("/api/"):
-        return api_refused(request, 403, f"The request was refused: {exception or 'forbidden'}.")
-    return defaults.permission_denied(request, exception)
+    if not request.path.startswith("/api/"):
+        return defaults.permission_denied(request, exception)
+    return api_refused(request, 403, exception)
 
 
 def handler404(request, exception):

@@ -170,7 +170,16 @@ def test_a_bad_host_is_a_400_problem_not_a_crash(client, corpus):
     assert client.get(url).status_code == 200
     refused = client.get(url, HTTP_HOST="evil.example")
     assert refused.status_code == 400 and refused["Content-Type"] == "application/problem+json"
-    assert refused.json()["detail"] == "The Host header names a host this server does not answer for."
+    assert (
+        refused.json()["detail"]
+        == "The request was refused: its Host header names a host this server does not answer for."
+    )
+    # A middleware reads the query first: too many parameters are Django's refusal, as problem details too.
+    crowded = client.get(url, {f"p{number}": "1" for number in range(1001)})
+    assert crowded.status_code == 400 and crowded["Content-Type"] == "application/problem+json"
+    assert crowded.json()["detail"] == (
+        "The request was refused: the number of GET/POST parameters exceeded settings.DATA_UPLOAD_MAX_NUMBER_FIELDS."
+    )
 
 
 def test_a_user_agent_django_refuses_gets_its_403_not_an_answer_kept_for_others(client, corpus, settings):
@@ -183,7 +192,7 @@ def test_a_user_agent_django_refuses_gets_its_403_not_an_answer_kept_for_others(
         "type": problems.PROBLEM_TYPE_BASE + "permission-denied",
         "title": "Permission denied",
         "status": 403,
-        "detail": "The request was refused: Forbidden user agent.",
+        "detail": "The request was refused: forbidden user agent.",
         "instance": url,
     }
     assert client.get(url, HTTP_USER_AGENT="GoodBot/1.0").status_code == 200

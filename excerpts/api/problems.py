@@ -175,8 +175,12 @@ def api_not_found(request, exception=None):
     )
 
 
-def api_refused(request, status_code, detail):
-    """A 400 or 403 Django gives before any view (a Host not allowed, a refused User-Agent), as problem details."""
+def api_refused(request, status_code, reason):
+    """A 400 or 403 Django gives outside a view (a Host not allowed, a refused User-Agent), as problem details."""
+    reason = str(reason).rstrip(".") or TITLES[status_code]
+    if reason[1:2].islower():  # "Forbidden user agent", not "GET/POST"
+        reason = reason[0].lower() + reason[1:]
+    detail = f"The request was refused: {reason}."
     return JsonResponse(
         problem(status_code, detail, instance=request.path), status=status_code, content_type=PROBLEM_CONTENT_TYPE
     )
