@@ -173,16 +173,15 @@ def probes(port, seconds, interval=0.2, timeout=3):
     return answers
 
 
-def trickle(port, stop, pause, outcome, connected=None):
-    """Send a request line, then a header line every ``pause`` seconds until ``stop``; record how it ended.
-
-    ``connected``, a queue, is given the client's own port once the first line is sent.
+def trickle(port, stop, pause, outcome, connected):
+    """
+    Send a request line, then a header line every ``pause`` seconds until ``stop``; record how it ended. The queue
+    ``connected`` is given the client's own port once the first line is sent.
     """
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=PATIENCE) as sock:
         sock.sendall(f"GET {PROBE} HTTP/1.1\r\nHost: 127.0.0.1\r\n".encode())
-        if connected is not None:
-            connected.put(sock.getsockname()[1])
+        connected.put(sock.getsockname()[1])
         line = 0
         while not stop.is_set():
             if select.select([sock], [], [], pause)[0]:
@@ -194,19 +193,35 @@ def trickle(port, stop, pause, outcome, connected=None):
         outcome.append(("held to the end", time.monotonic() - started))
 
 
-def with_slow_clients(port, count, pause, seconds):
-    """Probes of ``seconds`` while ``count`` clients trickle header lines; the probe statuses and their outcomes."""
-    stop, outcomes = threading.Event(), []
-    clients = [threading.Thread(target=trickle, args=(port, stop, pause, outcomes)) for _ in range(count)]
-    for client in clients:
+@contextlib.contextmanager
+def slow_clients(port, pause):
+    """
+    Yield ``add`` and ``outcomes``: ``add()`` starts a client trickling header lines at ``port`` every ``pause``
+    seconds and gives its own port once it has sent its first line. At the end every client stops and is waited
+    for, and ``outcomes`` holds how each ended.
+    """
+    stop, outcomes, connected, clients = threading.Event(), [], queue.Queue(), []
+
+    def add():
+        client = threading.Thread(target=trickle, args=(port, stop, pause, outcomes, connected))
         client.start()
+        clients.append(client)
+        return connected.get(timeout=PATIENCE)
+
     try:
-        time.sleep(pause)  # every slow client has connected and sent its first line
-        answers = probes(port, seconds)
+        yield add, outcomes
     finally:
         stop.set()
         for client in clients:
             client.join(timeout=PATIENCE)
+
+
+def with_slow_clients(port, count, pause, seconds):
+    """Probes of ``seconds`` while ``count`` clients trickle header lines; the probe statuses and their outcomes."""
+    with slow_clients(port, pause) as (add, outcomes):
+        for _ in range(count):
+            add()
+        answers = probes(port, seconds)
     return answers, outcomes
 
 
@@ -216,21 +231,13 @@ def with_every_thread_held(server, threads, seconds, limit=400):
     The kernel hands each new connection to whichever worker accepts first, and one worker may take most of
     them, so slow clients are added one at a time until every worker holds ``threads`` (at most ``limit``).
     """
-    stop, outcomes, connected = threading.Event(), [], queue.Queue()
-    clients, held = [], collections.Counter()
-    try:
+    held = collections.Counter()
+    with slow_clients(server.port, pause=1) as (add, _):
         while len(held) < len(server.workers()) or min(held.values()) < threads:
-            assert len(clients) < limit, f"{limit} slow clients and still a thread free: {dict(held)}"
-            client = threading.Thread(target=trickle, args=(server.port, stop, 1, outcomes, connected))
-            client.start()
-            clients.append(client)
-            port = connected.get(timeout=PATIENCE)
+            assert sum(held.values()) < limit, f"{limit} slow clients and still a thread free: {dict(held)}"
+            port = add()
             held[until(functools.partial(served_by, server, port), "a worker to accept a slow client")] += 1
         return probes(server.port, seconds, timeout=1)
-    finally:
-        stop.set()
-        for client in clients:
-            client.join(timeout=PATIENCE)
 
 
 def served_by(server, client_port):
