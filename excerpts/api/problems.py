@@ -99,6 +99,15 @@ def problem(status_code, detail, errors=None, instance=None, kind=None):
     return body
 
 
+def problem_response(status_code, detail, instance, kind=None):
+    """The problem details of ``problem`` as a plain Django response, for the answers given outside DRF's views."""
+    return JsonResponse(
+        problem(status_code, detail, instance=instance, kind=kind),
+        status=status_code,
+        content_type=PROBLEM_CONTENT_TYPE,
+    )
+
+
 def flatten_errors(data, prefix=""):
     """Turn DRF's nested error structure into a flat list of {"name", "reason"} items."""
     if isinstance(data, dict):
@@ -168,11 +177,7 @@ def api_not_found(request, exception=None):
             endpoint = None
         if endpoint is not None and endpoint.func is not api_not_found:
             return HttpResponsePermanentRedirect(request.get_full_path(force_append_slash=True))
-    return JsonResponse(
-        problem(404, f"No API endpoint at {request.path}. See /api/docs/ for the endpoints.", instance=request.path),
-        status=404,
-        content_type=PROBLEM_CONTENT_TYPE,
-    )
+    return problem_response(404, f"No API endpoint at {request.path}. See /api/docs/ for the endpoints.", request.path)
 
 
 def api_refused(request, status_code, reason):
@@ -180,10 +185,7 @@ def api_refused(request, status_code, reason):
     reason = str(reason).rstrip(".") or TITLES[status_code]
     if reason[1:2].islower():  # "Forbidden user agent", not "GET/POST"
         reason = reason[0].lower() + reason[1:]
-    detail = f"The request was refused: {reason}."
-    return JsonResponse(
-        problem(status_code, detail, instance=request.path), status=status_code, content_type=PROBLEM_CONTENT_TYPE
-    )
+    return problem_response(status_code, f"The request was refused: {reason}.", request.path)
 
 
 def database_failure_response(request, error):
@@ -196,11 +198,7 @@ def database_failure_response(request, error):
         return None
     detail, wait = DATABASE_FAILURES[kind]
     if request.path.startswith("/api/"):
-        response = JsonResponse(
-            problem(503, detail, instance=request.get_full_path(), kind=kind),
-            status=503,
-            content_type=PROBLEM_CONTENT_TYPE,
-        )
+        response = problem_response(503, detail, request.get_full_path(), kind=kind)
     else:
         text = f"Service unavailable. {detail}\n"
         response = HttpResponse(text, status=503, content_type="text/plain; charset=utf-8")
@@ -240,11 +238,7 @@ def server_error(request):
 
 def api_server_error(request):
     """500 as problem details; the traceback goes to the log, never to the client."""
-    return JsonResponse(
-        problem(500, "An unexpected error occurred. It has been logged.", instance=request.path),
-        status=500,
-        content_type=PROBLEM_CONTENT_TYPE,
-    )
+    return problem_response(500, "An unexpected error occurred. It has been logged.", request.path)
 
 
 class Conflict(exceptions.APIException):
